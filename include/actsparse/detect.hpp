@@ -1,0 +1,99 @@
+// actsparse/detect.hpp: activation detection, the active-index list.
+//
+// Input k is active when |x[k]| > threshold, or x[k] is NaN: NaN and Inf always take part,
+// so they propagate as in a dense product. With threshold 0 that is exact-zero skipping
+// (+0 and -0 inactive). The list comes out ascending.
+//
+// find_active_simd<A> compares V lanes at a time; AVX-512 compacts with vpcompressd, the
+// other archs write every index and advance by the lane's flag (branch-free: active
+// patterns are random, so a branch per lane would mispredict about half the time).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "error.hpp"
+#include "xsimd_compat.hpp"
+
+namespace actsparse {
+
+namespace detail {
+inline bool is_active(float v, float threshold) { return !(std::abs(v) <= threshold); }
+}  // namespace detail
+
+// Scalar reference twin.
+inline std::size_t find_active_ref(const float* x, std::size_t n, float threshold, std::uint32_t* idx) {
+  std::size_t m = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    idx[m] = static_cast<std::uint32_t>(k);
+    m += detail::is_active(x[k], threshold) ? 1 : 0;
+  }
+  return m;
+}
+
+namespace simd {
+
+template <class A>
+inline std::size_t find_active_simd(const float* x, std::size_t n, float threshold, std::uint32_t* idx) {
+  using bf = xsimd::batch<float, A>;
+  constexpr std::size_t V = bf::size;
+  const bf t(threshold);
+  std::size_t m = 0, k = 0;
+  for (; k + V <= n; k += V) {
+    const bf v = bf::load_unaligned(x + k);
+    const auto active = !(xsimd::abs(v) <= t);  // true for NaN
+#if XSIMD_WITH_AVX512F
+    if constexpr (V == 16) {
+      const __m512i lanes = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(k)),
+                                             _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+      const __mmask16 bits = active;
+      // m <= k here, so the full 16-lane store stays within idx[0, n).
+      _mm512_storeu_si512(idx + m, _mm512_maskz_compress_epi32(bits, lanes));
+      m += static_cast<std::size_t>(__builtin_popcount(bits));
+      continue;
+    }
+#endif
+    alignas(64) std::int32_t flag[V];
+    xsimd::select(xsimd::bool_cast(active), xsimd::batch<std::int32_t, A>(1), xsimd::batch<std::int32_t, A>(0))
+        .store_aligned(flag);
+    for (std::size_t j = 0; j < V; ++j) {
+      idx[m] = static_cast<std::uint32_t>(k + j);
+      m += static_cast<std::size_t>(flag[j]);
+    }
+  }
+  for (; k < n; ++k) {
+    idx[m] = static_cast<std::uint32_t>(k);
+    m += detail::is_active(x[k], threshold) ? 1 : 0;
+  }
+  return m;
+}
+
+}  // namespace simd
+
+namespace detail {
+inline void check_find_active(const float* x, std::size_t n, float threshold, const std::uint32_t* idx) {
+  if (n > 0 && x == nullptr) fail("find_active", "x is null");
+  if (n > 0 && idx == nullptr) fail("find_active", "idx is null (it must hold n entries)");
+  if (!(threshold >= 0.0f)) fail("find_active", "threshold = ", threshold, " must be >= 0 and not NaN");
+  if (n > 0xffffffffu) fail("find_active", "n = ", n, " exceeds 2^32 - 1 (indices are uint32)");
+}
+}  // namespace detail
+
+// Writes the ascending indices k < n with |x[k]| > threshold (or NaN) to idx, which must
+// have room for n entries (entries past the returned count may be overwritten), and
+// returns their count.
+template <class A>
+inline std::size_t find_active(A, const float* x, std::size_t n, float threshold, std::uint32_t* idx) {
+  detail::check_find_active(x, n, threshold, idx);
+  if constexpr (std::is_same<A, xsimd::unavailable>::value)
+    return find_active_ref(x, n, threshold, idx);
+  else
+    return simd::find_active_simd<A>(x, n, threshold, idx);
+}
+
+inline std::size_t find_active(const float* x, std::size_t n, float threshold, std::uint32_t* idx) {
+  return find_active(simd::native_arch{}, x, n, threshold, idx);
+}
+
+}  // namespace actsparse

@@ -1,0 +1,296 @@
+// actsparse/format.hpp: the K-major packed weight format, and packing into and out of it.
+//
+// y = W x with W of N outputs (rows) by K inputs (cols). The packed matrix stores one strip
+// per input channel k, holding everything column W[:, k] needs, so skipping an inactive
+// input skips every byte that belongs to it (shared/BRIEF.md, "the layout lesson"):
+//
+//   strip k = [ codes: N codes of `bits` each, little-endian bit stream, output n at bit n*bits ]
+//             [ scales: N/g fp16 ] [ biases: N/g fp16 ] [ zero padding to kStripAlign ]
+//
+// The codes of one strip are byte for byte row k of MLX's packed W^T (mx.quantize(W.T)),
+// so from_mlx/to_mlx are copies, and the quantizer is MLX's (quantize.hpp).
+// docs/format.md describes it byte by byte and says why it looks this way.
+//
+// Bits per weight = bits + 32 / group_size, plus the strip padding (0 for N = 4096).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "error.hpp"
+#include "half.hpp"
+#include "quantize.hpp"
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "actsparse: the packed format and MLX interop assume a little-endian host"
+#endif
+
+namespace actsparse {
+
+struct quant_config {
+  int bits = 4;
+  int group_size = 64;
+};
+
+// Source element types pack() accepts. Weights are converted to fp32 before quantizing,
+// as MLX does.
+enum class element_type { f32, f16, bf16 };
+
+// Strips start on a cache-line boundary: 128 bytes on aarch64 (Apple M-series P-cores
+// have 128-byte lines, so a strip never shares a line with its neighbour there), 64 on x86.
+#if defined(__aarch64__)
+inline constexpr std::size_t kStripAlign = 128;
+#else
+inline constexpr std::size_t kStripAlign = 64;
+#endif
+
+// The kernels' unpack loads up to 16 bytes from the first code of a vector, which can run
+// past the last code of the last strip; the buffer carries this many zero bytes at the end.
+inline constexpr std::size_t kTailPad = 64;
+
+namespace detail {
+
+inline bool legal_bits(int b) { return b == 2 || b == 3 || b == 4 || b == 5 || b == 6 || b == 8; }
+inline bool legal_group(int g) { return g == 32 || g == 64 || g == 128; }
+
+inline void check_config(const char* where, quant_config cfg) {
+  if (!legal_bits(cfg.bits))
+    fail(where, "bits = ", cfg.bits, " is not supported; legal values are 2, 3, 4, 5, 6, 8");
+  if (!legal_group(cfg.group_size))
+    fail(where, "group_size = ", cfg.group_size, " is not supported; legal values are 32, 64, 128");
+}
+
+inline void check_shape(const char* where, std::size_t rows, std::size_t cols, quant_config cfg) {
+  check_config(where, cfg);
+  if (rows == 0) fail(where, "rows = 0; rows must be a positive multiple of group_size (", cfg.group_size, ")");
+  if (cols == 0) fail(where, "cols = 0; cols must be positive");
+  if (rows % static_cast<std::size_t>(cfg.group_size) != 0)
+    fail(where, "rows = ", rows, " is not a multiple of group_size = ", cfg.group_size,
+         "; quantization groups run along the rows (outputs) of each input's strip");
+  if (cols > 0xffffffffu) fail(where, "cols = ", cols, " exceeds 2^32 - 1 (index lists are uint32)");
+}
+
+template <class T>
+inline void check_ptr(const char* where, const char* name, const T* p) {
+  if (p == nullptr) fail(where, name, " is null");
+}
+
+struct aligned_free {
+  void operator()(std::uint8_t* p) const { std::free(p); }
+};
+
+inline std::unique_ptr<std::uint8_t, aligned_free> aligned_zeroed(std::size_t bytes) {
+  const std::size_t size = (bytes + kStripAlign - 1) / kStripAlign * kStripAlign;
+  auto* p = static_cast<std::uint8_t*>(std::aligned_alloc(kStripAlign, size));
+  if (p == nullptr) throw std::bad_alloc();
+  std::memset(p, 0, size);
+  return std::unique_ptr<std::uint8_t, aligned_free>(p);
+}
+
+// Writes `code` (< 2^bits, bits <= 8) at bit offset n*bits of a zeroed little-endian stream.
+inline void put_code(std::uint8_t* stream, std::size_t n, int bits, std::uint32_t code) {
+  const std::size_t pos = n * static_cast<std::size_t>(bits);
+  const std::uint32_t v = code << (pos & 7);
+  stream[pos >> 3] |= static_cast<std::uint8_t>(v);
+  if ((pos & 7) + static_cast<std::size_t>(bits) > 8) stream[(pos >> 3) + 1] |= static_cast<std::uint8_t>(v >> 8);
+}
+
+inline std::uint32_t get_code(const std::uint8_t* stream, std::size_t n, int bits) {
+  const std::size_t pos = n * static_cast<std::size_t>(bits);
+  std::uint32_t v = stream[pos >> 3];
+  if ((pos & 7) + static_cast<std::size_t>(bits) > 8) v |= static_cast<std::uint32_t>(stream[(pos >> 3) + 1]) << 8;
+  return (v >> (pos & 7)) & ((1u << bits) - 1u);
+}
+
+}  // namespace detail
+
+// A packed weight matrix: owns one aligned buffer of cols() strips of strip_bytes() each.
+class packed_matrix {
+ public:
+  packed_matrix() = default;
+
+  // An all-zero matrix of the given shape (codes 0, scales and biases +0): the target of
+  // pack() and from_mlx(), and of tools that fill strips themselves.
+  packed_matrix(std::size_t rows, std::size_t cols, quant_config cfg) {
+    detail::check_shape("packed_matrix", rows, cols, cfg);
+    rows_ = rows;
+    cols_ = cols;
+    cfg_ = cfg;
+    codes_bytes_ = rows * static_cast<std::size_t>(cfg.bits) / 8;
+    const std::size_t payload = codes_bytes_ + 4 * groups();
+    strip_bytes_ = (payload + kStripAlign - 1) / kStripAlign * kStripAlign;
+    data_ = detail::aligned_zeroed(bytes() + kTailPad);
+  }
+
+  packed_matrix(const packed_matrix& o) { *this = o; }
+  packed_matrix& operator=(const packed_matrix& o) {
+    if (this == &o) return *this;
+    rows_ = o.rows_;
+    cols_ = o.cols_;
+    cfg_ = o.cfg_;
+    codes_bytes_ = o.codes_bytes_;
+    strip_bytes_ = o.strip_bytes_;
+    data_.reset();
+    if (o.data_) {
+      data_ = detail::aligned_zeroed(bytes() + kTailPad);
+      std::memcpy(data_.get(), o.data_.get(), bytes());
+    }
+    return *this;
+  }
+  packed_matrix(packed_matrix&&) noexcept = default;
+  packed_matrix& operator=(packed_matrix&&) noexcept = default;
+
+  std::size_t rows() const { return rows_; }
+  std::size_t cols() const { return cols_; }
+  int bits() const { return cfg_.bits; }
+  int group_size() const { return cfg_.group_size; }
+  quant_config config() const { return cfg_; }
+  bool empty() const { return data_ == nullptr; }
+
+  std::size_t groups() const { return rows_ / static_cast<std::size_t>(cfg_.group_size); }
+  std::size_t codes_bytes() const { return codes_bytes_; }  // per strip, before scales
+  std::size_t strip_bytes() const { return strip_bytes_; }  // per strip, padded
+  std::size_t bytes() const { return strip_bytes_ * cols_; }  // all strips
+
+  const std::uint8_t* data() const { return data_.get(); }
+  std::uint8_t* data() { return data_.get(); }
+  const std::uint8_t* strip(std::size_t k) const { return data_.get() + k * strip_bytes_; }
+  std::uint8_t* strip(std::size_t k) { return data_.get() + k * strip_bytes_; }
+  const std::uint16_t* scales(std::size_t k) const {
+    return reinterpret_cast<const std::uint16_t*>(strip(k) + codes_bytes_);
+  }
+  std::uint16_t* scales(std::size_t k) { return reinterpret_cast<std::uint16_t*>(strip(k) + codes_bytes_); }
+  const std::uint16_t* biases(std::size_t k) const { return scales(k) + groups(); }
+  std::uint16_t* biases(std::size_t k) { return scales(k) + groups(); }
+
+  // Code of output n in strip k (slow; for tests and tools).
+  std::uint32_t code(std::size_t k, std::size_t n) const { return detail::get_code(strip(k), n, cfg_.bits); }
+
+ private:
+  std::size_t rows_ = 0, cols_ = 0;
+  quant_config cfg_{};
+  std::size_t codes_bytes_ = 0, strip_bytes_ = 0;
+  std::unique_ptr<std::uint8_t, detail::aligned_free> data_;
+};
+
+namespace detail {
+
+inline float load_element(const void* w, element_type t, std::size_t i) {
+  switch (t) {
+    case element_type::f16: return half_to_float(static_cast<const std::uint16_t*>(w)[i]);
+    case element_type::bf16: return bf16_to_float(static_cast<const std::uint16_t*>(w)[i]);
+    default: return static_cast<const float*>(w)[i];
+  }
+}
+
+// Quantizes one strip from its N weights (column k of W, contiguous here).
+inline void pack_strip(packed_matrix& W, std::size_t k, const float* col) {
+  const int bits = W.bits();
+  const std::size_t g = static_cast<std::size_t>(W.group_size());
+  std::uint8_t* codes = W.strip(k);
+  std::uint16_t* scales = W.scales(k);
+  std::uint16_t* biases = W.biases(k);
+  for (std::size_t j = 0; j < W.groups(); ++j) {
+    const float* wg = col + j * g;
+    const group_params p = affine_group_params(wg, g, bits);
+    for (std::size_t i = 0; i < g; ++i) put_code(codes, j * g + i, bits, affine_code(wg[i], p, bits));
+    scales[j] = float_to_half(p.scale);
+    biases[j] = float_to_half(p.bias);
+  }
+}
+
+}  // namespace detail
+
+// Quantizes W ([rows][cols], row-major, of the given element type) into the K-major format.
+// Throws actsparse::error, naming the first offending element, if a weight is not finite
+// or outside the fp16 range (|w| > 65504), since scale and bias are stored as fp16.
+inline packed_matrix pack(const void* w, element_type type, std::size_t rows, std::size_t cols, quant_config cfg) {
+  detail::check_shape("pack", rows, cols, cfg);
+  detail::check_ptr("pack", "w", w);
+  for (std::size_t i = 0; i < rows * cols; ++i) {
+    const float v = detail::load_element(w, type, i);
+    if (!(std::abs(v) <= 65504.0f))
+      detail::fail("pack", "w[", i / cols, "][", i % cols, "] = ", v,
+                   " is not a finite value within the fp16 range (|w| <= 65504)");
+  }
+  packed_matrix W(rows, cols, cfg);
+  // Columns are gathered kBlock at a time so each row of W is read in contiguous runs.
+  constexpr std::size_t kBlock = 32;
+  const std::ptrdiff_t blocks = static_cast<std::ptrdiff_t>((cols + kBlock - 1) / kBlock);
+#pragma omp parallel
+  {
+    std::vector<float> tile(kBlock * rows);
+#pragma omp for schedule(dynamic)
+    for (std::ptrdiff_t b = 0; b < blocks; ++b) {
+      const std::size_t k0 = static_cast<std::size_t>(b) * kBlock;
+      const std::size_t kn = std::min(kBlock, cols - k0);
+      for (std::size_t n = 0; n < rows; ++n)
+        for (std::size_t c = 0; c < kn; ++c) tile[c * rows + n] = detail::load_element(w, type, n * cols + k0 + c);
+      for (std::size_t c = 0; c < kn; ++c) detail::pack_strip(W, k0 + c, tile.data() + c * rows);
+    }
+  }
+  return W;
+}
+
+inline packed_matrix pack(const float* w, std::size_t rows, std::size_t cols, quant_config cfg) {
+  return pack(static_cast<const void*>(w), element_type::f32, rows, cols, cfg);
+}
+
+// w_out[n][k] = scale * q + bias, in fp32 (one fused multiply-add from the fp16 values).
+inline void dequantize(const packed_matrix& W, float* w_out) {
+  if (W.empty()) detail::fail("dequantize", "W is empty (default-constructed or moved from)");
+  detail::check_ptr("dequantize", "w_out", w_out);
+  const std::size_t N = W.rows(), K = W.cols(), g = static_cast<std::size_t>(W.group_size());
+  for (std::size_t k = 0; k < K; ++k) {
+    const std::uint16_t* s = W.scales(k);
+    const std::uint16_t* b = W.biases(k);
+    for (std::size_t n = 0; n < N; ++n)
+      w_out[n * K + k] = std::fma(half_to_float(s[n / g]), static_cast<float>(W.code(k, n)), half_to_float(b[n / g]));
+  }
+}
+
+// Imports MLX's packed arrays of the transposed weight: for W of rows x cols, MLX holds W^T
+// ([cols][rows]) as wq [cols][rows * bits / 32] uint32, scales and biases [cols][rows / g]
+// fp16 (what mx.quantize(W.T, group_size, bits) returns). Lossless: to_mlx gives them back.
+inline packed_matrix from_mlx(const std::uint32_t* wq, const std::uint16_t* scales, const std::uint16_t* biases,
+                              std::size_t rows, std::size_t cols, quant_config cfg) {
+  detail::check_shape("from_mlx", rows, cols, cfg);
+  detail::check_ptr("from_mlx", "wq", wq);
+  detail::check_ptr("from_mlx", "scales", scales);
+  detail::check_ptr("from_mlx", "biases", biases);
+  packed_matrix W(rows, cols, cfg);
+  const auto* src = reinterpret_cast<const std::uint8_t*>(wq);
+  const std::size_t G = W.groups();
+  for (std::size_t k = 0; k < cols; ++k) {
+    std::memcpy(W.strip(k), src + k * W.codes_bytes(), W.codes_bytes());
+    std::memcpy(W.scales(k), scales + k * G, G * sizeof(std::uint16_t));
+    std::memcpy(W.biases(k), biases + k * G, G * sizeof(std::uint16_t));
+  }
+  return W;
+}
+
+// Exports to MLX's arrays (shapes as in from_mlx); the caller owns all three buffers.
+inline void to_mlx(const packed_matrix& W, std::uint32_t* wq, std::uint16_t* scales, std::uint16_t* biases) {
+  if (W.empty()) detail::fail("to_mlx", "W is empty (default-constructed or moved from)");
+  detail::check_ptr("to_mlx", "wq", wq);
+  detail::check_ptr("to_mlx", "scales", scales);
+  detail::check_ptr("to_mlx", "biases", biases);
+  auto* dst = reinterpret_cast<std::uint8_t*>(wq);
+  const std::size_t G = W.groups();
+  for (std::size_t k = 0; k < W.cols(); ++k) {
+    std::memcpy(dst + k * W.codes_bytes(), W.strip(k), W.codes_bytes());
+    std::memcpy(scales + k * G, W.scales(k), G * sizeof(std::uint16_t));
+    std::memcpy(biases + k * G, W.biases(k), G * sizeof(std::uint16_t));
+  }
+}
+
+}  // namespace actsparse

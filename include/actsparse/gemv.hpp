@@ -1,0 +1,358 @@
+// actsparse/gemv.hpp: y = W x from the packed format, dense and sparse, and the dispatcher.
+//
+// Three layers (BLIS's split):
+//   driver (gemv_run): splits the N outputs into contiguous runs of whole groups, one per
+//     thread. Never the K inputs: each output is then accumulated by one thread, in
+//     ascending k, so y is bitwise the same for every thread count and partition.
+//   macro-kernel (gemv_tile): one tile of outputs whose accumulators live in L1; walks the
+//     active list kStripsPerPass strips at a time, converts those strips' fp16 scales and
+//     biases for the tile, prefetches strips a few passes ahead, and calls the micro-kernel
+//     once per group.
+//   micro-kernel (micro_group): one group of Group outputs, U strips: unpack, convert,
+//     one FMA per output per strip. Registers only, no edges: Group is a multiple of every
+//     chunk size, so there is never a ragged tail.
+//
+// The bias is folded out of the inner loop. With a_kj = x_k * scale_kj:
+//   y_n = sum_k x_k (scale_kj q_kn + bias_kj) = sum_k a_kj q_kn + sum_k x_k bias_kj
+// The second sum is one value per group (bsum_j), accumulated with the scales, N/g times
+// cheaper than the codes, and added once at the end: one FMA per output per active input.
+//
+// The order of operations per output is fixed (acc = fma(x_k * s, q, acc) over ascending k;
+// bsum likewise; y = acc + bsum), and the scalar twins (gemv_*_ref) follow it exactly, so on
+// archs with a real FMA the SIMD kernels equal them bit for bit. Dense and sparse share the
+// macro-kernel: a zero x_k adds fma(+-0, q, acc) = acc, so sparse(x) == dense(x) bitwise
+// whenever the skipped x_k are zeros.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "detect.hpp"
+#include "format.hpp"
+#include "threading.hpp"
+#include "unpack.hpp"
+#include "xsimd_compat.hpp"
+
+namespace actsparse {
+
+namespace simd {
+
+// Tuning numbers, one table per arch (BLIS cntx style); docs/performance.md will carry
+// the measurements behind them.
+template <class A>
+struct gemv_traits {
+  // Outputs per tile: 4096 fp32 accumulators = 16 KiB, half of a 32 KiB L1D.
+  static constexpr std::size_t kTileOutputs = 4096;
+  // Active strips applied per load/store of a tile's accumulators.
+  static constexpr std::size_t kStripsPerPass = 4;
+  // Software prefetch this many passes ahead (scattered strips defeat the HW prefetcher).
+  static constexpr std::size_t kPrefetchPasses = 2;
+  // Weights (outputs x strips) a thread should have before another thread pays for its
+  // fork/join cost (a few microseconds).
+  static constexpr std::size_t kMinWeightsPerThread = std::size_t{1} << 16;
+};
+
+// fp16 lanes (zero-extended to int32) -> fp32, exact; the vector form of half_to_float.
+template <class A>
+inline xsimd::batch<float, A> halves_to_float(xsimd::batch<std::int32_t, A> h) {
+  using bi = xsimd::batch<std::int32_t, A>;
+  using bf = xsimd::batch<float, A>;
+  const bi em = h & bi(0x7fff);
+  const bi sign = (h & bi(0x8000)) << 16;
+  const bi finite = xsimd::bitwise_cast<bi>(xsimd::bitwise_cast<bf>(em << 13) * bf(0x1p112f));
+  const bi special = bi(0x7f800000) | ((em & bi(0x3ff)) << 13);
+  return xsimd::bitwise_cast<bf>(sign | xsimd::select(em >= bi(0x7c00), special, finite));
+}
+
+// Loads V fp16 values as fp32.
+template <class A>
+inline xsimd::batch<float, A> load_halves(const std::uint16_t* p, xsimd::generic) {
+  alignas(64) std::int32_t h[xsimd::batch<float, A>::size];
+  for (std::size_t i = 0; i < xsimd::batch<float, A>::size; ++i) h[i] = p[i];
+  return halves_to_float<A>(xsimd::batch<std::int32_t, A>::load_aligned(h));
+}
+#if XSIMD_WITH_AVX512F
+template <class A, std::enable_if_t<kLanes<A> == 16, int> = 0>
+inline xsimd::batch<float, A> load_halves(const std::uint16_t* p, xsimd::avx512f) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+#endif
+#if XSIMD_WITH_AVX2
+template <class A, std::enable_if_t<kLanes<A> == 8, int> = 0>
+inline xsimd::batch<float, A> load_halves(const std::uint16_t* p, xsimd::avx2) {
+  const xsimd::batch<std::int32_t, A> h = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return halves_to_float<A>(h);
+}
+#endif
+#if XSIMD_WITH_SSE4_1
+template <class A, std::enable_if_t<kLanes<A> == 4, int> = 0>
+inline xsimd::batch<float, A> load_halves(const std::uint16_t* p, xsimd::sse4_1) {
+  const xsimd::batch<std::int32_t, A> h = _mm_cvtepu16_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  return halves_to_float<A>(h);
+}
+#endif
+#if XSIMD_WITH_NEON64
+template <class A, std::enable_if_t<kLanes<A> == 4, int> = 0>
+inline xsimd::batch<float, A> load_halves(const std::uint16_t* p, xsimd::neon64) {
+  return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)));
+}
+#endif
+
+// Micro-kernel: acc[0, Group) += a[u] * q_u for the U strips whose group codes start at
+// codes[u] + offset.
+template <int Bits, int Group, std::size_t U, class A>
+inline void micro_group(float* acc, const std::uint8_t* const* codes, std::size_t offset, const float* a) {
+  using bf = xsimd::batch<float, A>;
+  using bi = xsimd::batch<std::int32_t, A>;
+  constexpr std::size_t V = bf::size, C = kChunk<A>, R = C / V;
+  static_assert(Group % C == 0, "a group must hold whole unpack chunks");
+  bf av[U];
+  for (std::size_t u = 0; u < U; ++u) av[u] = bf(a[u]);
+  for (std::size_t c = 0; c < static_cast<std::size_t>(Group); c += C) {
+    bf y[R];
+    for (std::size_t r = 0; r < R; ++r) y[r] = bf::load_aligned(acc + c + r * V);
+    for (std::size_t u = 0; u < U; ++u) {
+      bi q[R];
+      unpack_chunk<Bits, A>(codes[u] + offset + c * Bits / 8, q, A{});
+      for (std::size_t r = 0; r < R; ++r) y[r] = xsimd::fma(av[u], xsimd::to_float(q[r]), y[r]);
+    }
+    for (std::size_t r = 0; r < R; ++r) y[r].store_aligned(acc + c + r * V);
+  }
+}
+
+inline void prefetch_range(const std::uint8_t* p, std::size_t bytes) {
+#if defined(__GNUC__) || defined(__clang__)
+  for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b, 0, 3);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+// Macro-kernel: y[n0, n1) from the listed strips (Dense: all strips, x masked by
+// keep_above: x_k counts when !(|x_k| <= keep_above)). n0, n1 are multiples of Group and
+// n1 - n0 <= kTileOutputs.
+template <int Bits, int Group, class A, bool Dense>
+void gemv_tile(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count, float keep_above,
+               std::size_t n0, std::size_t n1, float* y) {
+  using Tr = gemv_traits<A>;
+  using bf = xsimd::batch<float, A>;
+  constexpr std::size_t V = bf::size, U = Tr::kStripsPerPass;
+  constexpr std::size_t kMaxGroups = Tr::kTileOutputs / Group + V;
+  alignas(64) float acc[Tr::kTileOutputs];
+  alignas(64) float bsum[kMaxGroups];
+  alignas(64) float as[U][kMaxGroups];
+
+  const std::size_t groups = (n1 - n0) / Group, j0 = n0 / Group;
+  // Scales are converted V at a time; the lanes past `groups` read bytes that follow in
+  // the strip or the buffer's tail padding and are never used.
+  const std::size_t vgroups = (groups + V - 1) / V * V;
+  const std::size_t code_off = n0 * Bits / 8, code_len = (n1 - n0) * Bits / 8;
+  std::fill(acc, acc + (n1 - n0), 0.0f);
+  std::fill(bsum, bsum + vgroups, 0.0f);
+
+  auto strip_index = [&](std::size_t i) -> std::size_t { return Dense ? i : idx[i]; };
+  auto pass = [&](std::size_t i, auto strips) {
+    constexpr std::size_t Un = decltype(strips)::value;
+    const std::uint8_t* codes[Un];
+    for (std::size_t u = 0; u < Un; ++u) {
+      const std::size_t k = strip_index(i + u);
+      float xk = x[k];
+      if (Dense && !(std::abs(xk) > keep_above || xk != xk)) xk = 0.0f;
+      codes[u] = W.strip(k) + code_off;
+      const std::uint16_t* sc = W.scales(k) + j0;
+      const std::uint16_t* bi = W.biases(k) + j0;
+      const bf xv(xk);
+      for (std::size_t j = 0; j < vgroups; j += V) {
+        (xv * load_halves<A>(sc + j, A{})).store_aligned(as[u] + j);
+        xsimd::fma(xv, load_halves<A>(bi + j, A{}), bf::load_aligned(bsum + j)).store_aligned(bsum + j);
+      }
+    }
+    const std::size_t ahead = i + Un + U * (Tr::kPrefetchPasses - 1);
+    for (std::size_t u = ahead; u < std::min(ahead + Un, count); ++u) {
+      const std::uint8_t* s = W.strip(strip_index(u));
+      prefetch_range(s + code_off, code_len);
+      prefetch_range(s + W.codes_bytes() + j0 * 2, groups * 2);
+      prefetch_range(s + W.codes_bytes() + W.groups() * 2 + j0 * 2, groups * 2);
+    }
+    for (std::size_t j = 0; j < groups; ++j) {
+      float a[Un];
+      for (std::size_t u = 0; u < Un; ++u) a[u] = as[u][j];
+      micro_group<Bits, Group, Un, A>(acc + j * Group, codes, j * Group * Bits / 8, a);
+    }
+  };
+  std::size_t i = 0;
+  for (; i + U <= count; i += U) pass(i, std::integral_constant<std::size_t, U>{});
+  for (; i < count; ++i) pass(i, std::integral_constant<std::size_t, 1>{});
+
+  for (std::size_t n = 0; n < n1 - n0; ++n) y[n0 + n] = acc[n] + bsum[n / Group];
+}
+
+// Driver.
+template <int Bits, int Group, class A, bool Dense>
+void gemv_run(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count, float keep_above,
+              float* y, int threads) {
+  using Tr = gemv_traits<A>;
+  const std::size_t G = W.groups();
+  const std::size_t work = count * W.rows();
+  const std::size_t useful = std::max<std::size_t>(1, work / Tr::kMinWeightsPerThread);
+  const int p = static_cast<int>(std::min({static_cast<std::size_t>(threads), G, useful}));
+  actsparse::detail::parallel_for_threads(p, [&](int t, int nt) {
+    const std::size_t g0 = G * static_cast<std::size_t>(t) / static_cast<std::size_t>(nt);
+    const std::size_t g1 = G * static_cast<std::size_t>(t + 1) / static_cast<std::size_t>(nt);
+    for (std::size_t n = g0 * Group; n < g1 * Group; n += Tr::kTileOutputs)
+      gemv_tile<Bits, Group, A, Dense>(W, x, idx, count, keep_above, n, std::min(n + Tr::kTileOutputs, g1 * Group), y);
+  });
+}
+
+}  // namespace simd
+
+namespace detail {
+
+// The one place where runtime bits and group size become template parameters.
+template <int Bits, class F>
+inline void with_group(int group, F&& f) {
+  switch (group) {
+    case 32: return f(std::integral_constant<int, Bits>{}, std::integral_constant<int, 32>{});
+    case 64: return f(std::integral_constant<int, Bits>{}, std::integral_constant<int, 64>{});
+    case 128: return f(std::integral_constant<int, Bits>{}, std::integral_constant<int, 128>{});
+    default: fail("gemv", "group_size = ", group, " is not supported; legal values are 32, 64, 128");
+  }
+}
+
+template <class F>
+inline void with_format(const packed_matrix& W, F&& f) {
+  switch (W.bits()) {
+    case 2: return with_group<2>(W.group_size(), f);
+    case 3: return with_group<3>(W.group_size(), f);
+    case 4: return with_group<4>(W.group_size(), f);
+    case 5: return with_group<5>(W.group_size(), f);
+    case 6: return with_group<6>(W.group_size(), f);
+    case 8: return with_group<8>(W.group_size(), f);
+    default: fail("gemv", "bits = ", W.bits(), " is not supported; legal values are 2, 3, 4, 5, 6, 8");
+  }
+}
+
+inline void check_gemv(const char* where, const packed_matrix& W, const float* x, const float* y) {
+  if (W.empty()) fail(where, "W is empty (default-constructed or moved from)");
+  check_ptr(where, "x", x);
+  check_ptr(where, "y", y);
+}
+
+inline void check_index(const char* where, const packed_matrix& W, const std::uint32_t* idx, std::size_t nnz) {
+  if (nnz > 0 && idx == nullptr) fail(where, "idx is null but nnz = ", nnz);
+  if (nnz > W.cols()) fail(where, "nnz = ", nnz, " exceeds cols = ", W.cols());
+  for (std::size_t i = 0; i < nnz; ++i)
+    if (idx[i] >= W.cols()) fail(where, "idx[", i, "] = ", idx[i], " is out of range; indices must be < cols = ", W.cols());
+}
+
+// Shared by the scalar twins: the kernels' exact order of operations, one output at a time.
+inline void gemv_ref_impl(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count,
+                          float keep_above, bool dense, float* y) {
+  const std::size_t N = W.rows(), g = static_cast<std::size_t>(W.group_size());
+  std::vector<float> acc(N, 0.0f), bsum(W.groups(), 0.0f);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t k = dense ? i : idx[i];
+    float xk = x[k];
+    if (dense && !is_active(xk, keep_above)) xk = 0.0f;
+    for (std::size_t j = 0; j < W.groups(); ++j) {
+      const float a = xk * half_to_float(W.scales(k)[j]);
+      bsum[j] = std::fma(xk, half_to_float(W.biases(k)[j]), bsum[j]);
+      for (std::size_t n = j * g; n < (j + 1) * g; ++n) acc[n] = std::fma(a, static_cast<float>(W.code(k, n)), acc[n]);
+    }
+  }
+  for (std::size_t n = 0; n < N; ++n) y[n] = acc[n] + bsum[n / g];
+}
+
+}  // namespace detail
+
+// ---- Scalar reference twins (the fallback where no SIMD arch is enabled, and a test oracle).
+
+inline void gemv_dense_ref(const packed_matrix& W, const float* x, float* y) {
+  detail::check_gemv("gemv_dense_ref", W, x, y);
+  detail::gemv_ref_impl(W, x, nullptr, W.cols(), -std::numeric_limits<float>::infinity(), true, y);
+}
+
+inline void gemv_sparse_ref(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz,
+                            float* y) {
+  detail::check_gemv("gemv_sparse_ref", W, x, y);
+  detail::check_index("gemv_sparse_ref", W, idx, nnz);
+  detail::gemv_ref_impl(W, x, idx, nnz, 0.0f, false, y);
+}
+
+// ---- Kernels for an explicit arch (tests run every arch the CPU has; the dispatching
+// library instantiates them per ISA). A = xsimd::unavailable selects the scalar twins.
+
+namespace detail {
+template <class A, bool Dense>
+inline void run(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count, float keep_above,
+                float* y, int threads) {
+  if constexpr (std::is_same<A, xsimd::unavailable>::value) {
+    (void)threads;
+    gemv_ref_impl(W, x, idx, count, keep_above, Dense, y);
+  } else {
+    with_format(W, [&](auto bits, auto group) {
+      simd::gemv_run<decltype(bits)::value, decltype(group)::value, A, Dense>(W, x, idx, count, keep_above, y, threads);
+    });
+  }
+}
+}  // namespace detail
+
+// y = W x over every input.
+template <class A>
+inline void gemv_dense(A, const packed_matrix& W, const float* x, float* y, const gemv_options& opt = {}) {
+  detail::check_gemv("gemv_dense", W, x, y);
+  const int threads = detail::requested_threads("gemv_dense", opt);
+  detail::run<A, true>(W, x, nullptr, W.cols(), -std::numeric_limits<float>::infinity(), y, threads);
+}
+
+// y = sum over i < nnz of W[:, idx[i]] x[idx[i]]: only the listed strips are read. Any
+// order and repeats are allowed (each listing counts once); ascending lists, as find_active
+// makes them, give results bitwise equal to gemv_dense when the unlisted x are zero.
+template <class A>
+inline void gemv_sparse(A, const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
+                        const gemv_options& opt = {}) {
+  detail::check_gemv("gemv_sparse", W, x, y);
+  detail::check_index("gemv_sparse", W, idx, nnz);
+  const int threads = detail::requested_threads("gemv_sparse", opt);
+  detail::run<A, false>(W, x, idx, nnz, 0.0f, y, threads);
+}
+
+// Active fraction below which gemv() takes the sparse path. Both paths give bitwise the
+// same y, so this only moves time; docs/performance.md has the measurement behind it.
+inline constexpr double kSparseBelowActiveFraction = 0.80;
+
+// y = W x', x'_k = x_k where |x_k| > threshold (or NaN), else 0. Detects the active inputs
+// and runs the sparse kernel, or the dense one when too many are active.
+template <class A>
+inline void gemv(A arch, const packed_matrix& W, const float* x, float* y, float threshold = 0.0f,
+                 const gemv_options& opt = {}) {
+  detail::check_gemv("gemv", W, x, y);
+  if (!(threshold >= 0.0f)) detail::fail("gemv", "threshold = ", threshold, " must be >= 0 and not NaN");
+  const int threads = detail::requested_threads("gemv", opt);
+  std::vector<std::uint32_t> idx(W.cols());
+  const std::size_t nnz = find_active(arch, x, W.cols(), threshold, idx.data());
+  if (static_cast<double>(nnz) < kSparseBelowActiveFraction * static_cast<double>(W.cols()))
+    detail::run<A, false>(W, x, idx.data(), nnz, 0.0f, y, threads);
+  else
+    detail::run<A, true>(W, x, nullptr, W.cols(), threshold, y, threads);
+}
+
+// The same on the best arch the includer's compiler flags enable.
+inline void gemv_dense(const packed_matrix& W, const float* x, float* y, const gemv_options& opt = {}) {
+  gemv_dense(simd::native_arch{}, W, x, y, opt);
+}
+inline void gemv_sparse(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
+                        const gemv_options& opt = {}) {
+  gemv_sparse(simd::native_arch{}, W, x, idx, nnz, y, opt);
+}
+inline void gemv(const packed_matrix& W, const float* x, float* y, float threshold = 0.0f,
+                 const gemv_options& opt = {}) {
+  gemv(simd::native_arch{}, W, x, y, threshold, opt);
+}
+
+}  // namespace actsparse
