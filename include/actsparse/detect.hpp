@@ -39,8 +39,9 @@ inline std::size_t find_active_simd(const float* x, std::size_t n, float thresho
   using bf = xsimd::batch<float, A>;
   constexpr std::size_t V = bf::size;
   const bf t(threshold);
+  const std::size_t body = n - n % V;
   std::size_t m = 0, k = 0;
-  for (; k + V <= n; k += V) {
+  for (; k < body; k += V) {
     const bf v = bf::load_unaligned(x + k);
     const auto active = !(xsimd::abs(v) <= t);  // true for NaN
 #if XSIMD_WITH_AVX512F

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -37,7 +38,32 @@
 #include "unpack.hpp"
 #include "xsimd_compat.hpp"
 
+// GCC 12 warns "'__Y' may be used uninitialized" inside its own AVX-512 intrinsics
+// (_mm512_undefined_*, GCC bug 105593, fixed in GCC 13) wherever they are inlined.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace actsparse {
+
+namespace detail {
+
+// x_k = +-Inf or NaN: the folded form would give Inf * 0 = NaN for every zero code, where a
+// dense product gives +-Inf, so such a strip is applied unfolded, x_k * (scale * q + bias),
+// one output at a time. Off the fast path: non-finite activations are rare, and the
+// result is non-finite whatever the order.
+inline void add_nonfinite_strip(const packed_matrix& W, std::size_t k, float xk, std::size_t n0, std::size_t n1,
+                                float* acc) {
+  const std::size_t g = static_cast<std::size_t>(W.group_size());
+  for (std::size_t n = n0; n < n1; ++n) {
+    const float w = std::fma(half_to_float(W.scales(k)[n / g]), static_cast<float>(W.code(k, n)),
+                             half_to_float(W.biases(k)[n / g]));
+    acc[n - n0] += xk * w;
+  }
+}
+
+}  // namespace detail
 
 namespace simd {
 
@@ -162,7 +188,11 @@ void gemv_tile(const packed_matrix& W, const float* x, const std::uint32_t* idx,
     for (std::size_t u = 0; u < Un; ++u) {
       const std::size_t k = strip_index(i + u);
       float xk = x[k];
-      if (Dense && !(std::abs(xk) > keep_above || xk != xk)) xk = 0.0f;
+      if (Dense && !detail::is_active(xk, keep_above)) xk = 0.0f;
+      if (!std::isfinite(xk)) {
+        detail::add_nonfinite_strip(W, k, xk, n0, n1, acc);
+        xk = 0.0f;
+      }
       codes[u] = W.strip(k) + code_off;
       const std::uint16_t* sc = W.scales(k) + j0;
       const std::uint16_t* bi = W.biases(k) + j0;
@@ -259,6 +289,10 @@ inline void gemv_ref_impl(const packed_matrix& W, const float* x, const std::uin
     const std::size_t k = dense ? i : idx[i];
     float xk = x[k];
     if (dense && !is_active(xk, keep_above)) xk = 0.0f;
+    if (!std::isfinite(xk)) {
+      add_nonfinite_strip(W, k, xk, 0, N, acc.data());
+      xk = 0.0f;
+    }
     for (std::size_t j = 0; j < W.groups(); ++j) {
       const float a = xk * half_to_float(W.scales(k)[j]);
       bsum[j] = std::fma(xk, half_to_float(W.biases(k)[j]), bsum[j]);
@@ -356,3 +390,7 @@ inline void gemv(const packed_matrix& W, const float* x, float* y, float thresho
 }
 
 }  // namespace actsparse
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

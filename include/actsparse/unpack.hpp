@@ -32,7 +32,7 @@ inline constexpr std::size_t kLanes = xsimd::batch<float, A>::size;
 template <class A>
 inline constexpr std::size_t kChunk = kLanes<A> < 8 ? 8 : kLanes<A>;
 
-namespace detail {
+namespace impl {
 
 // pshufb/tbl indices: lane i (4 bytes) takes bytes o_i, o_i+1 of the chunk, zero above.
 // The second byte is zeroed (0x80) when the code fits in the first, which also keeps the
@@ -73,7 +73,7 @@ struct unpack_tables {
   alignas(64) static constexpr std::array<std::uint32_t, Lanes> multiplier = shift_multiplier<Bits, Lanes, FirstLane>();
 };
 
-}  // namespace detail
+}  // namespace impl
 
 // Portable fallback for archs without a byte shuffle (SSE2, plain NEON32 ...): decode
 // into a small array and load it. Correct everywhere; the archs below override it.
@@ -93,7 +93,7 @@ inline void unpack_chunk(const std::uint8_t* p, xsimd::batch<std::int32_t, A>* o
   if constexpr (Bits == 8) {
     out[0] = _mm512_cvtepu8_epi32(src);
   } else {
-    using T = detail::unpack_tables<Bits, 16, 0>;
+    using T = impl::unpack_tables<Bits, 16, 0>;
     const __m512i b = _mm512_broadcast_i32x4(src);
     const __m512i w = _mm512_shuffle_epi8(b, _mm512_load_si512(T::shuffle.data()));
     const __m512i v = _mm512_srlv_epi32(w, _mm512_load_si512(T::shift.data()));
@@ -109,7 +109,7 @@ inline void unpack_chunk(const std::uint8_t* p, xsimd::batch<std::int32_t, A>* o
   if constexpr (Bits == 8) {
     out[0] = _mm256_cvtepu8_epi32(src);
   } else {
-    using T = detail::unpack_tables<Bits, 8, 0>;
+    using T = impl::unpack_tables<Bits, 8, 0>;
     const __m256i b = _mm256_broadcastsi128_si256(src);
     const __m256i w = _mm256_shuffle_epi8(b, _mm256_load_si256(reinterpret_cast<const __m256i*>(T::shuffle.data())));
     const __m256i v = _mm256_srlv_epi32(w, _mm256_load_si256(reinterpret_cast<const __m256i*>(T::shift.data())));
@@ -133,8 +133,8 @@ inline void unpack_chunk(const std::uint8_t* p, xsimd::batch<std::int32_t, A>* o
       const __m128i m = _mm_load_si128(reinterpret_cast<const __m128i*>(T::multiplier.data()));
       return _mm_and_si128(_mm_srli_epi32(_mm_mullo_epi32(w, m), 16), mask);
     };
-    out[0] = half(detail::unpack_tables<Bits, 4, 0>{});
-    out[1] = half(detail::unpack_tables<Bits, 4, 4>{});
+    out[0] = half(impl::unpack_tables<Bits, 4, 0>{});
+    out[1] = half(impl::unpack_tables<Bits, 4, 4>{});
   }
 }
 #endif
@@ -156,8 +156,8 @@ inline void unpack_chunk(const std::uint8_t* p, xsimd::batch<std::int32_t, A>* o
       const int32x4_t neg = vnegq_s32(vreinterpretq_s32_u32(vld1q_u32(T::shift.data())));
       return vreinterpretq_s32_u32(vandq_u32(vshlq_u32(w, neg), mask));
     };
-    out[0] = half(detail::unpack_tables<Bits, 4, 0>{});
-    out[1] = half(detail::unpack_tables<Bits, 4, 4>{});
+    out[0] = half(impl::unpack_tables<Bits, 4, 0>{});
+    out[1] = half(impl::unpack_tables<Bits, 4, 4>{});
   }
 }
 #endif

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, then builds and runs every test suite:
+#   1. native x86 (or aarch64) tests, one binary per ISA, plus the README example;
+#   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer (scalar and best ISA);
+#   3. the aarch64 NEON build, cross-compiled and run under qemu-aarch64 (x86 hosts only).
+# Build trees go to build/ under the repository (override with ACTSPARSE_BUILD_ROOT).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${ACTSPARSE_BUILD_ROOT:-$root/build}
+jobs=$(nproc)
+bash "$root/scripts/install-deps.sh"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "native tests"
+cmake -S "$root" -B "$out/tests" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$out/tests" -j "$jobs"
+ctest --test-dir "$out/tests" -j "$jobs" --output-on-failure
+
+step "ASan + UBSan tests"
+best=$(cmake -LA -N "$out/tests" | sed -n 's/^ACTSPARSE_TEST_ISAS:STRING=//p' | tr ';' '\n' | tail -n 1)
+cmake -S "$root" -B "$out/sanitize" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DACTSPARSE_TEST_ISAS=scalar;$best" \
+  "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" >/dev/null
+cmake --build "$out/sanitize" -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir "$out/sanitize" -j "$jobs" --output-on-failure
+
+if [ "$(uname -m)" = x86_64 ]; then
+  step "aarch64 NEON tests under qemu-aarch64"
+  cmake -S "$root" -B "$out/aarch64" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_TOOLCHAIN_FILE="$root/cmake/aarch64-linux-gnu.cmake" -DACTSPARSE_GTEST_FROM_SOURCE=ON >/dev/null
+  cmake --build "$out/aarch64" -j "$jobs"
+  ACTSPARSE_TEST_QUICK=1 ctest --test-dir "$out/aarch64" -j "$jobs" --output-on-failure
+fi

@@ -1,0 +1,123 @@
+// tests/test_common.hpp: what every test file shares: the arch under test, random data,
+// the independent oracles and the tolerances.
+//
+// Each test binary is compiled once per ISA with that ISA's flags only (cmake/isa.cmake),
+// so `test_arch` is the best arch those flags enable; the binary skips itself when the CPU
+// lacks the ISA. ACTSPARSE_TEST_ISA names it.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <actsparse/actsparse.hpp>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#ifndef ACTSPARSE_TEST_ISA
+#define ACTSPARSE_TEST_ISA "native"
+#endif
+
+namespace actsparse_test {
+
+using test_arch = actsparse::simd::native_arch;
+inline constexpr bool kArchHasFma =
+#if defined(__FMA__) || defined(__aarch64__)
+    true;
+#else
+    false;
+#endif
+
+inline bool cpu_has_isa() {
+#if defined(__x86_64__) || defined(__i386__)
+  const std::string isa = ACTSPARSE_TEST_ISA;
+  if (isa == "avx512") return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  if (isa == "avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (isa == "sse41") return __builtin_cpu_supports("sse4.1");
+#endif
+  return true;
+}
+
+#define ACTSPARSE_REQUIRE_ISA()                                                 \
+  do {                                                                          \
+    if (!::actsparse_test::cpu_has_isa()) GTEST_SKIP() << "CPU lacks " ACTSPARSE_TEST_ISA; \
+  } while (0)
+
+// Emulated runs (qemu) are 10-50x slower: ACTSPARSE_TEST_QUICK trims the largest sweeps.
+inline bool quick() { return std::getenv("ACTSPARSE_TEST_QUICK") != nullptr; }
+
+inline constexpr int kBits[] = {2, 3, 4, 5, 6, 8};
+inline constexpr int kGroups[] = {32, 64, 128};
+inline constexpr std::size_t kV = xsimd::batch<float, test_arch>::size;
+
+inline std::vector<float> random_normal(std::size_t n, std::uint32_t seed, float sigma = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, sigma);
+  std::vector<float> v(n);
+  for (auto& e : v) e = d(rng);
+  return v;
+}
+
+// x with the given fraction of exact zeros (independent, uniform), the rest normal.
+inline std::vector<float> sparse_x(std::size_t n, double sparsity, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::normal_distribution<float> d;
+  std::vector<float> x(n);
+  for (auto& e : x) e = u(rng) < sparsity ? 0.0f : d(rng);
+  return x;
+}
+
+// Oracle: dequantize (independently: from the fp16 scale/bias and the code) and take a
+// double-precision dense product. Also returns, per output, the magnitude the float
+// kernel's rounding error scales with: sum_k |x_k| (|scale q| + |bias|).
+struct oracle_result {
+  std::vector<double> y, magnitude;
+};
+
+inline oracle_result dense_oracle(const actsparse::packed_matrix& W, const std::vector<float>& x) {
+  const std::size_t N = W.rows(), K = W.cols(), g = static_cast<std::size_t>(W.group_size());
+  oracle_result r{std::vector<double>(N, 0.0), std::vector<double>(N, 0.0)};
+  for (std::size_t k = 0; k < K; ++k) {
+    if (x[k] == 0.0f) continue;
+    for (std::size_t n = 0; n < N; ++n) {
+      const double s = actsparse::half_to_float(W.scales(k)[n / g]);
+      const double b = actsparse::half_to_float(W.biases(k)[n / g]);
+      const double q = W.code(k, n);
+      r.y[n] += static_cast<double>(x[k]) * (s * q + b);
+      r.magnitude[n] += std::abs(static_cast<double>(x[k])) * (std::abs(s * q) + std::abs(b));
+    }
+  }
+  return r;
+}
+
+// The float kernels accumulate one rounding per term and per partial sum; codes are exact
+// integers, so the bound does not depend on the bit width: |y - oracle| <= c * eps *
+// (active terms + 4) * magnitude. kAccumTol = 1 is that worst-case bound, not a fudge
+// factor; the per-width names keep the door open for formats where it would differ.
+inline constexpr double kAccumTol[9] = {0, 0, 1, 1, 1, 1, 1, 0, 1};
+
+inline double tolerance(int bits, std::size_t terms, double magnitude) {
+  return kAccumTol[bits] * std::numeric_limits<float>::epsilon() * static_cast<double>(terms + 4) * magnitude +
+         std::numeric_limits<float>::denorm_min();
+}
+
+inline ::testing::AssertionResult near_oracle(const std::vector<float>& y, const oracle_result& o, int bits,
+                                              std::size_t terms) {
+  for (std::size_t n = 0; n < y.size(); ++n) {
+    const double err = std::abs(static_cast<double>(y[n]) - o.y[n]);
+    if (!(err <= tolerance(bits, terms, o.magnitude[n])))
+      return ::testing::AssertionFailure() << "y[" << n << "] = " << y[n] << ", oracle " << o.y[n] << ", error " << err
+                                           << " > tolerance " << tolerance(bits, terms, o.magnitude[n]);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+inline bool bitwise_equal(const float* a, const float* b, std::size_t n) {
+  return std::memcmp(a, b, n * sizeof(float)) == 0;
+}
+
+}  // namespace actsparse_test
