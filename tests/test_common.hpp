@@ -46,9 +46,6 @@ inline bool cpu_has_isa() {
     if (!::actsparse_test::cpu_has_isa()) GTEST_SKIP() << "CPU lacks " ACTSPARSE_TEST_ISA; \
   } while (0)
 
-// Emulated runs (qemu) are 10-50x slower: ACTSPARSE_TEST_QUICK trims the largest sweeps.
-inline bool quick() { return std::getenv("ACTSPARSE_TEST_QUICK") != nullptr; }
-
 inline constexpr int kBits[] = {2, 3, 4, 5, 6, 8};
 inline constexpr int kGroups[] = {32, 64, 128};
 inline constexpr std::size_t kV = xsimd::batch<float, test_arch>::size;

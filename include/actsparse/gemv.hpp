@@ -38,11 +38,12 @@
 #include "unpack.hpp"
 #include "xsimd_compat.hpp"
 
-// GCC 12 warns "'__Y' may be used uninitialized" inside its own AVX-512 intrinsics
+// GCC 12 warns "'__Y' is (or may be) used uninitialized" inside its own AVX-512 intrinsics
 // (_mm512_undefined_*, GCC bug 105593, fixed in GCC 13) wherever they are inlined.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 namespace actsparse {
@@ -144,7 +145,7 @@ inline void micro_group(float* acc, const std::uint8_t* const* codes, std::size_
     for (std::size_t u = 0; u < U; ++u) {
       bi q[R];
       unpack_chunk<Bits, A>(codes[u] + offset + c * Bits / 8, q, A{});
-      for (std::size_t r = 0; r < R; ++r) y[r] = xsimd::fma(av[u], xsimd::to_float(q[r]), y[r]);
+      for (std::size_t r = 0; r < R; ++r) y[r] = simd::fma(av[u], xsimd::to_float(q[r]), y[r]);
     }
     for (std::size_t r = 0; r < R; ++r) y[r].store_aligned(acc + c + r * V);
   }
@@ -199,7 +200,7 @@ void gemv_tile(const packed_matrix& W, const float* x, const std::uint32_t* idx,
       const bf xv(xk);
       for (std::size_t j = 0; j < vgroups; j += V) {
         (xv * load_halves<A>(sc + j, A{})).store_aligned(as[u] + j);
-        xsimd::fma(xv, load_halves<A>(bi + j, A{}), bf::load_aligned(bsum + j)).store_aligned(bsum + j);
+        simd::fma(xv, load_halves<A>(bi + j, A{}), bf::load_aligned(bsum + j)).store_aligned(bsum + j);
       }
     }
     const std::size_t ahead = i + Un + U * (Tr::kPrefetchPasses - 1);

@@ -1,10 +1,13 @@
 // actsparse/xsimd_compat.hpp: the xsimd version differences, in one place.
 //
 // Debian 12 ships xsimd 8.1.0: no best_arch, no OS/XSAVE check, reduce_add is called hadd,
-// and AVX2 with FMA is the separate arch fma3<avx2> (plain avx2 emulates fma as x * y + z,
-// which rounds twice). Later xsimd keeps fma3<avx2> and renames hadd; nothing else here
-// depends on the version.
+// AVX2 with FMA is the separate arch fma3<avx2> (plain avx2 emulates fma as x * y + z, which
+// rounds twice), and the AVX-512 archs have no fma of their own either: xsimd::fma falls
+// back to x * y + z, fused or not at the compiler's whim (-ffp-contract). simd::fma below
+// always fuses on AVX-512, so results do not depend on compiler flags.
 #pragma once
+
+#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 
@@ -18,6 +21,15 @@ inline T reduce_add(const xsimd::batch<T, A>& v) {
 #else
   return xsimd::hadd(v);
 #endif
+}
+
+template <class A>
+inline xsimd::batch<float, A> fma(const xsimd::batch<float, A>& x, const xsimd::batch<float, A>& y,
+                                  const xsimd::batch<float, A>& z) {
+#if XSIMD_WITH_AVX512F && XSIMD_VERSION_MAJOR < 9
+  if constexpr (std::is_base_of<xsimd::avx512f, A>::value) return _mm512_fmadd_ps(x, y, z);
+#endif
+  return xsimd::fma(x, y, z);
 }
 
 // The arch a header-only include gets: the best one the includer's compiler flags enable.
