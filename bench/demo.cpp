@@ -4,8 +4,9 @@
 // through a pool of copies larger than the last-level cache, as a decode pass reads a
 // whole model). The Google Benchmark harness and report replace it (issue 3).
 //
-// Usage: actsparse-demo [N K bits group pool_MiB reps]
-//   defaults: 4096 14336 4 64 1280 15  (Llama-3-8B FFN down projection, 4.5 bpw, 1.25 GiB pool)
+// Usage: actsparse-demo [N K bits group pool_MiB reps sparsities]
+//   defaults: 4096 14336 4 64 1280 15 0,0.2,0.5,0.7,0.9,0.95
+//   (Llama-3-8B FFN down projection, 4.5 bpw, 1.25 GiB pool)
 // Threads follow OMP_NUM_THREADS. Figures are medians over reps calls; activations are
 // uniform random with exact zeros.
 #include <actsparse/actsparse.hpp>
@@ -31,7 +32,7 @@ template <class F>
 double time_calls(std::size_t count, int reps, F&& f) {
   std::vector<double> t;
   std::size_t next = 0;
-  for (std::size_t i = 0; i < std::min<std::size_t>(count, 4); ++i) f(next++ % count);  // warm-up
+  for (std::size_t i = 0; i < std::max<std::size_t>(count, 4); ++i) f(next++ % count);  // warm-up: the whole pool
   for (int r = 0; r < reps; ++r) {
     const auto t0 = clock_type::now();
     f(next++ % count);
@@ -49,6 +50,13 @@ int main(int argc, char** argv) {
   const int group = argc > 4 ? std::atoi(argv[4]) : 64;
   const std::size_t pool_mib = argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 1280;
   const int reps = argc > 6 ? std::atoi(argv[6]) : 15;
+  std::vector<double> sparsities;
+  for (const char* p = argc > 7 ? argv[7] : "0,0.2,0.5,0.7,0.9,0.95"; *p;) {
+    char* end;
+    sparsities.push_back(std::strtod(p, &end));
+    p = *end == ',' ? end + 1 : end;
+    if (end == p && *p) break;
+  }
 
   std::mt19937 rng(1);
   std::normal_distribution<float> normal(0.0f, 0.02f);
@@ -76,7 +84,7 @@ int main(int argc, char** argv) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   for (const char* mode : {"hot", "stream"}) {
     const std::size_t count = mode[0] == 'h' ? 1 : copies;
-    for (double s : {0.0, 0.2, 0.5, 0.7, 0.9, 0.95}) {
+    for (double s : sparsities) {
       for (auto& v : x) v = u(rng) < s ? 0.0f : normal(rng);
       const std::size_t nnz = actsparse::find_active(x.data(), K, 0.0f, idx.data());
       const double td = time_calls(count, reps, [&](std::size_t i) { actsparse::gemv_dense(pool[i], x.data(), y.data()); });
