@@ -1,0 +1,393 @@
+// bench/bench.cpp: actsparse-bench, the Google Benchmark harness.
+//
+// Measures the kernels on real model shapes, bit widths, group sizes, sparsity levels and
+// activation patterns, with the weights cache-resident ("hot": one matrix reused) or streamed
+// from memory ("stream": a rotation through a pool of distinct matrices of at least
+// max(1 GiB, 4 x the last-level cache hwloc reports), as a decode pass reads a whole model).
+// Google Benchmark's JSON (--benchmark_out) is the report's only input; every row carries the
+// numeric counters listed in docs/bench.md.
+//
+// Sweep flags select configurations by value (comma lists; absent = the default sweep):
+//   --shapes 4096x14336,14336x4096   N x K (outputs x inputs)
+//   --bits 2,3,4,5,6,8   --groups 32,64,128   --sparsity 0,50,90 (percent)
+//   --pattern uniform,clustered   --threads 1,2   --mode hot,stream
+//   --baselines 0|1 (fp32 / fp16 dense GEMV)   --detect 0|1 (find_active rows)
+// plus Google Benchmark's own flags (--benchmark_out=..., --benchmark_repetitions=...).
+#include <benchmark/benchmark.h>
+#include <hwloc.h>
+
+#include <actsparse/actsparse.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "patterns.hpp"
+#include "reference_gemv.hpp"
+
+namespace {
+
+using arch = actsparse::simd::native_arch;
+
+struct shape {
+  std::size_t N, K;
+};
+
+struct sweep {
+  std::vector<shape> shapes;
+  std::vector<int> bits, groups, threads;
+  std::vector<double> sparsity;  // fractions
+  std::vector<bool> clustered, stream;
+  bool baselines = true, detect = true;
+};
+
+[[noreturn]] void usage_error(const std::string& msg) {
+  std::fprintf(stderr, "actsparse-bench: %s\n(see the header of bench/bench.cpp or docs/bench.md)\n", msg.c_str());
+  std::exit(2);
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t end = s.find(',', start);
+    out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+long parse_int(const std::string& flag, const std::string& v) {
+  char* end = nullptr;
+  const long r = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0') usage_error(flag + ": '" + v + "' is not an integer");
+  return r;
+}
+
+double parse_percent(const std::string& v) {
+  char* end = nullptr;
+  const double r = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || r < 0 || r > 100) usage_error("--sparsity: '" + v + "' is not a percentage in [0, 100]");
+  return r / 100.0;
+}
+
+std::size_t hardware_cores() {
+  hwloc_topology_t t;
+  hwloc_topology_init(&t);
+  hwloc_topology_load(t);
+  const int n = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE);
+  hwloc_topology_destroy(t);
+  return n > 0 ? static_cast<std::size_t>(n) : 1;
+}
+
+std::size_t llc_bytes() {
+  hwloc_topology_t t;
+  hwloc_topology_init(&t);
+  hwloc_topology_load(t);
+  std::size_t best = 0;
+  for (hwloc_obj_t o = nullptr; (o = hwloc_get_next_obj_by_type(t, HWLOC_OBJ_L3CACHE, o));)
+    best = std::max<std::size_t>(best, o->attr->cache.size);
+  if (best == 0)
+    for (hwloc_obj_t o = nullptr; (o = hwloc_get_next_obj_by_type(t, HWLOC_OBJ_L2CACHE, o));)
+      best = std::max<std::size_t>(best, o->attr->cache.size);
+  hwloc_topology_destroy(t);
+  return best;
+}
+
+// Stream pools hold at least this many bytes of distinct matrices.
+std::size_t pool_bytes() { return std::max<std::size_t>(std::size_t{1} << 30, 4 * llc_bytes()); }
+
+// The default sweep (docs/bench.md): the 4-bit g64 sparsity study on the Llama-3-8B FFN
+// shapes, then every other width at three sparsities on the down projection.
+std::vector<sweep> default_sweeps() {
+  const std::size_t cores = hardware_cores();
+  std::vector<int> threads = {1};
+  if (cores > 1) threads.push_back(static_cast<int>(cores));
+  sweep a;
+  a.shapes = {{4096, 14336}, {14336, 4096}};
+  a.bits = {4};
+  a.groups = {64};
+  a.threads = threads;
+  a.sparsity = {0, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99};
+  a.clustered = {false, true};
+  a.stream = {false, true};
+  sweep b = a;
+  b.shapes = {{4096, 14336}};
+  b.bits = {2, 3, 5, 6, 8};
+  b.sparsity = {0, 0.5, 0.9};
+  b.clustered = {false};
+  b.baselines = false;
+  b.detect = false;
+  return {a, b};
+}
+
+// Parses and removes the sweep flags; returns the sweeps to run.
+std::vector<sweep> parse_flags(int& argc, char** argv) {
+  sweep s = default_sweeps()[0];
+  bool any = false;
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i], v;
+    const std::size_t eq = a.find('=');
+    auto take = [&](const char* name) {
+      if (a.rfind(name, 0) != 0) return false;
+      if (eq != std::string::npos && a.substr(0, eq) == name) {
+        v = a.substr(eq + 1);
+      } else if (a == name) {
+        if (i + 1 >= argc) usage_error(std::string(name) + " needs a value");
+        v = argv[++i];
+      } else {
+        return false;
+      }
+      any = true;
+      return true;
+    };
+    if (take("--shapes")) {
+      s.shapes.clear();
+      for (const auto& e : split(v)) {
+        const std::size_t x = e.find('x');
+        if (x == std::string::npos) usage_error("--shapes: '" + e + "' is not NxK");
+        s.shapes.push_back({static_cast<std::size_t>(parse_int("--shapes", e.substr(0, x))),
+                            static_cast<std::size_t>(parse_int("--shapes", e.substr(x + 1)))});
+      }
+    } else if (take("--bits")) {
+      s.bits.clear();
+      for (const auto& e : split(v)) s.bits.push_back(static_cast<int>(parse_int("--bits", e)));
+    } else if (take("--groups")) {
+      s.groups.clear();
+      for (const auto& e : split(v)) s.groups.push_back(static_cast<int>(parse_int("--groups", e)));
+    } else if (take("--threads")) {
+      s.threads.clear();
+      for (const auto& e : split(v)) {
+        const long t = parse_int("--threads", e);
+        if (t < 1) usage_error("--threads: values must be >= 1");
+        s.threads.push_back(static_cast<int>(t));
+      }
+    } else if (take("--sparsity")) {
+      s.sparsity.clear();
+      for (const auto& e : split(v)) s.sparsity.push_back(parse_percent(e));
+    } else if (take("--pattern")) {
+      s.clustered.clear();
+      for (const auto& e : split(v)) {
+        if (e != "uniform" && e != "clustered") usage_error("--pattern: '" + e + "'; legal values are uniform, clustered");
+        s.clustered.push_back(e == "clustered");
+      }
+    } else if (take("--mode")) {
+      s.stream.clear();
+      for (const auto& e : split(v)) {
+        if (e != "hot" && e != "stream") usage_error("--mode: '" + e + "'; legal values are hot, stream");
+        s.stream.push_back(e == "stream");
+      }
+    } else if (take("--baselines")) {
+      s.baselines = parse_int("--baselines", v) != 0;
+    } else if (take("--detect")) {
+      s.detect = parse_int("--detect", v) != 0;
+    } else {
+      argv[out++] = argv[i];
+    }
+  }
+  argc = out;
+  for (int b : s.bits)
+    if (!actsparse::detail::legal_bits(b)) usage_error("--bits: " + std::to_string(b) + "; legal values are 2, 3, 4, 5, 6, 8");
+  for (int g : s.groups)
+    if (!actsparse::detail::legal_group(g)) usage_error("--groups: " + std::to_string(g) + "; legal values are 32, 64, 128");
+  for (const auto& sh : s.shapes)
+    for (int g : s.groups)
+      if (sh.N == 0 || sh.K == 0 || sh.N % static_cast<std::size_t>(g) != 0)
+        usage_error("--shapes: N = " + std::to_string(sh.N) + " must be a positive multiple of every group size (" +
+                    std::to_string(g) + ")");
+  return any ? std::vector<sweep>{s} : default_sweeps();
+}
+
+// One pool of matrices at a time (the one the running benchmark needs): pools are 1-2 GiB,
+// and benchmarks are registered grouped by pool. Copies are distinct memory with the same
+// contents: what matters is that each call reads its weights from DRAM.
+struct pool_cache {
+  std::string key;
+  std::vector<actsparse::packed_matrix> packed;
+  std::vector<bench::dense_matrix> dense;
+};
+pool_cache g_pool;
+
+std::string pool_key(const char* kind, shape sh, int bits, int group, bool stream) {
+  return std::string(kind) + "/" + std::to_string(sh.N) + "x" + std::to_string(sh.K) + "/" + std::to_string(bits) +
+         "/" + std::to_string(group) + (stream ? "/stream" : "/hot");
+}
+
+template <class M, class Make>
+const std::vector<M>& cached_pool(std::vector<M>& slot, const std::string& key, bool stream, Make make) {
+  if (g_pool.key != key) {
+    g_pool = {};
+    g_pool.key = key;
+    slot.push_back(make());
+    const std::size_t bytes = slot[0].bytes();
+    const std::size_t copies = stream ? pool_bytes() / bytes + 1 : 1;
+    for (std::size_t i = 1; i < copies; ++i) slot.push_back(slot[0]);
+  }
+  return slot;
+}
+
+const std::vector<actsparse::packed_matrix>& packed_pool(shape sh, int bits, int group, bool stream) {
+  return cached_pool(g_pool.packed, pool_key("packed", sh, bits, group, stream), stream, [&] {
+    std::vector<float> w(sh.N * sh.K);
+    std::mt19937 rng(static_cast<std::uint32_t>(bits * 131 + group));
+    std::normal_distribution<float> nd(0.0f, 0.02f);
+    for (auto& v : w) v = nd(rng);
+    return actsparse::pack(w.data(), sh.N, sh.K, {bits, group});
+  });
+}
+
+const std::vector<bench::dense_matrix>& dense_pool(shape sh, int bits, bool stream) {
+  return cached_pool(g_pool.dense, pool_key("dense", sh, bits, 0, stream), stream,
+                     [&] { return bench::dense_matrix::random(sh.N, sh.K, bits == 16, 3); });
+}
+
+void set_counters(benchmark::State& st, shape sh, double bits, double group, double sparsity, double active, int threads,
+                  bool stream, bool clustered, bool dense, double bytes, double flops) {
+  using C = benchmark::Counter;
+  st.counters["N"] = double(sh.N);
+  st.counters["K"] = double(sh.K);
+  st.counters["bits"] = bits;
+  st.counters["group"] = group;
+  st.counters["sparsity"] = sparsity;
+  st.counters["active"] = active;
+  st.counters["threads"] = threads;
+  st.counters["stream"] = stream;
+  st.counters["clustered"] = clustered;
+  st.counters["dense"] = dense;
+  st.counters["bytes"] = bytes;
+  st.counters["eff_GBps"] = C(bytes * double(st.iterations()) / 1e9, C::kIsRate);
+  st.counters["GFLOPs"] = C(flops * double(st.iterations()) / 1e9, C::kIsRate);
+}
+
+std::string fmt_name(const char* kind, shape sh, int bits, int group, double s, bool clustered, int threads,
+                     bool stream) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%s/N:%zu/K:%zu/bits:%d/g:%d/s:%g/%s/t:%d/%s", kind, sh.N, sh.K, bits, group, s * 100,
+                clustered ? "clustered" : "uniform", threads, stream ? "stream" : "hot");
+  return buf;
+}
+
+void register_gemv(const sweep& sw) {
+  for (const shape sh : sw.shapes)
+    for (int bits : sw.bits)
+      for (int group : sw.groups)
+        for (bool stream : sw.stream)
+          for (int threads : sw.threads) {
+            // Dense run of this configuration: the denominator of every speedup.
+            benchmark::RegisterBenchmark(
+                fmt_name("dense", sh, bits, group, 0, false, threads, stream).c_str(),
+                [=](benchmark::State& st) {
+                  const auto& pool = packed_pool(sh, bits, group, stream);
+                  const auto x = bench::activations(sh.K, 0.0, false, 1);
+                  std::vector<float> y(sh.N);
+                  std::size_t i = 0;
+                  for (auto _ : st) {
+                    actsparse::gemv_dense(arch{}, pool[i], x.data(), y.data(), {threads});
+                    benchmark::DoNotOptimize(y.data());
+                    i = (i + 1) % pool.size();
+                  }
+                  const double bytes = double(pool[0].bytes()) + 4.0 * double(sh.K + sh.N);
+                  set_counters(st, sh, bits, group, 0, 1, threads, stream, false, true, bytes, 2.0 * sh.N * sh.K);
+                })
+                ->UseRealTime();
+            for (bool clustered : sw.clustered)
+              for (double s : sw.sparsity)
+                benchmark::RegisterBenchmark(
+                    fmt_name("sparse", sh, bits, group, s, clustered, threads, stream).c_str(),
+                    [=](benchmark::State& st) {
+                      const auto& pool = packed_pool(sh, bits, group, stream);
+                      const auto x = bench::activations(sh.K, s, clustered, 2);
+                      std::vector<std::uint32_t> idx(sh.K);
+                      const std::size_t nnz = actsparse::find_active(arch{}, x.data(), sh.K, 0.0f, idx.data());
+                      std::vector<float> y(sh.N);
+                      std::size_t i = 0;
+                      for (auto _ : st) {
+                        actsparse::gemv_sparse(arch{}, pool[i], x.data(), idx.data(), nnz, y.data(), {threads});
+                        benchmark::DoNotOptimize(y.data());
+                        i = (i + 1) % pool.size();
+                      }
+                      const double bytes = double(nnz) * double(pool[0].strip_bytes()) + 4.0 * double(2 * nnz + sh.N);
+                      set_counters(st, sh, bits, group, s, double(nnz) / double(sh.K), threads, stream, clustered, false,
+                                   bytes, 2.0 * double(sh.N) * double(nnz));
+                    })
+                    ->UseRealTime();
+          }
+}
+
+// fp32 and fp16 dense GEMV: what 16- and 32-bit weight storage costs on the same shapes.
+void register_baselines(const sweep& sw) {
+  for (const shape sh : sw.shapes)
+    for (int bits : {32, 16})
+      for (bool stream : sw.stream)
+        for (int threads : sw.threads)
+          benchmark::RegisterBenchmark(
+              fmt_name(bits == 32 ? "fp32" : "fp16", sh, bits, 0, 0, false, threads, stream).c_str(),
+              [=](benchmark::State& st) {
+                const auto& pool = dense_pool(sh, bits, stream);
+                const std::size_t bytes_per = pool[0].bytes();
+                const auto x = bench::activations(sh.K, 0.0, false, 1);
+                std::vector<float> y(sh.N);
+                std::size_t i = 0;
+                for (auto _ : st) {
+                  bench::gemv_reference<arch>(pool[i], x.data(), y.data(), threads);
+                  benchmark::DoNotOptimize(y.data());
+                  i = (i + 1) % pool.size();
+                }
+                set_counters(st, sh, bits, 0, 0, 1, threads, stream, false, true,
+                             double(bytes_per) + 4.0 * double(sh.K + sh.N), 2.0 * sh.N * sh.K);
+              })
+              ->UseRealTime();
+}
+
+// find_active on its own, per input length and sparsity (its cost against a dense GEMV).
+void register_detect(const sweep& sw) {
+  std::vector<std::size_t> ks;
+  for (const shape sh : sw.shapes) ks.push_back(sh.K);
+  std::sort(ks.begin(), ks.end());
+  ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+  for (std::size_t K : ks)
+    for (double s : sw.sparsity)
+      benchmark::RegisterBenchmark(("find_active/K:" + std::to_string(K) + "/s:" + std::to_string(int(s * 100))).c_str(),
+                                   [=](benchmark::State& st) {
+                                     const auto x = bench::activations(K, s, false, 2);
+                                     std::vector<std::uint32_t> idx(K);
+                                     std::size_t nnz = 0;
+                                     for (auto _ : st) {
+                                       nnz = actsparse::find_active(arch{}, x.data(), K, 0.0f, idx.data());
+                                       benchmark::DoNotOptimize(idx.data());
+                                     }
+                                     st.counters["K"] = double(K);
+                                     st.counters["sparsity"] = s;
+                                     st.counters["active"] = double(nnz) / double(K);
+                                     st.counters["detect"] = 1;
+                                     st.counters["bytes"] = 4.0 * double(K + nnz);
+                                   })
+          ->UseRealTime();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<sweep> sweeps = parse_flags(argc, argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  for (const sweep& s : sweeps) register_gemv(s);
+  for (const sweep& s : sweeps)
+    if (s.baselines) register_baselines(s);
+  for (const sweep& s : sweeps)
+    if (s.detect) register_detect(s);
+  benchmark::AddCustomContext("actsparse_version", actsparse::kVersion);
+  benchmark::AddCustomContext("actsparse_arch", arch::name());
+  benchmark::AddCustomContext("stream_pool_bytes", std::to_string(pool_bytes()));
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
