@@ -2,8 +2,8 @@
 // the independent oracles and the tolerances.
 //
 // Each test binary is compiled once per ISA with that ISA's flags only (cmake/isa.cmake),
-// so `test_arch` is the best arch those flags enable; the binary skips itself when the CPU
-// lacks the ISA. ACTSPARSE_TEST_ISA names it.
+// so `test_arch` is the best arch those flags enable; test_main.cpp skips the whole binary
+// when the CPU lacks the ISA. ACTSPARSE_TEST_ISA names it.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -30,21 +30,6 @@ inline constexpr bool kArchHasFma =
 #else
     false;
 #endif
-
-inline bool cpu_has_isa() {
-#if defined(__x86_64__) || defined(__i386__)
-  const std::string isa = ACTSPARSE_TEST_ISA;
-  if (isa == "avx512") return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-  if (isa == "avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (isa == "sse41") return __builtin_cpu_supports("sse4.1");
-#endif
-  return true;
-}
-
-#define ACTSPARSE_REQUIRE_ISA()                                                 \
-  do {                                                                          \
-    if (!::actsparse_test::cpu_has_isa()) GTEST_SKIP() << "CPU lacks " ACTSPARSE_TEST_ISA; \
-  } while (0)
 
 inline constexpr int kBits[] = {2, 3, 4, 5, 6, 8};
 inline constexpr int kGroups[] = {32, 64, 128};

@@ -99,6 +99,31 @@ TEST(Format, MlxRoundTripIsBitExact) {
 
 // Dequantized weights sit on the nearest point of their group's grid, up to what storing
 // scale and bias in fp16 moves (2^-11 relative each).
+// MLX models in bf16 carry bf16 scales and biases: imported by rounding them to fp16.
+TEST(Format, FromMlxConvertsBfloat16Scales) {
+  const std::size_t N = 64, K = 3;
+  std::vector<std::uint32_t> wq(K * N * 4 / 32, 0x76543210u);
+  std::vector<std::uint16_t> s(K * N / 32), b(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    s[i] = static_cast<std::uint16_t>(float_bits(0.01f * float(i + 1)) >> 16);
+    b[i] = static_cast<std::uint16_t>(float_bits(-0.5f) >> 16);
+  }
+  const packed_matrix W = from_mlx(wq.data(), s.data(), b.data(), N, K, {4, 32}, element_type::bf16);
+  for (std::size_t k = 0; k < K; ++k)
+    for (std::size_t j = 0; j < 2; ++j) {
+      EXPECT_EQ(W.scales(k)[j], float_to_half(bf16_to_float(s[k * 2 + j])));
+      EXPECT_EQ(half_to_float(W.biases(k)[j]), -0.5f);
+    }
+  EXPECT_EQ(W.code(1, 9), 1u);  // word 0x76543210: code i of each word is i
+  s[4] = static_cast<std::uint16_t>(float_bits(1e9f) >> 16);
+  try {
+    from_mlx(wq.data(), s.data(), b.data(), N, K, {4, 32}, element_type::bf16);
+    ADD_FAILURE() << "no error";
+  } catch (const actsparse::error& e) {
+    EXPECT_NE(std::string(e.what()).find("scales[2][0]"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Format, DequantizeGivesTheNearestGridPoint) {
   for (int bits : kBits) {
     const std::size_t N = 128, K = 5;

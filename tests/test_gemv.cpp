@@ -8,6 +8,10 @@
 #include <cstring>
 #include <tuple>
 
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+
 using namespace actsparse;
 using namespace actsparse_test;
 
@@ -39,7 +43,6 @@ std::vector<std::size_t> row_groups(int g) {
 
 class GemvFormat : public ::testing::TestWithParam<std::tuple<int, int>> {
  protected:
-  void SetUp() override { ACTSPARSE_REQUIRE_ISA(); }
 };
 
 // Dense and sparse, every shape edge, sparsity 0 / 50 / 90 / 100 %: within the rounding
@@ -83,19 +86,19 @@ INSTANTIATE_TEST_SUITE_P(AllFormats, GemvFormat, ::testing::Combine(::testing::V
 
 class Gemv : public ::testing::Test {
  protected:
-  void SetUp() override { ACTSPARSE_REQUIRE_ISA(); }
 };
 
-// Work large enough that the driver really splits it (N * active > 4 x 2^16 weights).
+// Work large enough that the driver really splits it (N * active > 4 x 2^16 weights), and
+// rows enough for several macro-kernel tiles per thread (tiles are 4096 outputs).
 TEST_F(Gemv, BitwiseIndependentOfThreadCount) {
   for (int bits : {3, 4}) {
-    const std::size_t N = 1024 + 64 * 3, K = 400;
+    const std::size_t N = 2 * 4096 + 64 * 3, K = 100;
     const packed_matrix W = random_matrix(N, K, {bits, 64}, 7);
     const auto x = sparse_x(K, 0.5, 8);
     const auto idx = active_list(x);
     std::vector<float> y1(N), yt(N);
     gemv_sparse(test_arch{}, W, x.data(), idx.data(), idx.size(), y1.data(), {1});
-    for (int t : {2, 3, 5}) {
+    for (int t : {2, 3, 5, 1000}) {  // 1000: more threads than groups
       gemv_sparse(test_arch{}, W, x.data(), idx.data(), idx.size(), yt.data(), {t});
       EXPECT_TRUE(bitwise_equal(y1.data(), yt.data(), N)) << "sparse, threads=" << t;
       gemv_dense(test_arch{}, W, x.data(), yt.data(), {t});
@@ -199,7 +202,10 @@ TEST_F(Gemv, ErrorsNameTheParameterAndLeaveOutputUntouched) {
   };
   expect_error([&] { gemv_sparse(test_arch{}, W, x.data(), bad_idx.data(), 2, y.data()); }, "idx[1] = 8");
   expect_error([&] { gemv_sparse(test_arch{}, W, x.data(), nullptr, 2, y.data()); }, "idx is null");
-  expect_error([&] { gemv_sparse(test_arch{}, W, x.data(), bad_idx.data(), 9, y.data()); }, "nnz = 9");
+  std::vector<float> xy(N + K, 1.0f);
+  expect_error([&] { gemv_dense(test_arch{}, W, xy.data(), xy.data() + K - 1); }, "overlaps x");
+  expect_error([&] { gemv(test_arch{}, W, x.data(), y.data(), std::numeric_limits<float>::infinity()); },
+               "must be finite");
   expect_error([&] { gemv_dense(test_arch{}, W, nullptr, y.data()); }, "x is null");
   expect_error([&] { gemv_dense(test_arch{}, W, x.data(), nullptr); }, "y is null");
   expect_error([&] { gemv(test_arch{}, W, x.data(), y.data(), -1.0f); }, "threshold = -1");
@@ -209,13 +215,53 @@ TEST_F(Gemv, ErrorsNameTheParameterAndLeaveOutputUntouched) {
   expect_error([&] { gemv_dense_ref(packed_matrix{}, x.data(), y.data()); }, "W is empty");
 }
 
-// The scalar twins double as the kernels for xsimd::unavailable.
-TEST_F(Gemv, UnavailableArchRunsScalarTwins) {
+// xsimd::unavailable (no SIMD arch enabled) runs the scalar twins: still right.
+TEST_F(Gemv, UnavailableArchIsCorrect) {
   const std::size_t N = 96, K = 17;
   const packed_matrix W = random_matrix(N, K, {6, 32}, 17);
   const auto x = sparse_x(K, 0.5, 18);
-  std::vector<float> y(N), yr(N);
+  std::vector<float> y(N);
   gemv(xsimd::unavailable{}, W, x.data(), y.data());
-  gemv_dense_ref(W, x.data(), yr.data());
-  EXPECT_TRUE(bitwise_equal(y.data(), yr.data(), N));
+  EXPECT_TRUE(near_oracle(y, dense_oracle(W, x), 6, K));
+}
+
+// Index lists need not be ascending or unique: each listing adds its strip once.
+TEST_F(Gemv, UnorderedAndRepeatedIndices) {
+  const std::size_t N = 128, K = 10;
+  const packed_matrix W = random_matrix(N, K, {4, 64}, 19);
+  const auto x = random_normal(K, 20);
+  const std::vector<std::uint32_t> idx = {7, 2, 2, 9, 0, 7, 7};
+  std::vector<float> weight(K, 0.0f);
+  for (auto k : idx) weight[k] += 1.0f;
+  std::vector<float> xw(K);
+  for (std::size_t k = 0; k < K; ++k) xw[k] = x[k] * weight[k];
+  std::vector<float> y(N);
+  gemv_sparse(test_arch{}, W, x.data(), idx.data(), idx.size(), y.data());
+  EXPECT_TRUE(near_oracle(y, dense_oracle(W, xw), 4, idx.size()));
+}
+
+// fp16 subnormal scales decode the same with denormals-are-zero set (as -ffast-math code
+// and some frameworks run), and the result does not depend on it.
+TEST_F(Gemv, SubnormalScalesIgnoreDenormalsAreZero) {
+#if defined(__SSE__) || defined(__x86_64__)
+  const std::size_t N = 128, K = 12;
+  const auto w = random_normal(N * K, 21, 1e-4f);  // 8-bit scales ~1e-6: fp16 subnormals
+  const packed_matrix W = pack(w.data(), N, K, {8, 64});
+  bool subnormal = false;
+  for (std::size_t k = 0; k < K; ++k) subnormal |= (W.scales(k)[0] & 0x7c00u) == 0;
+  ASSERT_TRUE(subnormal) << "the test needs a subnormal scale";
+  const auto x = random_normal(K, 22);
+  std::vector<float> y(N), yd(N);
+  gemv_dense(test_arch{}, W, x.data(), y.data(), {1});
+  const unsigned csr = _mm_getcsr();
+  _mm_setcsr(csr | 0x0040u);  // DAZ
+  gemv_dense(test_arch{}, W, x.data(), yd.data(), {1});
+  const float h = half_to_float(0x0001u);
+  _mm_setcsr(csr);
+  EXPECT_EQ(h, 0x1p-24f);
+  EXPECT_TRUE(bitwise_equal(y.data(), yd.data(), N));
+  EXPECT_TRUE(near_oracle(y, dense_oracle(W, x), 8, K));
+#else
+  GTEST_SKIP() << "DAZ is an x86 control bit";
+#endif
 }

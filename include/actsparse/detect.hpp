@@ -73,10 +73,17 @@ inline std::size_t find_active_simd(const float* x, std::size_t n, float thresho
 }  // namespace simd
 
 namespace detail {
+// A finite threshold >= 0: NaN would make every input inactive, and +Inf would drop the
+// infinite activations that must propagate.
+inline void check_threshold(const char* where, float threshold) {
+  if (!(threshold >= 0.0f) || !std::isfinite(threshold))
+    fail(where, "threshold = ", threshold, " must be finite and >= 0");
+}
+
 inline void check_find_active(const float* x, std::size_t n, float threshold, const std::uint32_t* idx) {
   if (n > 0 && x == nullptr) fail("find_active", "x is null");
   if (n > 0 && idx == nullptr) fail("find_active", "idx is null (it must hold n entries)");
-  if (!(threshold >= 0.0f)) fail("find_active", "threshold = ", threshold, " must be >= 0 and not NaN");
+  check_threshold("find_active", threshold);
   if (n > 0xffffffffu) fail("find_active", "n = ", n, " exceeds 2^32 - 1 (indices are uint32)");
 }
 }  // namespace detail

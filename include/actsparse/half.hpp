@@ -23,15 +23,17 @@ inline float bits_float(std::uint32_t u) {
   return f;
 }
 
-// fp16 -> fp32, exact. The exponent/mantissa field is shifted into fp32 position and
-// rescaled by 2^112 (the difference of the two exponent biases, 127 - 15), which also
-// turns fp16 subnormals into the right fp32 normals; Inf and NaN get the full exponent.
+// fp16 -> fp32, exact, and without ever handing a denormal to the FPU, so the result does
+// not change when the caller runs with denormals-are-zero (DAZ, set by -ffast-math startup
+// code and some frameworks): normals and Inf/NaN are rebiased with integer arithmetic
+// (exponent + 127 - 15), subnormals (m * 2^-24, m < 1024) are an int -> float conversion
+// times 2^-24, whose result is a normal float.
 inline float half_to_float(std::uint16_t h) {
   const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
   const std::uint32_t em = h & 0x7fffu;
   if (em >= 0x7c00u) return bits_float(sign | 0x7f800000u | ((em & 0x3ffu) << 13));
-  const float magnitude = bits_float(em << 13) * 0x1p112f;
-  return bits_float(sign | float_bits(magnitude));
+  if (em >= 0x0400u) return bits_float(sign | ((em << 13) + (112u << 23)));
+  return bits_float(sign | float_bits(static_cast<float>(em) * 0x1p-24f));
 }
 
 // fp32 -> fp16, round to nearest even, overflow to Inf, NaN stays NaN (quiet).

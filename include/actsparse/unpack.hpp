@@ -11,7 +11,7 @@
 //
 // unpack_chunk<Bits>(p, out, A) reads the kChunk<A> codes at p (kChunk * Bits / 8 bytes, so
 // whole bytes: 16 codes on AVX-512, 8 elsewhere) into kChunk / V batches, in output order.
-// It may read up to 16 bytes from p; the packed buffer's tail padding makes that safe.
+// It may read up to 16 bytes from p; the packed buffer's tail padding (kTailPad) makes that safe.
 #pragma once
 
 #include <array>

@@ -1,0 +1,111 @@
+// roofline/machine.cpp: machine profile lookups and JSON I/O.
+#include "machine.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace roofline {
+
+using nlohmann::json;
+
+const level_bandwidth& machine_profile::level(const std::string& name, int threads) const {
+  const level_bandwidth* best = nullptr;
+  for (const auto& l : levels)
+    if (l.name == name && l.threads <= threads && (!best || l.threads > best->threads)) best = &l;
+  if (!best) throw std::runtime_error("machine profile has no " + name + " bandwidth for " + std::to_string(threads) + " thread(s)");
+  return *best;
+}
+
+double machine_profile::compute_rate(int bits, int threads) const {
+  const compute_ceiling* best = nullptr;
+  for (const auto& c : compute)
+    if (c.bits == bits && c.threads <= threads && (!best || c.threads > best->threads)) best = &c;
+  if (!best) throw std::runtime_error("machine profile has no compute ceiling for " + std::to_string(bits) + "-bit, " +
+                                      std::to_string(threads) + " thread(s)");
+  return best->weights_per_s;
+}
+
+double machine_profile::fixed_seconds(int threads) const {
+  const fixed_cost* best = nullptr;
+  for (const auto& f : fixed)
+    if (f.threads <= threads && (!best || f.threads > best->threads)) best = &f;
+  return best ? best->seconds : 0.0;
+}
+
+const level_bandwidth& machine_profile::level_holding(std::size_t bytes, int threads) const {
+  for (const char* name : {"L1", "L2", "LLC"}) {
+    const level_bandwidth& l = level(name, threads);
+    if (bytes <= l.capacity) return l;
+  }
+  return level("DRAM", threads);
+}
+
+void to_json(json& j, const machine_profile& m) {
+  j = json{{"schema", m.schema},
+           {"host", {{"hostname", m.hostname}, {"cpu_model", m.cpu_model}, {"isa", m.isa}, {"date", m.date}}},
+           {"topology",
+            {{"packages", m.packages}, {"cores", m.cores}, {"pus", m.pus}, {"numa_nodes", m.numa_nodes},
+             {"memory_bytes", m.memory_bytes}, {"caches", json::array()}}},
+           {"bandwidth", {{"sweep", json::array()}, {"levels", json::array()}}},
+           {"compute", json::array()},
+           {"fixed_cost", json::array()}};
+  for (const auto& c : m.caches)
+    j["topology"]["caches"].push_back({{"level", c.level}, {"size", c.size}, {"line", c.line}, {"count", c.count}});
+  for (const auto& p : m.sweep)
+    j["bandwidth"]["sweep"].push_back({{"threads", p.threads}, {"bytes", p.bytes}, {"GBps", p.GBps}});
+  for (const auto& l : m.levels)
+    j["bandwidth"]["levels"].push_back(
+        {{"name", l.name}, {"threads", l.threads}, {"GBps", l.GBps}, {"capacity", l.capacity}});
+  for (const auto& c : m.compute)
+    j["compute"].push_back({{"bits", c.bits}, {"threads", c.threads}, {"weights_per_s", c.weights_per_s}, {"GFLOPs", c.GFLOPs}});
+  for (const auto& f : m.fixed) j["fixed_cost"].push_back({{"threads", f.threads}, {"seconds", f.seconds}});
+}
+
+void from_json(const json& j, machine_profile& m) {
+  m.schema = j.at("schema").get<std::string>();
+  if (m.schema != "actsparse-machine/1") throw std::runtime_error("unknown schema '" + m.schema + "' (expected actsparse-machine/1)");
+  const json& h = j.at("host");
+  m.hostname = h.at("hostname");
+  m.cpu_model = h.at("cpu_model");
+  m.isa = h.at("isa");
+  m.date = h.at("date");
+  const json& t = j.at("topology");
+  m.packages = t.at("packages");
+  m.cores = t.at("cores");
+  m.pus = t.at("pus");
+  m.numa_nodes = t.at("numa_nodes");
+  m.memory_bytes = t.at("memory_bytes");
+  for (const auto& c : t.at("caches")) m.caches.push_back({c.at("level"), c.at("size"), c.at("line"), c.at("count")});
+  for (const auto& p : j.at("bandwidth").at("sweep")) m.sweep.push_back({p.at("threads"), p.at("bytes"), p.at("GBps")});
+  for (const auto& l : j.at("bandwidth").at("levels"))
+    m.levels.push_back({l.at("name"), l.at("threads"), l.at("GBps"), l.at("capacity")});
+  for (const auto& c : j.at("compute")) m.compute.push_back({c.at("bits"), c.at("threads"), c.at("weights_per_s"), c.at("GFLOPs")});
+  for (const auto& f : j.at("fixed_cost")) m.fixed.push_back({f.at("threads"), f.at("seconds")});
+  if (m.levels.empty()) throw std::runtime_error("bandwidth.levels is empty");
+}
+
+json read_json_file(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(std::string(what) + " '" + path + "' cannot be opened");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return json::parse(ss.str());
+  } catch (const json::parse_error& e) {
+    throw std::runtime_error(std::string(what) + " '" + path + "' is not valid JSON (truncated?): " + e.what());
+  }
+}
+
+machine_profile load_machine(const std::string& path) {
+  const json j = read_json_file(path, "machine profile");
+  try {
+    return j.get<machine_profile>();
+  } catch (const json::exception& e) {
+    throw std::runtime_error("machine profile '" + path + "' is incomplete: " + e.what());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("machine profile '" + path + "': " + e.what());
+  }
+}
+
+}  // namespace roofline
