@@ -1,12 +1,31 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds the benchmarks (-march=native) and runs
-# them on built-in defaults. For now that is actsparse-demo: dense vs sparse GEMV on the
-# Llama-3-8B FFN down projection (4096 x 14336, 4-bit g64), cache-resident and streamed
-# from a 1.25 GiB pool. Arguments are passed to actsparse-demo (see bench/demo.cpp).
+# The main job, on built-in defaults: installs what is missing, builds the tools
+# (-march=native), measures this machine (actsparse probe), runs the default benchmark sweep
+# (actsparse-bench, docs/bench.md) and writes the report to ./actsparse-report/ (override
+# with ACTSPARSE_REPORT_DIR). Extra arguments go to actsparse-bench, e.g.
+#   bash scripts/run-main.sh --shapes 4096x4096 --bits 4 --sparsity 0,50,90
+# Build trees go to build/ (ACTSPARSE_BUILD_ROOT), measurements to build/main/results/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${ACTSPARSE_BUILD_ROOT:-$root/build}
+report=${ACTSPARSE_REPORT_DIR:-$PWD/actsparse-report}
 bash "$root/scripts/install-deps.sh"
+
+echo "== [1/4] build"
 cmake -S "$root" -B "$out/main" -G Ninja -DCMAKE_BUILD_TYPE=Release -DACTSPARSE_BUILD_TESTS=OFF >/dev/null
-cmake --build "$out/main" -j "$(nproc)" --target actsparse-demo
-"$out/main/bench/actsparse-demo" "$@"
+cmake --build "$out/main" -j "$(nproc)" --target actsparse-bench actsparse-tool
+results="$out/main/results"
+mkdir -p "$results"
+
+echo "== [2/4] probe: topology, read bandwidth per level, compute ceilings (about 20 s)"
+"$out/main/roofline/actsparse" probe --out "$results/machine.json"
+
+echo "== [3/4] benchmark sweep (about 5-10 min; one line per configuration)"
+"$out/main/bench/actsparse-bench" --benchmark_min_time=0.1 --benchmark_repetitions=3 \
+  --benchmark_report_aggregates_only=true --benchmark_out="$results/bench.json" --benchmark_out_format=json "$@" \
+  | grep --line-buffered -E "_median|^find_active|^-|^Benchmark" || true
+[ -s "$results/bench.json" ] || { echo "run-main: the benchmark wrote no results" >&2; exit 1; }
+
+echo "== [4/4] report"
+"$out/main/roofline/actsparse" report --machine "$results/machine.json" --bench "$results/bench.json" --out "$report"
+echo "open $report/index.html"

@@ -1,0 +1,462 @@
+// roofline/report.cpp: `actsparse report`, machine profile + benchmark JSON -> a directory
+// with index.html (self-contained: inline CSS and SVG, opens offline), report.md and
+// rows.csv. Both inputs are read and checked before anything is written, and the directory
+// is assembled beside the target and renamed into place, so a bad input never leaves a
+// half-written report.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "svg.hpp"
+#include "tool.hpp"
+
+namespace roofline {
+namespace {
+
+namespace fs = std::filesystem;
+using svg::escape;
+using svg::num;
+
+struct row_view {
+  bench_row r;
+  prediction p;
+  const bench_row* dense = nullptr;     // the dense run of the same configuration
+  const prediction* dense_p = nullptr;  // and its prediction
+  double speedup() const { return dense ? dense->seconds / r.seconds : 1.0; }
+  double ideal() const { return r.active > 0 ? 1.0 / r.active : 0.0; }
+  double error() const { return p.seconds > 0 ? r.seconds / p.seconds - 1.0 : 0.0; }
+};
+
+// The model's speedup: predicted dense time / predicted sparse time.
+double predict_ratio(const row_view& v) { return v.dense_p ? v.dense_p->seconds / v.p.seconds : 1.0; }
+
+std::string shape_name(const bench_row& r) { return num(r.N, 6) + "x" + num(r.K, 6); }
+std::string mode_name(const bench_row& r) { return r.stream ? "stream" : "hot"; }
+
+bool same_config(const bench_row& a, const bench_row& b) {
+  return a.N == b.N && a.K == b.K && a.bits == b.bits && a.group == b.group && a.threads == b.threads &&
+         a.stream == b.stream;
+}
+
+struct tables {
+  std::ostringstream html, md, csv;
+};
+
+// One table, written to both HTML and Markdown.
+void table(tables& t, const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& body,
+           const std::string& id = "") {
+  t.html << "<table" << (id.empty() ? "" : " id=\"" + id + "\"") << "><thead><tr>";
+  for (const auto& h : head) t.html << "<th>" << escape(h) << "</th>";
+  t.html << "</tr></thead><tbody>\n";
+  for (const auto& row : body) {
+    t.html << "<tr>";
+    for (const auto& c : row) t.html << "<td>" << escape(c) << "</td>";
+    t.html << "</tr>\n";
+  }
+  t.html << "</tbody></table>\n";
+  t.md << "\n|";
+  for (const auto& h : head) t.md << " " << h << " |";
+  t.md << "\n|";
+  for (std::size_t i = 0; i < head.size(); ++i) t.md << " --- |";
+  for (const auto& row : body) {
+    t.md << "\n|";
+    for (const auto& c : row) t.md << " " << c << " |";
+  }
+  t.md << "\n\n";
+}
+
+void heading(tables& t, const std::string& h, const std::string& text) {
+  t.html << "<h2>" << escape(h) << "</h2>\n<p>" << escape(text) << "</p>\n";
+  t.md << "## " << h << "\n\n" << text << "\n";
+}
+
+std::string pct(double f) { return num(100.0 * f, 3) + "%"; }
+
+void machine_section(tables& t, const machine_profile& m) {
+  heading(t, "Machine", "Measured by `actsparse probe` on " + m.date + ".");
+  std::vector<std::vector<std::string>> body = {
+      {"host", m.hostname}, {"CPU", m.cpu_model}, {"kernel ISA", m.isa},
+      {"packages / cores / PUs / NUMA nodes", std::to_string(m.packages) + " / " + std::to_string(m.cores) + " / " +
+                                                  std::to_string(m.pus) + " / " + std::to_string(m.numa_nodes)},
+      {"memory", num(double(m.memory_bytes) / (1 << 30), 4) + " GiB"}};
+  for (const auto& c : m.caches)
+    body.push_back({"L" + std::to_string(c.level) + " cache",
+                    num(double(c.size) / 1024, 6) + " KiB x " + std::to_string(c.count) + ", " + std::to_string(c.line) + "-byte lines"});
+  table(t, {"", ""}, body, "machine");
+
+  std::vector<std::vector<std::string>> lv;
+  for (const auto& l : m.levels)
+    lv.push_back({l.name, std::to_string(l.threads), num(l.GBps, 4), num(double(l.capacity) / (1 << 20), 4)});
+  t.html << "<h3>Read bandwidth per level</h3>\n";
+  t.md << "### Read bandwidth per level\n";
+  table(t, {"level", "threads", "GB/s", "capacity MiB"}, lv, "levels");
+
+  std::vector<std::vector<std::string>> cc;
+  for (const auto& c : m.compute)
+    cc.push_back({std::to_string(c.bits), std::to_string(c.threads), num(c.weights_per_s / 1e9, 4), num(c.GFLOPs, 4)});
+  t.html << "<h3>Compute ceiling of the dense kernel (cache-resident, g64)</h3>\n";
+  t.md << "### Compute ceiling of the dense kernel (cache-resident, g64)\n";
+  table(t, {"bits", "threads", "Gweights/s", "GFLOP/s"}, cc, "compute");
+  std::vector<std::vector<std::string>> fc;
+  for (const auto& f : m.fixed) fc.push_back({std::to_string(f.threads), num(f.seconds * 1e6, 3)});
+  table(t, {"threads", "fixed cost per call (us)"}, fc, "fixed");
+
+  svg::chart c("Read bandwidth vs working set", {"working set (KiB)", true}, {"GB/s", false});
+  std::set<int> threads;
+  for (const auto& p : m.sweep) threads.insert(p.threads);
+  std::size_t i = 0;
+  for (int th : threads) {
+    svg::series s{std::to_string(th) + " thread(s)", svg::palette(i++), {}};
+    for (const auto& p : m.sweep)
+      if (p.threads == th) s.points.push_back({double(p.bytes) / 1024, p.GBps});
+    c.add(s);
+  }
+  c.fit();
+  t.html << "<figure id=\"sweep\">" << c.render() << "</figure>\n";
+}
+
+void roofline_section(tables& t, const machine_profile& m, const std::vector<row_view>& rows) {
+  heading(t, "Roofline",
+          "Every kernel run as a point: arithmetic intensity (useful flops per byte the format obliges the kernel to "
+          "move) against achieved GFLOP/s. Sloped lines are the measured read bandwidth of each memory level, "
+          "horizontal lines the measured compute ceiling of the dense kernel per bit width. Filled points read "
+          "weights from DRAM (stream mode), hollow ones from cache (hot).");
+  std::set<int> threads;
+  for (const auto& v : rows) threads.insert(int(v.r.threads));
+  for (int th : threads) {
+    svg::chart c("Roofline, " + std::to_string(th) + " thread(s)", {"arithmetic intensity (flop/byte)", true},
+                 {"GFLOP/s", true});
+    std::size_t color = 0;
+    for (const char* lvl : {"L1", "L2", "LLC", "DRAM"}) {
+      double bw = 0;
+      try {
+        bw = m.level(lvl, th).GBps;
+      } catch (const std::exception&) {
+        continue;
+      }
+      svg::series s{std::string(lvl) + " " + num(bw, 3) + " GB/s", "#999", {}, true, false, true};
+      s.color = svg::palette(color++ + 6);
+      for (double ai : {0.05, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0}) s.points.push_back({ai, bw * ai});
+      c.add(s);
+    }
+    std::set<int> bits;
+    for (const auto& v : rows)
+      if (v.r.kind == "dense" || v.r.kind == "sparse") bits.insert(int(v.r.bits));
+    for (int b : bits) {
+      double g = 0;
+      for (const auto& cc : m.compute)
+        if (cc.bits == b && cc.threads <= th) g = std::max(g, cc.GFLOPs);
+      if (g <= 0) continue;
+      svg::series s{std::to_string(b) + "-bit compute " + num(g, 3), "#555", {{0.05, g}, {30.0, g}}, true, false, true};
+      s.color = svg::palette(b);
+      c.add(s);
+    }
+    std::map<std::string, svg::series> pts;
+    for (const auto& v : rows) {
+      if (int(v.r.threads) != th || v.r.bytes <= 0 || v.r.GFLOPs <= 0) continue;
+      const std::string key = v.r.kind + " " + mode_name(v.r);
+      auto& s = pts[key];
+      if (s.name.empty()) {
+        s.name = key;
+        s.line = false;
+        s.hollow = !v.r.stream;
+        s.color = svg::palette(v.r.kind == "dense" ? 0 : v.r.kind == "sparse" ? 1 : v.r.kind == "fp32" ? 2 : 3);
+      }
+      s.points.push_back({v.r.GFLOPs / v.r.eff_GBps, v.r.GFLOPs});
+    }
+    for (auto& [k, s] : pts) c.add(s);
+    c.fit();
+    t.html << "<figure class=\"roofline\">" << c.render() << "</figure>\n";
+  }
+}
+
+void speedup_section(tables& t, const std::vector<row_view>& rows) {
+  heading(t, "Speedup versus sparsity",
+          "Sparse kernel time against the dense kernel of the same configuration, in the same run; the ideal is "
+          "1/(1-s) (bytes saved), the model's prediction is predicted dense time / predicted sparse time.");
+  std::set<std::tuple<int, int, bool>> panels;  // bits, threads, stream
+  for (const auto& v : rows)
+    if (v.r.kind == "sparse" && v.dense) panels.insert({int(v.r.bits), int(v.r.threads), v.r.stream});
+  std::vector<std::vector<std::string>> body;
+  for (const auto& [bits, th, stream] : panels) {
+    svg::chart c(std::to_string(bits) + "-bit, " + std::to_string(th) + " thread(s), " + (stream ? "stream" : "hot"),
+                 {"sparsity", false}, {"speedup over dense", true});
+    std::map<std::string, svg::series> measured, predicted;
+    svg::series ideal{"ideal 1/(1-s)", "#000", {}, true, false, true};
+    std::set<double> ideal_x;
+    std::size_t color = 0;
+    for (const auto& v : rows) {
+      if (v.r.kind != "sparse" || !v.dense || int(v.r.bits) != bits || int(v.r.threads) != th || v.r.stream != stream)
+        continue;
+      const std::string key = shape_name(v.r) + " g" + num(v.r.group) + (v.r.clustered ? " clustered" : " uniform");
+      auto& s = measured[key];
+      if (s.name.empty()) s = {key, svg::palette(color++), {}};
+      s.points.push_back({1 - v.r.active, v.speedup()});
+      const std::string pkey = shape_name(v.r) + " g" + num(v.r.group) + " model";
+      auto& ps = predicted[pkey];
+      if (ps.name.empty()) ps = {pkey, s.color, {}, true, false, true};
+      if (!v.r.clustered) ps.points.push_back({1 - v.r.active, predict_ratio(v)});
+      ideal_x.insert(1 - v.r.active);
+      body.push_back({shape_name(v.r), std::to_string(bits), num(v.r.group), std::to_string(th), mode_name(v.r),
+                      v.r.clustered ? "clustered" : "uniform", pct(1 - v.r.active), num(v.dense->seconds * 1e3, 4),
+                      num(v.r.seconds * 1e3, 4), num(v.speedup(), 3) + "x", num(v.ideal(), 3) + "x",
+                      num(predict_ratio(v), 3) + "x", pct(v.speedup() / v.ideal())});
+    }
+    for (double x : ideal_x) ideal.points.push_back({x, 1 / (1 - x)});
+    for (auto& [k, s] : measured) {
+      std::sort(s.points.begin(), s.points.end());
+      c.add(s);
+    }
+    for (auto& [k, s] : predicted) {
+      std::sort(s.points.begin(), s.points.end());
+      c.add(s);
+    }
+    c.add(ideal);
+    c.fit();
+    c.x().lo = 0;
+    c.x().hi = 1;
+    t.html << "<figure class=\"speedup\">" << c.render() << "</figure>\n";
+  }
+  table(t,
+        {"shape", "bits", "group", "threads", "mode", "pattern", "sparsity", "dense ms", "sparse ms", "speedup", "ideal",
+         "model", "of ideal"},
+        body, "speedups");
+}
+
+void roof_fraction_section(tables& t, const std::vector<row_view>& rows) {
+  heading(t, "Fraction of the roof per bit width",
+          "Effective bandwidth (bytes the format obliges the kernel to move / time) over the measured bandwidth of the "
+          "level the weights come from, for the largest thread count measured. Stream mode: DRAM.");
+  int max_t = 1;
+  for (const auto& v : rows) max_t = std::max(max_t, int(v.r.threads));
+  std::vector<std::string> cats;
+  std::map<std::string, std::map<std::string, double>> vals;  // series -> category -> value
+  std::vector<std::vector<std::string>> body;
+  for (const auto& v : rows) {
+    if (int(v.r.threads) != max_t || !v.r.stream || v.r.clustered) continue;
+    std::string series;
+    if (v.r.kind == "dense" || v.r.kind == "fp32" || v.r.kind == "fp16") series = "dense";
+    else if (v.r.kind == "sparse" && std::abs(v.r.sparsity - 0.5) < 1e-6) series = "sparse 50%";
+    else if (v.r.kind == "sparse" && std::abs(v.r.sparsity - 0.9) < 1e-6) series = "sparse 90%";
+    else continue;
+    const std::string cat = (v.r.kind == "fp32" || v.r.kind == "fp16") ? v.r.kind : num(v.r.bits) + "-bit";
+    if (std::find(cats.begin(), cats.end(), cat) == cats.end()) cats.push_back(cat);
+    const double f = v.r.eff_GBps / v.p.roof_GBps;
+    vals[series][cat] = std::max(vals[series][cat], f);
+    body.push_back({v.r.kind, shape_name(v.r), num(v.r.bits), pct(v.r.sparsity), num(v.r.eff_GBps, 4),
+                    num(v.p.roof_GBps, 4), pct(f)});
+  }
+  std::sort(cats.begin(), cats.end(), [](const std::string& a, const std::string& b) {
+    return std::atof(a.c_str()) != std::atof(b.c_str()) ? std::atof(a.c_str()) < std::atof(b.c_str()) : a < b;
+  });
+  std::vector<std::pair<std::string, std::vector<double>>> groups;
+  for (const auto& [name, m] : vals) {
+    std::vector<double> v;
+    for (const auto& c : cats) v.push_back(m.count(c) ? m.at(c) : 0.0);
+    groups.push_back({name, v});
+  }
+  if (!cats.empty())
+    t.html << "<figure id=\"roof-fraction\">"
+           << svg::bars("Effective bandwidth / DRAM roof, " + std::to_string(max_t) + " thread(s)", "fraction of roof",
+                        cats, groups)
+           << "</figure>\n";
+  table(t, {"kernel", "shape", "bits", "sparsity", "effective GB/s", "roof GB/s", "of roof"}, body, "roof-fraction-table");
+}
+
+void bytes_section(tables& t, const std::vector<row_view>& rows) {
+  heading(t, "Bytes saved",
+          "Bytes per call the format obliges each kernel to move: the active strips with their scales and biases, x, "
+          "the index list and y. One row per shape, bit width, group and sparsity (uniform pattern).");
+  std::vector<std::string> cats;
+  std::vector<double> dense_mb, sparse_mb;
+  std::vector<std::vector<std::string>> body;
+  std::set<std::string> seen;
+  for (const auto& v : rows) {
+    if (v.r.kind != "sparse" || !v.dense || v.r.clustered) continue;
+    const std::string key = shape_name(v.r) + " " + num(v.r.bits) + "b g" + num(v.r.group) + " s" + num(100 * v.r.sparsity);
+    if (!seen.insert(key).second) continue;
+    body.push_back({shape_name(v.r), num(v.r.bits), num(v.r.group), pct(v.r.sparsity), num(v.dense->bytes / 1e6, 5),
+                    num(v.r.bytes / 1e6, 5), num((v.dense->bytes - v.r.bytes) / 1e6, 5),
+                    pct(1 - v.r.bytes / v.dense->bytes)});
+    if (v.r.bits == 4 || cats.size() < 24) {
+      cats.push_back(key);
+      dense_mb.push_back(v.dense->bytes / 1e6);
+      sparse_mb.push_back(v.r.bytes / 1e6);
+    }
+  }
+  if (!cats.empty())
+    t.html << "<figure id=\"bytes\">"
+           << svg::bars("MB moved per call", "MB", cats, {{"dense", dense_mb}, {"sparse", sparse_mb}}, 900, 420)
+           << "</figure>\n";
+  table(t, {"shape", "bits", "group", "sparsity", "dense MB", "sparse MB", "saved MB", "saved"}, body, "bytes-table");
+}
+
+// Measured sparse efficiency (speedup / ideal) at sparsity s: stream mode, most threads,
+// uniform pattern, 4-bit when present; 0 when not measured.
+double measured_efficiency(const std::vector<row_view>& rows, double s) {
+  double best_t = 0, eff = 0;
+  for (const auto& v : rows)
+    if (v.r.kind == "sparse" && v.dense && v.r.stream && !v.r.clustered && std::abs(v.r.sparsity - s) < 1e-6 &&
+        (v.r.bits == 4 || eff == 0) && v.r.threads >= best_t) {
+      best_t = v.r.threads;
+      eff = v.speedup() / v.ideal();
+    }
+  return eff;
+}
+
+void projection_section(tables& t, const std::vector<row_view>& rows) {
+  heading(t, "What this means on Apple Silicon",
+          "Decode tokens/s for Llama-3-8B at 4-bit g64 on each profile, from bytes per token and the profile's "
+          "bandwidth (a measured CPU-reachable figure where one is published, otherwise Apple's SoC figure, an upper "
+          "bound for CPU kernels; docs/profiles.md has the sources). 'ideal' reads exactly the active strips at the "
+          "roof; 'at measured efficiency' slows the sparse strips by the fraction of ideal speedup this machine's "
+          "kernels reached at the same sparsity in stream mode. Every weight is read once per token, lm_head dense; "
+          "activations and the KV cache are left out.");
+  const model_shape& model = find_model("llama-3-8b");
+  const double e50 = measured_efficiency(rows, 0.5), e90 = measured_efficiency(rows, 0.9);
+  std::vector<std::vector<std::string>> body;
+  std::vector<std::string> cats;
+  std::vector<double> dense_v, all_v, down_v;
+  for (const auto& prof : builtin_profiles()) {
+    const projection_result d = project(model, 4, 64, {sparsity_kind::dense, 0}, prof);
+    const projection_result a = project(model, 4, 64, {sparsity_kind::all, 0.5}, prof);
+    const projection_result f = project(model, 4, 64, {sparsity_kind::ffn_down, 0.9}, prof);
+    // Sparsified bytes slowed by 1/efficiency, the rest at the roof.
+    auto adjusted = [&](const projection_result& r, double s, double eff) {
+      if (eff <= 0) return 0.0;
+      const double kept = (d.bytes_dense - r.bytes_sparse) * (1 - s) / s;  // kept bytes of the sparsified part
+      const double seconds = ((r.bytes_sparse - kept) + kept / eff) / (r.GBps * 1e9);
+      return 1.0 / seconds;
+    };
+    const double a_adj = adjusted(a, 0.5, e50), f_adj = adjusted(f, 0.9, e90);
+    body.push_back({prof.label, num(prof.projection_GBps(), 4) + (prof.cpu_GBps ? " (CPU, measured)" : " (SoC, upper bound)"),
+                    num(d.bytes_dense / 1e9, 4), num(d.tps_dense, 4), num(a.tps_sparse, 4), a_adj > 0 ? num(a_adj, 4) : "n/a",
+                    num(f.tps_sparse, 4), f_adj > 0 ? num(f_adj, 4) : "n/a"});
+    cats.push_back(prof.label);
+    dense_v.push_back(d.tps_dense);
+    all_v.push_back(a_adj > 0 ? a_adj : a.tps_sparse);
+    down_v.push_back(f_adj > 0 ? f_adj : f.tps_sparse);
+  }
+  t.html << "<figure id=\"projections\">"
+         << svg::bars("Llama-3-8B 4-bit decode tokens/s", "tokens/s", cats,
+                      {{"dense", dense_v},
+                       {std::string("all projections 50%") + (e50 > 0 ? " (measured eff.)" : " (ideal)"), all_v},
+                       {std::string("FFN down 90%") + (e90 > 0 ? " (measured eff.)" : " (ideal)"), down_v}},
+                      900, 420)
+         << "</figure>\n";
+  t.html << "<p>Measured efficiency used: " << (e50 > 0 ? pct(e50) : "not measured") << " of ideal at 50%, "
+         << (e90 > 0 ? pct(e90) : "not measured") << " at 90%.</p>\n";
+  t.md << "\nMeasured efficiency used: " << (e50 > 0 ? pct(e50) : "not measured") << " of ideal at 50%, "
+       << (e90 > 0 ? pct(e90) : "not measured") << " at 90%.\n";
+  table(t,
+        {"profile", "GB/s used", "GB/token dense", "tok/s dense", "all 50% ideal", "all 50% at measured eff.",
+         "FFN down 90% ideal", "FFN down 90% at measured eff."},
+        body, "projections-table");
+}
+
+void detect_section(tables& t, const std::vector<row_view>& rows, const std::vector<bench_row>& all) {
+  std::vector<std::vector<std::string>> body;
+  for (const auto& d : all) {
+    if (d.kind != "find_active") continue;
+    double dense_s = 0;
+    for (const auto& v : rows)
+      if (v.r.kind == "dense" && v.r.K == d.K && v.r.threads == 1 && v.r.stream && (dense_s == 0 || v.r.bits == 4))
+        dense_s = v.r.seconds;
+    body.push_back({num(d.K, 6), pct(d.sparsity), num(d.seconds * 1e6, 4), dense_s > 0 ? num(dense_s * 1e6, 5) : "n/a",
+                    dense_s > 0 ? pct(d.seconds / dense_s) : "n/a"});
+  }
+  if (body.empty()) return;
+  heading(t, "Detection cost", "find_active on its own against one dense GEMV with the same K (1 thread, stream).");
+  table(t, {"K", "sparsity", "find_active us", "dense GEMV us", "share"}, body, "detect");
+}
+
+void rows_section(tables& t, const std::vector<row_view>& rows) {
+  heading(t, "Every run, measured and predicted",
+          "Prediction = max(bytes / bandwidth of the level the data comes from, weights / compute ceiling) + fixed "
+          "cost per call. Error = measured / predicted - 1.");
+  std::vector<std::vector<std::string>> body;
+  t.csv << "kind,N,K,bits,group,sparsity,active,threads,stream,clustered,bytes,seconds,eff_GBps,GFLOPs,"
+           "predicted_seconds,level,roof_GBps,bound,prediction_error,speedup,ideal\n";
+  for (const auto& v : rows) {
+    body.push_back({v.r.kind, shape_name(v.r), num(v.r.bits), num(v.r.group), pct(v.r.sparsity),
+                    std::to_string(int(v.r.threads)), mode_name(v.r), v.r.clustered ? "clustered" : "uniform",
+                    num(v.r.bytes / 1e6, 5), num(v.r.seconds * 1e6, 5), num(v.r.eff_GBps, 4), num(v.p.seconds * 1e6, 5),
+                    v.p.level, v.p.compute_bound ? "compute" : "memory", pct(v.error())});
+    t.csv << v.r.kind << "," << v.r.N << "," << v.r.K << "," << v.r.bits << "," << v.r.group << "," << v.r.sparsity
+          << "," << v.r.active << "," << v.r.threads << "," << v.r.stream << "," << v.r.clustered << "," << v.r.bytes
+          << "," << v.r.seconds << "," << v.r.eff_GBps << "," << v.r.GFLOPs << "," << v.p.seconds << "," << v.p.level
+          << "," << v.p.roof_GBps << "," << (v.p.compute_bound ? "compute" : "memory") << "," << v.error() << ","
+          << v.speedup() << "," << v.ideal() << "\n";
+  }
+  table(t,
+        {"kernel", "shape", "bits", "group", "sparsity", "threads", "mode", "pattern", "MB", "measured us",
+         "eff GB/s", "predicted us", "level", "bound", "error"},
+        body, "rows");
+}
+
+const char* kStyle = R"css(
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.85em; }
+th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: right; }
+th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
+figure { margin: 1em 0; } svg.chart text { font-size: 11px; fill: #222; }
+svg.chart .title { font-size: 13px; font-weight: 600; } svg.chart .grid { stroke: #e6e6e6; }
+svg.chart .label { font-size: 12px; }
+)css";
+
+}  // namespace
+
+void write_report(const report_options& opt) {
+  // Read and check everything first: nothing is written unless both inputs are good.
+  const machine_profile m = load_machine(opt.machine_path);
+  const std::vector<bench_row> all = load_bench(opt.bench_path);
+  std::vector<row_view> rows;
+  for (const auto& r : all)
+    if (r.kind != "find_active") rows.push_back({r, predict(m, r), nullptr, nullptr});
+  for (auto& v : rows)
+    if (v.r.kind == "sparse")
+      for (const auto& d : rows)
+        if (d.r.kind == "dense" && same_config(d.r, v.r)) v.dense = &d.r, v.dense_p = &d.p;
+
+  tables t;
+  t.md << "# actsparse report\n\nMachine profile: `" << opt.machine_path << "`, benchmark: `" << opt.bench_path << "`.\n\n";
+  machine_section(t, m);
+  roofline_section(t, m, rows);
+  speedup_section(t, rows);
+  roof_fraction_section(t, rows);
+  bytes_section(t, rows);
+  projection_section(t, rows);
+  detect_section(t, rows, all);
+  rows_section(t, rows);
+
+  const fs::path out = opt.out_dir;
+  const fs::path tmp = out.string() + ".tmp-" + std::to_string(getpid());
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  auto write = [&](const char* name, const std::string& text) {
+    std::ofstream f(tmp / name);
+    f << text;
+    if (!f) throw std::runtime_error("cannot write " + (tmp / name).string());
+  };
+  write("index.html", "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>actsparse report</title>"
+                      "<style>" + std::string(kStyle) + "</style></head><body>\n<h1>actsparse report</h1>\n<p>" +
+                      escape(m.cpu_model) + ", " + std::to_string(m.cores) + " core(s), kernels: " + escape(m.isa) +
+                      ". " + std::to_string(rows.size()) + " kernel runs.</p>\n" + t.html.str() + "</body></html>\n");
+  write("report.md", t.md.str());
+  write("rows.csv", t.csv.str());
+  const fs::path old = out.string() + ".old-" + std::to_string(getpid());
+  if (fs::exists(out)) fs::rename(out, old);
+  fs::rename(tmp, out);
+  fs::remove_all(old);
+  std::printf("report: wrote %s/index.html, report.md, rows.csv (%zu runs)\n", out.c_str(), rows.size());
+}
+
+}  // namespace roofline
