@@ -2,6 +2,7 @@
 #include "machine.hpp"
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -85,13 +86,20 @@ void from_json(const json& j, machine_profile& m) {
   if (m.levels.empty()) throw std::runtime_error("bandwidth.levels is empty");
 }
 
-json read_json_file(const std::string& path, const char* what) {
+json read_json_file(const std::string& path, const char* what, bool nan_as_null) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(std::string(what) + " '" + path + "' cannot be opened");
   std::stringstream ss;
   ss << in.rdbuf();
+  std::string text = ss.str();
+  if (nan_as_null) {
+    // Google Benchmark writes bare NaN / inf in its stddev and cv aggregates (0 / 0 on a
+    // constant counter); JSON has no such literals. They become null.
+    static const std::regex bad(R"((:\s*)(-?nan|-?NaN|-?inf|-?Infinity)\b)");
+    text = std::regex_replace(text, bad, "$1null");
+  }
   try {
-    return json::parse(ss.str());
+    return json::parse(text);
   } catch (const json::parse_error& e) {
     throw std::runtime_error(std::string(what) + " '" + path + "' is not valid JSON (truncated?): " + e.what());
   }

@@ -66,7 +66,8 @@ void from_json(const nlohmann::json& j, machine_profile& m);
 // problem (unreadable, not JSON, truncated, wrong schema, missing field).
 machine_profile load_machine(const std::string& path);
 
-// Parses a whole JSON file, with a clear error on failure.
-nlohmann::json read_json_file(const std::string& path, const char* what);
+// Parses a whole JSON file, with a clear error on failure; nan_as_null turns the bare
+// NaN/inf values Google Benchmark writes into null.
+nlohmann::json read_json_file(const std::string& path, const char* what, bool nan_as_null = false);
 
 }  // namespace roofline

@@ -31,7 +31,7 @@ double to_seconds(double t, const std::string& unit) {
 }  // namespace
 
 std::vector<bench_row> load_bench(const std::string& path) {
-  const json j = read_json_file(path, "benchmark JSON");
+  const json j = read_json_file(path, "benchmark JSON", true);
   if (!j.is_object() || !j.contains("benchmarks") || !j["benchmarks"].is_array())
     throw std::runtime_error("benchmark JSON '" + path + "' has no \"benchmarks\" array (not actsparse-bench output?)");
   const json& all = j["benchmarks"];

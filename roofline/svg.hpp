@@ -164,7 +164,7 @@ class chart {
 inline std::string bars(const std::string& title, const std::string& ylabel, const std::vector<std::string>& categories,
                         const std::vector<std::pair<std::string, std::vector<double>>>& groups, int width = 760,
                         int height = 380) {
-  const double L = 70, R = 200, T = 34, B = 70;
+  const double L = 70, R = 280, T = 34, B = 70;
   const double pw = width - L - R, ph = height - T - B;
   double hi = 0;
   for (const auto& g : groups)

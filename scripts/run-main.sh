@@ -20,8 +20,8 @@ mkdir -p "$results"
 echo "== [2/4] probe: topology, read bandwidth per level, compute ceilings (about 20 s)"
 "$out/main/roofline/actsparse" probe --out "$results/machine.json"
 
-echo "== [3/4] benchmark sweep (about 5-10 min; one line per configuration)"
-"$out/main/bench/actsparse-bench" --benchmark_min_time=0.1 --benchmark_repetitions=3 \
+echo "== [3/4] benchmark sweep (about 6 min on 2 cores; one line per configuration, medians of 5)"
+"$out/main/bench/actsparse-bench" --benchmark_min_time=0.1 --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true --benchmark_out="$results/bench.json" --benchmark_out_format=json "$@" \
   | grep --line-buffered -E "_median|^find_active|^-|^Benchmark" || true
 [ -s "$results/bench.json" ] || { echo "run-main: the benchmark wrote no results" >&2; exit 1; }
