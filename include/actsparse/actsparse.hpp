@@ -10,6 +10,7 @@
 #include "detect.hpp"
 #include "error.hpp"
 #include "format.hpp"
+#include "gemm.hpp"
 #include "gemv.hpp"
 #include "half.hpp"
 #include "quantize.hpp"

@@ -1,0 +1,269 @@
+// actsparse/gemm.hpp: Y = X W^T for a small batch of activation rows (batched decode,
+// speculative verification), with union sparsity.
+//
+// A strip is needed when any row needs it, and it is read and unpacked once for all the
+// rows that need it: the batch walks the union of the rows' active lists, and for each
+// strip applies its codes to every row whose x is active there (rows with x = 0 skip it).
+//
+// Per output, each row accumulates exactly as gemv does (acc = fma(x_k * s, q, acc) over
+// ascending k, bsum likewise, y = acc + bsum), and a skipped zero is a no-op there, so
+// gemm(X) equals m separate gemv calls bit for bit, on the same arch, for any thread count.
+//
+// Layers as in gemv.hpp: the driver splits outputs over threads; the macro-kernel holds
+// the accumulators of up to kMaxRows rows for a tile of outputs sized to stay in L1 and
+// walks the union list; the micro-kernel unpacks one chunk of one strip and applies it to
+// the active rows.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "detect.hpp"
+#include "format.hpp"
+#include "gemv.hpp"
+#include "threading.hpp"
+#include "unpack.hpp"
+#include "xsimd_compat.hpp"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+namespace actsparse {
+
+namespace simd {
+
+template <class A>
+struct gemm_traits {
+  // Rows held at once; larger batches are processed kMaxRows rows at a time.
+  static constexpr std::size_t kMaxRows = 64;
+  // Accumulator floats per tile (rows x outputs): 8192 = 32 KiB, about the L1D.
+  static constexpr std::size_t kTileFloats = 8192;
+};
+
+// Micro-kernel: for one group of Group outputs of one strip, acc_r[0, Group) += a_r * q for
+// each listed row r (its accumulators at acc + rows[r] * stride).
+template <int Bits, int Group, class A>
+inline void micro_group_rows(float* acc, std::size_t stride, const std::uint32_t* rows, std::size_t nrows,
+                             const float* a, const std::uint8_t* codes) {
+  using bf = xsimd::batch<float, A>;
+  using bi = xsimd::batch<std::int32_t, A>;
+  constexpr std::size_t V = bf::size, C = kChunk<A>, R = C / V;
+  for (std::size_t c = 0; c < static_cast<std::size_t>(Group); c += C) {
+    bi qi[R];
+    unpack_chunk<Bits, A>(codes + c * Bits / 8, qi, A{});
+    bf q[R];
+    for (std::size_t r = 0; r < R; ++r) q[r] = xsimd::to_float(qi[r]);
+    for (std::size_t i = 0; i < nrows; ++i) {
+      float* y = acc + rows[i] * stride + c;
+      const bf av(a[i]);
+      for (std::size_t r = 0; r < R; ++r) simd::fma(av, q[r], bf::load_aligned(y + r * V)).store_aligned(y + r * V);
+    }
+  }
+}
+
+// Macro-kernel: rows [0, M) of X (row stride ldx), outputs [n0, n1), strips listed in idx
+// (Dense: all). x_mk counts when !(|x_mk| <= keep_above); other rows skip the strip.
+template <int Bits, int Group, class A, bool Dense>
+void gemm_tile(const packed_matrix& W, const float* X, std::size_t ldx, std::size_t M, const std::uint32_t* idx,
+               std::size_t count, float keep_above, std::size_t n0, std::size_t n1, float* Y, std::size_t ldy,
+               std::vector<float>& scratch) {
+  using bf = xsimd::batch<float, A>;
+  constexpr std::size_t V = bf::size;
+  const std::size_t T = n1 - n0, groups = T / Group, j0 = n0 / Group;
+  const std::size_t vgroups = (groups + V - 1) / V * V;
+  const std::size_t code_off = n0 * Bits / 8;
+  // Scratch: acc [M][T], bsum [M][vgroups], as [M][vgroups] (64-byte aligned rows).
+  const std::size_t acc_stride = T, bs_stride = vgroups;
+  scratch.assign(M * T + 2 * M * vgroups + 16, 0.0f);
+  float* base = scratch.data();
+  while (reinterpret_cast<std::uintptr_t>(base) % 64) ++base;
+  float* acc = base;
+  float* bsum = acc + M * T;
+  float* as = bsum + M * vgroups;
+  std::uint32_t rows[gemm_traits<A>::kMaxRows];
+  float a[gemm_traits<A>::kMaxRows];
+
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t k = Dense ? i : idx[i];
+    const std::uint8_t* strip = W.strip(k);
+    const std::uint16_t* sc = W.scales(k) + j0;
+    const std::uint16_t* bi = W.biases(k) + j0;
+    std::size_t nrows = 0;
+    for (std::size_t m = 0; m < M; ++m) {
+      const float xk = X[m * ldx + k];
+      if (!detail::is_active(xk, keep_above)) continue;
+      if (!std::isfinite(xk)) {  // unfolded, as in gemv
+        detail::add_nonfinite_strip(W, k, xk, n0, n1, acc + m * acc_stride);
+        continue;
+      }
+      const bf xv(xk);
+      for (std::size_t j = 0; j < vgroups; j += V) {
+        (xv * load_halves<A>(sc + j, A{})).store_aligned(as + m * bs_stride + j);
+        float* bs = bsum + m * bs_stride + j;
+        simd::fma(xv, load_halves<A>(bi + j, A{}), bf::load_aligned(bs)).store_aligned(bs);
+      }
+      rows[nrows++] = static_cast<std::uint32_t>(m);
+    }
+    if (nrows == 0) continue;
+    if (i + 2 < count) {
+      const std::uint8_t* next = W.strip(Dense ? i + 2 : idx[i + 2]);
+      prefetch_range(next + code_off, T * Bits / 8);
+    }
+    for (std::size_t j = 0; j < groups; ++j) {
+      for (std::size_t r = 0; r < nrows; ++r) a[r] = as[rows[r] * bs_stride + j];
+      micro_group_rows<Bits, Group, A>(acc + j * Group, acc_stride, rows, nrows, a, strip + code_off + j * Group * Bits / 8);
+    }
+  }
+  for (std::size_t m = 0; m < M; ++m)
+    for (std::size_t n = 0; n < T; ++n) Y[m * ldy + n0 + n] = acc[m * acc_stride + n] + bsum[m * bs_stride + n / Group];
+}
+
+template <int Bits, int Group, class A, bool Dense>
+void gemm_run(const packed_matrix& W, const float* X, std::size_t M, const std::uint32_t* idx, std::size_t count,
+              float keep_above, float* Y, int threads) {
+  using Tr = gemm_traits<A>;
+  const std::size_t G = W.groups(), K = W.cols(), N = W.rows();
+  const std::size_t work = count * N * M;
+  const std::size_t useful = std::max<std::size_t>(1, work / gemv_traits<A>::kMinWeightsPerThread);
+  const int p = static_cast<int>(std::min({static_cast<std::size_t>(threads), G, useful}));
+  actsparse::detail::parallel_for_threads(p, [&](int t, int nt) {
+    std::vector<float> scratch;
+    const std::size_t g0 = G * static_cast<std::size_t>(t) / static_cast<std::size_t>(nt);
+    const std::size_t g1 = G * static_cast<std::size_t>(t + 1) / static_cast<std::size_t>(nt);
+    for (std::size_t m0 = 0; m0 < M; m0 += Tr::kMaxRows) {
+      const std::size_t rows = std::min(Tr::kMaxRows, M - m0);
+      const std::size_t tile = std::max<std::size_t>(Group, Tr::kTileFloats / rows / Group * Group);
+      for (std::size_t n = g0 * Group; n < g1 * Group; n += tile)
+        gemm_tile<Bits, Group, A, Dense>(W, X + m0 * K, K, rows, idx, count, keep_above, n,
+                                         std::min(n + tile, g1 * Group), Y + m0 * N, N, scratch);
+    }
+  });
+}
+
+}  // namespace simd
+
+namespace detail {
+
+inline void check_gemm(const char* where, const packed_matrix& W, const float* X, std::size_t m, const float* Y) {
+  if (W.empty()) fail(where, "W is empty (default-constructed or moved from)");
+  if (m == 0) return;
+  check_ptr(where, "X", X);
+  check_ptr(where, "Y", Y);
+  const auto xb = reinterpret_cast<std::uintptr_t>(X), yb = reinterpret_cast<std::uintptr_t>(Y);
+  if (xb < yb + m * W.rows() * sizeof(float) && yb < xb + m * W.cols() * sizeof(float))
+    fail(where, "Y (", m, " x ", W.rows(), " floats) overlaps X (", m, " x ", W.cols(), " floats)");
+}
+
+template <class A, bool Dense>
+inline void run_gemm(const packed_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t count,
+                     float keep_above, float* Y, int threads) {
+  if (m == 0) return;
+  if constexpr (std::is_same<A, xsimd::unavailable>::value) {
+    // Scalar twins: row by row (the same per-row arithmetic as the batched kernel).
+    std::vector<std::uint32_t> own;
+    for (std::size_t r = 0; r < m; ++r) {
+      const float* x = X + r * W.cols();
+      own.clear();
+      for (std::size_t i = 0; i < count; ++i) {
+        const std::uint32_t k = Dense ? static_cast<std::uint32_t>(i) : idx[i];
+        if (is_active(x[k], keep_above)) own.push_back(k);
+      }
+      gemv_ref_impl(W, x, own.data(), own.size(), 0.0f, false, Y + r * W.rows());
+    }
+    (void)threads;
+  } else {
+    with_format(W, [&](auto bits, auto group) {
+      simd::gemm_run<decltype(bits)::value, decltype(group)::value, A, Dense>(W, X, m, idx, count, keep_above, Y,
+                                                                              threads);
+    });
+  }
+}
+
+}  // namespace detail
+
+// Writes the ascending indices k < n where any of the m rows of X ([m][n], row-major) has
+// |x| > threshold (or NaN / Inf) to idx (room for n entries) and returns their count.
+template <class A>
+inline std::size_t find_active_union(A, const float* X, std::size_t m, std::size_t n, float threshold,
+                                     std::uint32_t* idx) {
+  if (m > 0 && n > 0 && X == nullptr) detail::fail("find_active_union", "X is null");
+  if (n > 0 && idx == nullptr) detail::fail("find_active_union", "idx is null (it must hold n entries)");
+  detail::check_threshold("find_active_union", threshold);
+  std::vector<float> peak(n, 0.0f);  // max |x| over the rows; NaN, once seen, stays
+  for (std::size_t r = 0; r < m; ++r)
+    for (std::size_t k = 0; k < n; ++k) {
+      const float v = std::abs(X[r * n + k]);
+      if (v > peak[k] || std::isnan(v)) peak[k] = v;
+    }
+  return find_active(A{}, peak.data(), n, threshold, idx);
+}
+inline std::size_t find_active_union(const float* X, std::size_t m, std::size_t n, float threshold,
+                                     std::uint32_t* idx) {
+  return find_active_union(simd::native_arch{}, X, m, n, threshold, idx);
+}
+
+// Y = X W^T over the strips in idx (a union list: any order, each listed once per use);
+// in each row only the listed inputs with x != 0 count. X is [m][cols], Y is [m][rows].
+template <class A>
+inline void gemm_sparse(A, const packed_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx,
+                        std::size_t nnz, float* Y, const gemv_options& opt = {}) {
+  detail::check_gemm("gemm_sparse", W, X, m, Y);
+  detail::check_index("gemm_sparse", W, idx, nnz);
+  const int threads = detail::requested_threads("gemm_sparse", opt);
+  detail::run_gemm<A, false>(W, X, m, idx, nnz, 0.0f, Y, threads);
+}
+
+// Y = X W^T over every strip.
+template <class A>
+inline void gemm_dense(A, const packed_matrix& W, const float* X, std::size_t m, float* Y,
+                       const gemv_options& opt = {}) {
+  detail::check_gemm("gemm_dense", W, X, m, Y);
+  const int threads = detail::requested_threads("gemm_dense", opt);
+  detail::run_gemm<A, true>(W, X, m, nullptr, W.cols(), -std::numeric_limits<float>::infinity(), Y, threads);
+}
+
+// Union active fraction below which gemm() takes the sparse path (same result either way).
+inline constexpr double kGemmSparseBelowActiveFraction = 0.95;
+
+// Y = X' W^T with x'_mk = x_mk where |x_mk| > threshold (or NaN / Inf), else 0: detects the
+// union of the rows' active inputs and reads only those strips, or all when too many are
+// active. Row r of Y equals gemv(W, X + r * cols, ., threshold) bit for bit.
+template <class A>
+inline void gemm(A arch, const packed_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
+                 const gemv_options& opt = {}) {
+  detail::check_gemm("gemm", W, X, m, Y);
+  detail::check_threshold("gemm", threshold);
+  const int threads = detail::requested_threads("gemm", opt);
+  if (m == 0) return;
+  std::vector<std::uint32_t> idx(W.cols());
+  const std::size_t nnz = find_active_union(arch, X, m, W.cols(), threshold, idx.data());
+  if (static_cast<double>(nnz) < kGemmSparseBelowActiveFraction * static_cast<double>(W.cols()))
+    detail::run_gemm<A, false>(W, X, m, idx.data(), nnz, threshold, Y, threads);
+  else
+    detail::run_gemm<A, true>(W, X, m, nullptr, W.cols(), threshold, Y, threads);
+}
+
+inline void gemm_sparse(const packed_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx,
+                        std::size_t nnz, float* Y, const gemv_options& opt = {}) {
+  gemm_sparse(simd::native_arch{}, W, X, m, idx, nnz, Y, opt);
+}
+inline void gemm_dense(const packed_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt = {}) {
+  gemm_dense(simd::native_arch{}, W, X, m, Y, opt);
+}
+inline void gemm(const packed_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
+                 const gemv_options& opt = {}) {
+  gemm(simd::native_arch{}, W, X, m, Y, threshold, opt);
+}
+
+}  // namespace actsparse
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
