@@ -7,6 +7,7 @@
 // aarch64 for NEON) and -fopenmp for threads. Needs xsimd; nothing else.
 #pragma once
 
+#include "calibrate.hpp"
 #include "detect.hpp"
 #include "error.hpp"
 #include "format.hpp"
