@@ -12,6 +12,7 @@
 //   --bits 2,3,4,5,6,8   --groups 32,64,128   --sparsity 0,50,90 (percent)
 //   --pattern uniform,clustered   --threads 1,2   --mode hot,stream
 //   --baselines 0|1 (fp32 / fp16 dense GEMV)   --detect 0|1 (find_active rows)
+//   --batch 1,4,16,64 (gemm rows)   --approx 40,50 (thresholded gemv rows, percent)   --gemv 0|1
 // plus Google Benchmark's own flags (--benchmark_out=..., --benchmark_repetitions=...).
 #include <benchmark/benchmark.h>
 #include <hwloc.h>
@@ -44,7 +45,9 @@ struct sweep {
   std::vector<int> bits, groups, threads;
   std::vector<double> sparsity;  // fractions
   std::vector<bool> clustered, stream;
-  bool baselines = true, detect = true;
+  std::vector<int> batch;         // gemm rows for these batch sizes (empty: none)
+  std::vector<double> approx;     // thresholded-gemv rows for these target sparsities (empty: none)
+  bool gemv = true, baselines = true, detect = true;
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -125,7 +128,20 @@ std::vector<sweep> default_sweeps() {
   b.clustered = {false};
   b.baselines = false;
   b.detect = false;
-  return {a, b};
+  // Batches: union sparsity and time per token versus batch size, all cores, streamed.
+  sweep c = b;
+  c.bits = {4};
+  c.threads = {threads.back()};
+  c.stream = {true};
+  c.sparsity = {0.5, 0.9};
+  c.batch = {1, 2, 4, 8, 16, 32, 64};
+  c.gemv = false;
+  // Approximate mode: calibrated thresholds on heavy-tailed activations, 1 thread, streamed.
+  sweep d = c;
+  d.threads = {1};
+  d.batch = {};
+  d.approx = {0.25, 0.4, 0.5, 0.6, 0.7};
+  return {a, b, c, d};
 }
 
 // Parses and removes the sweep flags; returns the sweeps to run.
@@ -185,6 +201,18 @@ std::vector<sweep> parse_flags(int& argc, char** argv) {
         if (e != "hot" && e != "stream") usage_error("--mode: '" + e + "'; legal values are hot, stream");
         s.stream.push_back(e == "stream");
       }
+    } else if (take("--batch")) {
+      s.batch.clear();
+      for (const auto& e : split(v)) {
+        const long m = parse_int("--batch", e);
+        if (m < 1) usage_error("--batch: values must be >= 1");
+        s.batch.push_back(static_cast<int>(m));
+      }
+    } else if (take("--approx")) {
+      s.approx.clear();
+      for (const auto& e : split(v)) s.approx.push_back(parse_percent(e));
+    } else if (take("--gemv")) {
+      s.gemv = parse_int("--gemv", v) != 0;
     } else if (take("--baselines")) {
       s.baselines = parse_int("--baselines", v) != 0;
     } else if (take("--detect")) {
@@ -322,6 +350,153 @@ void register_gemv(const sweep& sw) {
           }
 }
 
+// Batched products: gemm over the union of m rows' active strips (each strip read once),
+// against gemm_dense of the same m. Rows are independent or correlated (bench/patterns.hpp).
+void register_gemm(const sweep& sw) {
+  using C = benchmark::Counter;
+  for (const shape sh : sw.shapes)
+    for (int bits : sw.bits)
+      for (int group : sw.groups)
+        for (bool stream : sw.stream)
+          for (int threads : sw.threads)
+            for (int m : sw.batch) {
+              auto counters = [=](benchmark::State& st, double s, double active, double union_active, bool correlated,
+                                  bool dense, double bytes, double flops) {
+                set_counters(st, sh, bits, group, s, active, threads, stream, false, dense, bytes, flops);
+                st.counters["batch"] = m;
+                st.counters["union_active"] = union_active;
+                st.counters["correlated"] = correlated;
+                st.counters["us_per_token"] = C(double(st.iterations()) * m, C::kIsRate | C::kInvert);
+              };
+              benchmark::RegisterBenchmark(
+                  ("gemm_dense/N:" + std::to_string(sh.N) + "/K:" + std::to_string(sh.K) + "/bits:" + std::to_string(bits) +
+                   "/g:" + std::to_string(group) + "/m:" + std::to_string(m) + "/t:" + std::to_string(threads) +
+                   (stream ? "/stream" : "/hot"))
+                      .c_str(),
+                  [=](benchmark::State& st) {
+                    const auto& pool = packed_pool(sh, bits, group, stream);
+                    const auto X = bench::batch_activations(std::size_t(m), sh.K, 0.0, false, 5);
+                    std::vector<float> Y(std::size_t(m) * sh.N);
+                    std::size_t i = 0;
+                    for (auto _ : st) {
+                      actsparse::gemm_dense(arch{}, pool[i], X.data(), std::size_t(m), Y.data(), {threads});
+                      benchmark::DoNotOptimize(Y.data());
+                      i = (i + 1) % pool.size();
+                    }
+                    counters(st, 0, 1, 1, false, true, double(pool[0].bytes()) + 4.0 * m * double(sh.K + sh.N),
+                             2.0 * m * double(sh.N) * double(sh.K));
+                  })
+                  ->UseRealTime();
+              for (bool correlated : {false, true})
+                for (double s : sw.sparsity)
+                  benchmark::RegisterBenchmark(
+                      ("gemm_rows/N:" + std::to_string(sh.N) + "/K:" + std::to_string(sh.K) + "/bits:" +
+                       std::to_string(bits) + "/g:" + std::to_string(group) + "/s:" + std::to_string(int(s * 100)) +
+                       (correlated ? "/correlated" : "/independent") + "/m:" + std::to_string(m) +
+                       "/t:" + std::to_string(threads) + (stream ? "/stream" : "/hot"))
+                          .c_str(),
+                      [=](benchmark::State& st) {
+                        // gemm(): the dispatcher (per-row gemv with each row's own list), detection included.
+                        const auto& pool = packed_pool(sh, bits, group, stream);
+                        const auto X = bench::batch_activations(std::size_t(m), sh.K, s, correlated, 6);
+                        std::vector<std::uint32_t> idx(sh.K);
+                        const std::size_t nnz =
+                            actsparse::find_active_union(arch{}, X.data(), std::size_t(m), sh.K, 0.0f, idx.data());
+                        double row_active = 0;
+                        for (float v : X) row_active += v != 0.0f ? 1 : 0;
+                        std::vector<float> Y(std::size_t(m) * sh.N);
+                        std::size_t i = 0;
+                        for (auto _ : st) {
+                          actsparse::gemm(arch{}, pool[i], X.data(), std::size_t(m), Y.data(), 0.0f, {threads});
+                          benchmark::DoNotOptimize(Y.data());
+                          i = (i + 1) % pool.size();
+                        }
+                        const double bytes = row_active * double(pool[0].strip_bytes()) +
+                                             4.0 * (double(m) * double(sh.K + sh.N) + row_active);
+                        counters(st, s, row_active / double(m) / double(sh.K), double(nnz) / double(sh.K), correlated,
+                                 false, bytes, 2.0 * double(sh.N) * row_active);
+                      })
+                      ->UseRealTime();
+              for (bool correlated : {false, true})
+                for (double s : sw.sparsity)
+                  benchmark::RegisterBenchmark(
+                      ("gemm_sparse/N:" + std::to_string(sh.N) + "/K:" + std::to_string(sh.K) + "/bits:" +
+                       std::to_string(bits) + "/g:" + std::to_string(group) + "/s:" + std::to_string(int(s * 100)) +
+                       (correlated ? "/correlated" : "/independent") + "/m:" + std::to_string(m) +
+                       "/t:" + std::to_string(threads) + (stream ? "/stream" : "/hot"))
+                          .c_str(),
+                      [=](benchmark::State& st) {
+                        const auto& pool = packed_pool(sh, bits, group, stream);
+                        const auto X = bench::batch_activations(std::size_t(m), sh.K, s, correlated, 6);
+                        std::vector<std::uint32_t> idx(sh.K);
+                        const std::size_t nnz =
+                            actsparse::find_active_union(arch{}, X.data(), std::size_t(m), sh.K, 0.0f, idx.data());
+                        double row_active = 0;
+                        for (float v : X) row_active += v != 0.0f ? 1 : 0;
+                        std::vector<float> Y(std::size_t(m) * sh.N);
+                        std::size_t i = 0;
+                        for (auto _ : st) {
+                          actsparse::gemm_sparse(arch{}, pool[i], X.data(), std::size_t(m), idx.data(), nnz, Y.data(),
+                                                 {threads});
+                          benchmark::DoNotOptimize(Y.data());
+                          i = (i + 1) % pool.size();
+                        }
+                        const double bytes =
+                            double(nnz) * double(pool[0].strip_bytes()) + 4.0 * (double(m) * double(sh.K + sh.N) + double(nnz));
+                        counters(st, s, row_active / double(m) / double(sh.K), double(nnz) / double(sh.K), correlated,
+                                 false, bytes, 2.0 * double(sh.N) * row_active);
+                      })
+                      ->UseRealTime();
+            }
+}
+
+// Approximate mode: heavy-tailed activations with no exact zeros (Laplace), the threshold
+// calibrated for the target sparsity on 64 other vectors, gemv(threshold) timed with its
+// detection; rel_l2_err = |y_t - y| / |y| against the exact dense product.
+void register_approx(const sweep& sw) {
+  for (const shape sh : sw.shapes)
+    for (int bits : sw.bits)
+      for (int group : sw.groups)
+        for (bool stream : sw.stream)
+          for (int threads : sw.threads)
+            for (double s : sw.approx)
+              benchmark::RegisterBenchmark(
+                  fmt_name("approx", sh, bits, group, s, false, threads, stream).c_str(),
+                  [=](benchmark::State& st) {
+                    const auto& pool = packed_pool(sh, bits, group, stream);
+                    actsparse::threshold_calibrator cal;
+                    for (std::uint32_t v = 0; v < 64; ++v) {
+                      const auto sample = bench::laplace_activations(sh.K, 1000 + v);
+                      cal.add(sample.data(), sample.size());
+                    }
+                    const float t = cal.threshold_for(s);
+                    const auto x = bench::laplace_activations(sh.K, 7);
+                    std::vector<float> y(sh.N), exact(sh.N);
+                    std::vector<std::uint32_t> idx(sh.K);
+                    const std::size_t nnz = actsparse::find_active(arch{}, x.data(), sh.K, t, idx.data());
+                    actsparse::gemv_dense(arch{}, pool[0], x.data(), exact.data(), {threads});
+                    actsparse::gemv(arch{}, pool[0], x.data(), y.data(), t, {threads});
+                    double err = 0, ref = 0;
+                    for (std::size_t n = 0; n < sh.N; ++n) {
+                      err += double(y[n] - exact[n]) * double(y[n] - exact[n]);
+                      ref += double(exact[n]) * double(exact[n]);
+                    }
+                    std::size_t i = 0;
+                    for (auto _ : st) {
+                      actsparse::gemv(arch{}, pool[i], x.data(), y.data(), t, {threads});
+                      benchmark::DoNotOptimize(y.data());
+                      i = (i + 1) % pool.size();
+                    }
+                    const double bytes = double(nnz) * double(pool[0].strip_bytes()) + 4.0 * double(sh.K + nnz + sh.N);
+                    set_counters(st, sh, bits, group, s, double(nnz) / double(sh.K), threads, stream, false, false, bytes,
+                                 2.0 * double(sh.N) * double(nnz));
+                    st.counters["threshold"] = t;
+                    st.counters["rel_l2_err"] = std::sqrt(err / ref);
+                    st.counters["approx"] = 1;
+                  })
+                  ->UseRealTime();
+}
+
 // fp32 and fp16 dense GEMV: what 16- and 32-bit weight storage costs on the same shapes.
 void register_baselines(const sweep& sw) {
   for (const shape sh : sw.shapes)
@@ -379,7 +554,12 @@ int main(int argc, char** argv) {
   const std::vector<sweep> sweeps = parse_flags(argc, argv);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  for (const sweep& s : sweeps) register_gemv(s);
+  for (const sweep& s : sweeps)
+    if (s.gemv) register_gemv(s);
+  for (const sweep& s : sweeps)
+    if (!s.batch.empty()) register_gemm(s);
+  for (const sweep& s : sweeps)
+    if (!s.approx.empty()) register_approx(s);
   for (const sweep& s : sweeps)
     if (s.baselines) register_baselines(s);
   for (const sweep& s : sweeps)

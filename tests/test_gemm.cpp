@@ -1,5 +1,6 @@
-// tests/test_gemm.cpp: gemm.hpp. Batched products against m separate gemv calls (bit for
-// bit), the double-precision oracle, the thread count, union detection and errors.
+// tests/test_gemm.cpp: gemm.hpp. gemm() and the batched kernels (gemm_sparse over a union
+// list, gemm_dense) against m separate gemv calls (bit for bit), the double-precision
+// oracle, the thread count, union detection and errors.
 #include "test_common.hpp"
 
 #include <algorithm>
@@ -45,11 +46,20 @@ TEST_P(GemmBatch, EqualsSeparateGemvCalls) {
         for (float t : {0.0f, 0.4f}) {
           SCOPED_TRACE(::testing::Message() << "m=" << m << " N=" << N << " correlated=" << correlated << " t=" << t);
           const auto X = batch_x(m, K, 0.6, correlated, ++seed);
-          std::vector<float> Y(m * N), y(N);
+          std::vector<float> Xm(X);  // the thresholded rows, for the batched kernels
+          for (auto& v : Xm)
+            if (!(std::abs(v) > t)) v = 0.0f;
+          std::vector<std::uint32_t> idx(K);
+          const std::size_t nnz = find_active_union(test_arch{}, Xm.data(), m, K, 0.0f, idx.data());
+          std::vector<float> Y(m * N), Ys(m * N), Yd(m * N), y(N);
           gemm(test_arch{}, W, X.data(), m, Y.data(), t);
+          gemm_sparse(test_arch{}, W, Xm.data(), m, idx.data(), nnz, Ys.data());
+          gemm_dense(test_arch{}, W, Xm.data(), m, Yd.data());
           for (std::size_t r = 0; r < m; ++r) {
             gemv(test_arch{}, W, X.data() + r * K, y.data(), t);
-            ASSERT_TRUE(bitwise_equal(Y.data() + r * N, y.data(), N)) << "row " << r;
+            ASSERT_TRUE(bitwise_equal(Y.data() + r * N, y.data(), N)) << "gemm, row " << r;
+            ASSERT_TRUE(bitwise_equal(Ys.data() + r * N, y.data(), N)) << "gemm_sparse, row " << r;
+            ASSERT_TRUE(bitwise_equal(Yd.data() + r * N, y.data(), N)) << "gemm_dense, row " << r;
           }
           std::vector<float> xr(K);
           for (std::size_t r = 0; r < m; r += std::max<std::size_t>(1, m / 3)) {
@@ -90,11 +100,15 @@ TEST(Gemm, BitwiseIndependentOfThreadCount) {
   const auto w = random_normal(N * K, 5, 0.05f);
   const packed_matrix W = pack(w.data(), N, K, {3, 64});
   const auto X = batch_x(m, K, 0.5, true, 6);
+  std::vector<std::uint32_t> idx(K);
+  const std::size_t nnz = find_active_union(test_arch{}, X.data(), m, K, 0.0f, idx.data());
   std::vector<float> y1(m * N), yt(m * N);
-  gemm(test_arch{}, W, X.data(), m, y1.data(), 0.0f, {1});
+  gemm_sparse(test_arch{}, W, X.data(), m, idx.data(), nnz, y1.data(), {1});
   for (int t : {2, 3, 7}) {
-    gemm(test_arch{}, W, X.data(), m, yt.data(), 0.0f, {t});
-    EXPECT_TRUE(bitwise_equal(y1.data(), yt.data(), m * N)) << "threads=" << t;
+    gemm_sparse(test_arch{}, W, X.data(), m, idx.data(), nnz, yt.data(), {t});
+    EXPECT_TRUE(bitwise_equal(y1.data(), yt.data(), m * N)) << "gemm_sparse, threads=" << t;
+    gemm_dense(test_arch{}, W, X.data(), m, yt.data(), {t});
+    EXPECT_TRUE(bitwise_equal(y1.data(), yt.data(), m * N)) << "gemm_dense, threads=" << t;
   }
 }
 
@@ -125,7 +139,7 @@ TEST(Gemm, NonFiniteRowsPropagateLikeGemv) {
   X[1 * K + 5] = std::numeric_limits<float>::infinity();
   X[2 * K + 0] = std::nanf("");
   std::vector<float> Y(m * N), y(N);
-  gemm(test_arch{}, W, X.data(), m, Y.data());
+  gemm_dense(test_arch{}, W, X.data(), m, Y.data());
   for (std::size_t r = 0; r < m; ++r) {
     gemv(test_arch{}, W, X.data() + r * K, y.data());
     for (std::size_t n = 0; n < N; ++n) {
@@ -166,9 +180,9 @@ TEST(Gemm, UnavailableArchIsCorrect) {
   const packed_matrix W = pack(w.data(), N, K, {5, 32});
   const auto X = batch_x(m, K, 0.5, false, 11);
   std::vector<float> Y(m * N), y(N);
-  gemm(xsimd::unavailable{}, W, X.data(), m, Y.data(), 0.2f);
+  gemm_dense(xsimd::unavailable{}, W, X.data(), m, Y.data());
   for (std::size_t r = 0; r < m; ++r) {
-    gemv(xsimd::unavailable{}, W, X.data() + r * K, y.data(), 0.2f);
+    gemv(xsimd::unavailable{}, W, X.data() + r * K, y.data());
     EXPECT_TRUE(bitwise_equal(Y.data() + r * N, y.data(), N)) << "row " << r;
   }
 }

@@ -1,6 +1,9 @@
 // actsparse/gemm.hpp: Y = X W^T for a small batch of activation rows (batched decode,
 // speculative verification), with union sparsity.
 //
+// gemm() picks the measured-faster path (per-row gemv today, see below); gemm_sparse (a
+// union index list) and gemm_dense are the batched kernels:
+//
 // A strip is needed when any row needs it, and it is read and unpacked once for all the
 // rows that need it: the batch walks the union of the rows' active lists, and for each
 // strip applies its codes to every row whose x is active there (rows with x = 0 skip it).
@@ -43,84 +46,114 @@ template <class A>
 struct gemm_traits {
   // Rows held at once; larger batches are processed kMaxRows rows at a time.
   static constexpr std::size_t kMaxRows = 64;
-  // Accumulator floats per tile (rows x outputs): 8192 = 32 KiB, about the L1D.
-  static constexpr std::size_t kTileFloats = 8192;
+  // Accumulator floats per tile (rows x outputs): 32768 = 128 KiB, in L2. Each strip costs
+  // a per-row setup (x lookup, scale and bias products) per tile, so tiles must be wide:
+  // with 16 KiB (L1) tiles, 16 rows got 256-output tiles and the setup dominated
+  // (docs/performance.md).
+  static constexpr std::size_t kTileFloats = 32768;
 };
 
-// Micro-kernel: for one group of Group outputs of one strip, acc_r[0, Group) += a_r * q for
-// each listed row r (its accumulators at acc + rows[r] * stride).
-template <int Bits, int Group, class A>
+// Micro-kernel: for one group of Group outputs of U strips (codes[u] + offset), the chunk
+// codes are unpacked once and applied to each listed row r: acc_r += a[u][r] * q_u, u in
+// order. A row that is inactive in strip u has a[u][r] = 0: fma(0, q, acc) == acc exactly,
+// so the result equals applying only its active strips.
+template <int Bits, int Group, std::size_t U, class A>
 inline void micro_group_rows(float* acc, std::size_t stride, const std::uint32_t* rows, std::size_t nrows,
-                             const float* a, const std::uint8_t* codes) {
+                             const float (*a)[gemm_traits<A>::kMaxRows], const std::uint8_t* const* codes,
+                             std::size_t offset) {
   using bf = xsimd::batch<float, A>;
   using bi = xsimd::batch<std::int32_t, A>;
   constexpr std::size_t V = bf::size, C = kChunk<A>, R = C / V;
   for (std::size_t c = 0; c < static_cast<std::size_t>(Group); c += C) {
-    bi qi[R];
-    unpack_chunk<Bits, A>(codes + c * Bits / 8, qi, A{});
-    bf q[R];
-    for (std::size_t r = 0; r < R; ++r) q[r] = xsimd::to_float(qi[r]);
+    bf q[U][R];
+    for (std::size_t u = 0; u < U; ++u) {
+      bi qi[R];
+      unpack_chunk<Bits, A>(codes[u] + offset + c * Bits / 8, qi, A{});
+      for (std::size_t r = 0; r < R; ++r) q[u][r] = xsimd::to_float(qi[r]);
+    }
     for (std::size_t i = 0; i < nrows; ++i) {
       float* y = acc + rows[i] * stride + c;
-      const bf av(a[i]);
-      for (std::size_t r = 0; r < R; ++r) simd::fma(av, q[r], bf::load_aligned(y + r * V)).store_aligned(y + r * V);
+      bf v[R];
+      for (std::size_t r = 0; r < R; ++r) v[r] = bf::load_aligned(y + r * V);
+      for (std::size_t u = 0; u < U; ++u) {
+        const bf av(a[u][i]);
+        for (std::size_t r = 0; r < R; ++r) v[r] = simd::fma(av, q[u][r], v[r]);
+      }
+      for (std::size_t r = 0; r < R; ++r) v[r].store_aligned(y + r * V);
     }
   }
 }
 
 // Macro-kernel: rows [0, M) of X (row stride ldx), outputs [n0, n1), strips listed in idx
-// (Dense: all). x_mk counts when !(|x_mk| <= keep_above); other rows skip the strip.
+// (Dense: all), kStripsPerPass strips per load/store of the accumulators. x_mk counts when
+// !(|x_mk| <= keep_above); a row skips the strips where it does not.
 template <int Bits, int Group, class A, bool Dense>
 void gemm_tile(const packed_matrix& W, const float* X, std::size_t ldx, std::size_t M, const std::uint32_t* idx,
                std::size_t count, float keep_above, std::size_t n0, std::size_t n1, float* Y, std::size_t ldy,
                std::vector<float>& scratch) {
   using bf = xsimd::batch<float, A>;
-  constexpr std::size_t V = bf::size;
+  using Tr = gemm_traits<A>;
+  constexpr std::size_t V = bf::size, U = gemv_traits<A>::kStripsPerPass;
   const std::size_t T = n1 - n0, groups = T / Group, j0 = n0 / Group;
   const std::size_t vgroups = (groups + V - 1) / V * V;
   const std::size_t code_off = n0 * Bits / 8;
-  // Scratch: acc [M][T], bsum [M][vgroups], as [M][vgroups] (64-byte aligned rows).
+  // Scratch: acc [M][T], bsum [M][vgroups], as [U][M][vgroups] (64-byte aligned rows).
   const std::size_t acc_stride = T, bs_stride = vgroups;
-  scratch.assign(M * T + 2 * M * vgroups + 16, 0.0f);
+  scratch.assign(M * T + (1 + U) * M * vgroups + 16, 0.0f);
   float* base = scratch.data();
   while (reinterpret_cast<std::uintptr_t>(base) % 64) ++base;
   float* acc = base;
   float* bsum = acc + M * T;
-  float* as = bsum + M * vgroups;
-  std::uint32_t rows[gemm_traits<A>::kMaxRows];
-  float a[gemm_traits<A>::kMaxRows];
+  float* as = bsum + M * vgroups;  // strip u, row m: as + (u * M + m) * bs_stride
+  std::uint32_t rows[Tr::kMaxRows];
+  float a[U][Tr::kMaxRows];
 
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::size_t k = Dense ? i : idx[i];
-    const std::uint8_t* strip = W.strip(k);
-    const std::uint16_t* sc = W.scales(k) + j0;
-    const std::uint16_t* bi = W.biases(k) + j0;
+  auto pass = [&](std::size_t i, auto strips) {
+    constexpr std::size_t Un = decltype(strips)::value;
+    const std::uint8_t* codes[Un];
+    bool row_on[Un][Tr::kMaxRows];
+    bool any[Tr::kMaxRows] = {};
+    for (std::size_t u = 0; u < Un; ++u) {
+      const std::size_t k = Dense ? i + u : idx[i + u];
+      codes[u] = W.strip(k) + code_off;
+      const std::uint16_t* sc = W.scales(k) + j0;
+      const std::uint16_t* bi = W.biases(k) + j0;
+      for (std::size_t m = 0; m < M; ++m) {
+        const float xk = X[m * ldx + k];
+        row_on[u][m] = false;
+        if (!detail::is_active(xk, keep_above)) continue;
+        if (!std::isfinite(xk)) {  // unfolded, as in gemv
+          detail::add_nonfinite_strip(W, k, xk, n0, n1, acc + m * acc_stride);
+          continue;
+        }
+        const bf xv(xk);
+        float* asm_ = as + (u * M + m) * bs_stride;
+        for (std::size_t j = 0; j < vgroups; j += V) {
+          (xv * load_halves<A>(sc + j, A{})).store_aligned(asm_ + j);
+          float* bs = bsum + m * bs_stride + j;
+          simd::fma(xv, load_halves<A>(bi + j, A{}), bf::load_aligned(bs)).store_aligned(bs);
+        }
+        row_on[u][m] = any[m] = true;
+      }
+    }
     std::size_t nrows = 0;
-    for (std::size_t m = 0; m < M; ++m) {
-      const float xk = X[m * ldx + k];
-      if (!detail::is_active(xk, keep_above)) continue;
-      if (!std::isfinite(xk)) {  // unfolded, as in gemv
-        detail::add_nonfinite_strip(W, k, xk, n0, n1, acc + m * acc_stride);
-        continue;
-      }
-      const bf xv(xk);
-      for (std::size_t j = 0; j < vgroups; j += V) {
-        (xv * load_halves<A>(sc + j, A{})).store_aligned(as + m * bs_stride + j);
-        float* bs = bsum + m * bs_stride + j;
-        simd::fma(xv, load_halves<A>(bi + j, A{}), bf::load_aligned(bs)).store_aligned(bs);
-      }
-      rows[nrows++] = static_cast<std::uint32_t>(m);
-    }
-    if (nrows == 0) continue;
-    if (i + 2 < count) {
-      const std::uint8_t* next = W.strip(Dense ? i + 2 : idx[i + 2]);
-      prefetch_range(next + code_off, T * Bits / 8);
-    }
+    for (std::size_t m = 0; m < M; ++m)
+      if (any[m]) rows[nrows++] = static_cast<std::uint32_t>(m);
+    if (nrows == 0) return;
+    const std::size_t ahead = i + Un + U * (gemv_traits<A>::kPrefetchPasses - 1);
+    for (std::size_t u = ahead; u < std::min(ahead + Un, count); ++u)
+      prefetch_range(W.strip(Dense ? u : idx[u]) + code_off, T * Bits / 8);
     for (std::size_t j = 0; j < groups; ++j) {
-      for (std::size_t r = 0; r < nrows; ++r) a[r] = as[rows[r] * bs_stride + j];
-      micro_group_rows<Bits, Group, A>(acc + j * Group, acc_stride, rows, nrows, a, strip + code_off + j * Group * Bits / 8);
+      for (std::size_t u = 0; u < Un; ++u)
+        for (std::size_t r = 0; r < nrows; ++r)
+          a[u][r] = row_on[u][rows[r]] ? as[(u * M + rows[r]) * bs_stride + j] : 0.0f;
+      micro_group_rows<Bits, Group, Un, A>(acc + j * Group, acc_stride, rows, nrows, a, codes, j * Group * Bits / 8);
     }
-  }
+  };
+  std::size_t i = 0;
+  for (; i + U <= count; i += U) pass(i, std::integral_constant<std::size_t, U>{});
+  for (; i < count; ++i) pass(i, std::integral_constant<std::size_t, 1>{});
+
   for (std::size_t m = 0; m < M; ++m)
     for (std::size_t n = 0; n < T; ++n) Y[m * ldy + n0 + n] = acc[m * acc_stride + n] + bsum[m * bs_stride + n / Group];
 }
@@ -229,25 +262,22 @@ inline void gemm_dense(A, const packed_matrix& W, const float* X, std::size_t m,
   detail::run_gemm<A, true>(W, X, m, nullptr, W.cols(), -std::numeric_limits<float>::infinity(), Y, threads);
 }
 
-// Union active fraction below which gemm() takes the sparse path (same result either way).
-inline constexpr double kGemmSparseBelowActiveFraction = 0.95;
-
-// Y = X' W^T with x'_mk = x_mk where |x_mk| > threshold (or NaN / Inf), else 0: detects the
-// union of the rows' active inputs and reads only those strips, or all when too many are
-// active. Row r of Y equals gemv(W, X + r * cols, ., threshold) bit for bit.
+// Y = X' W^T with x'_mk = x_mk where |x_mk| > threshold (or NaN / Inf), else 0. Row r of
+// Y equals gemv(W, X + r * cols, ., threshold) bit for bit.
+//
+// The path is chosen by measurement (docs/performance.md, "Batches"): on the development
+// machine (AVX-512, 4-bit g64, 4096 x 14336) the batched kernels above are slower per token
+// than one sparse gemv per row for every batch size from 1 to 64, hot or streamed, because
+// the kernels are compute-bound and the batched tile's accumulators stream through L2. So
+// gemm() runs each row through gemv with its own active list; gemm_sparse / gemm_dense
+// stay available (exact, same results) for callers who measure otherwise.
 template <class A>
 inline void gemm(A arch, const packed_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
                  const gemv_options& opt = {}) {
   detail::check_gemm("gemm", W, X, m, Y);
   detail::check_threshold("gemm", threshold);
-  const int threads = detail::requested_threads("gemm", opt);
-  if (m == 0) return;
-  std::vector<std::uint32_t> idx(W.cols());
-  const std::size_t nnz = find_active_union(arch, X, m, W.cols(), threshold, idx.data());
-  if (static_cast<double>(nnz) < kGemmSparseBelowActiveFraction * static_cast<double>(W.cols()))
-    detail::run_gemm<A, false>(W, X, m, idx.data(), nnz, threshold, Y, threads);
-  else
-    detail::run_gemm<A, true>(W, X, m, nullptr, W.cols(), threshold, Y, threads);
+  detail::requested_threads("gemm", opt);
+  for (std::size_t r = 0; r < m; ++r) gemv(arch, W, X + r * W.cols(), Y + r * W.rows(), threshold, opt);
 }
 
 inline void gemm_sparse(const packed_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx,
