@@ -1,8 +1,9 @@
 // actsparse/gemm.hpp: Y = X W^T for a small batch of activation rows (batched decode,
 // speculative verification), with union sparsity.
 //
-// gemm() picks the measured-faster path (per-row gemv today, see below); gemm_sparse (a
-// union index list) and gemm_dense are the batched kernels:
+// gemm() picks the measured-faster path (batched for nearly dense rows, else one gemv per
+// row; see kGemmBatchedAbove); gemm_sparse (a union index list) and gemm_dense are the
+// batched kernels:
 //
 // A strip is needed when any row needs it, and it is read and unpacked once for all the
 // rows that need it: the batch walks the union of the rows' active lists, and for each
@@ -44,13 +45,13 @@ namespace simd {
 
 template <class A>
 struct gemm_traits {
-  // Rows held at once; larger batches are processed kMaxRows rows at a time.
-  static constexpr std::size_t kMaxRows = 64;
-  // Accumulator floats per tile (rows x outputs): 32768 = 128 KiB, in L2. Each strip costs
-  // a per-row setup (x lookup, scale and bias products) per tile, so tiles must be wide:
-  // with 16 KiB (L1) tiles, 16 rows got 256-output tiles and the setup dominated
-  // (docs/performance.md).
-  static constexpr std::size_t kTileFloats = 32768;
+  // Rows held at once; larger batches are processed kMaxRows rows at a time. 4 rows with
+  // 1024-output tiles (16 KiB of accumulators, in L1) beat 64 rows with L2-sized tiles by
+  // 1.3-3x per token for m = 4..64 (docs/performance.md, "Batches").
+  static constexpr std::size_t kMaxRows = 4;
+  // Accumulator floats per tile (rows x outputs): 16 KiB, in L1. Tiles in L2 (128 KiB)
+  // were 3x slower at 64 rows: each 4-strip pass then moves one line per 2 FMAs.
+  static constexpr std::size_t kTileFloats = 4096;
 };
 
 // Micro-kernel: for one group of Group outputs of U strips (codes[u] + offset), the chunk
@@ -262,21 +263,36 @@ inline void gemm_dense(A, const packed_matrix& W, const float* X, std::size_t m,
   detail::run_gemm<A, true>(W, X, m, nullptr, W.cols(), -std::numeric_limits<float>::infinity(), Y, threads);
 }
 
-// Y = X' W^T with x'_mk = x_mk where |x_mk| > threshold (or NaN / Inf), else 0. Row r of
-// Y equals gemv(W, X + r * cols, ., threshold) bit for bit.
-//
-// The path is chosen by measurement (docs/performance.md, "Batches"): on the development
-// machine (AVX-512, 4-bit g64, 4096 x 14336) the batched kernels above are slower per token
-// than one sparse gemv per row for every batch size from 1 to 64, hot or streamed, because
-// the kernels are compute-bound and the batched tile's accumulators stream through L2. So
-// gemm() runs each row through gemv with its own active list; gemm_sparse / gemm_dense
-// stay available (exact, same results) for callers who measure otherwise.
+// When gemm() runs the rows as one batch: measured on the development machine
+// (docs/performance.md, "Batches"; 4096 x 14336, 4-bit g64, streamed, per token):
+//   - the batched kernel over all strips beats one gemv per row from 4 rows on (1.49-1.91 ms
+//     against 2.13 per token), while the rows are nearly dense;
+//   - one sparse gemv per row wins whenever the rows are sparse: it reads only each row's own
+//     strips, and the batched union kernel pays every row's FMA on every strip of a pass
+//     (2.3-2.5 ms per token at 50% sparsity against 1.1-1.3 per row).
+// So: batched when m >= 4 and the rows' mean active fraction is above kGemmBatchedAbove
+// (0.9; 0.75 from 8 rows on), else one gemv per row.
+inline constexpr std::size_t kGemmBatchedMinRows = 4;
+inline constexpr double kGemmBatchedAbove = 0.9, kGemmBatchedAbove8 = 0.75;
+
+// Y = X' W^T with x'_mk = x_mk where |x_mk| > threshold (or NaN / Inf), else 0, by the rule
+// above. Row r of Y equals gemv(W, X + r * cols, ., threshold) bit for bit either way.
 template <class A>
 inline void gemm(A arch, const packed_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
                  const gemv_options& opt = {}) {
   detail::check_gemm("gemm", W, X, m, Y);
   detail::check_threshold("gemm", threshold);
-  detail::requested_threads("gemm", opt);
+  const int threads = detail::requested_threads("gemm", opt);
+  if (m == 0) return;
+  if (m >= kGemmBatchedMinRows) {
+    std::size_t active = 0;
+    for (std::size_t i = 0; i < m * W.cols(); ++i) active += detail::is_active(X[i], threshold) ? 1 : 0;
+    const double fraction = static_cast<double>(active) / static_cast<double>(m * W.cols());
+    if (fraction > (m >= 8 ? kGemmBatchedAbove8 : kGemmBatchedAbove)) {
+      detail::run_gemm<A, true>(W, X, m, nullptr, W.cols(), threshold, Y, threads);
+      return;
+    }
+  }
   for (std::size_t r = 0; r < m; ++r) gemv(arch, W, X + r * W.cols(), Y + r * W.rows(), threshold, opt);
 }
 
