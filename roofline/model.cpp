@@ -45,8 +45,9 @@ std::vector<bench_row> load_bench(const std::string& path) {
     bench_row r;
     r.name = b.value("run_name", b.value("name", ""));
     r.kind = kind_of(r.name);
-    if (r.kind != "dense" && r.kind != "sparse" && r.kind != "fp32" && r.kind != "fp16" && r.kind != "find_active")
-      continue;
+    static const char* kinds[] = {"dense",     "sparse",      "fp32",      "fp16",  "find_active",
+                                  "gemm_dense", "gemm_sparse", "gemm_rows", "approx"};
+    if (std::find(std::begin(kinds), std::end(kinds), r.kind) == std::end(kinds)) continue;
     if (!b.contains("real_time") || !b.contains("K"))
       throw std::runtime_error("benchmark JSON '" + path + "': row '" + r.name + "' lacks real_time or the K counter");
     r.N = counter(b, "N", 0);
@@ -63,6 +64,11 @@ std::vector<bench_row> load_bench(const std::string& path) {
     r.eff_GBps = counter(b, "eff_GBps", 0) / 1e0;
     r.GFLOPs = counter(b, "GFLOPs", 0);
     r.seconds = to_seconds(b["real_time"].get<double>(), b.value("time_unit", "ns"));
+    r.batch = counter(b, "batch", 1);
+    r.union_active = counter(b, "union_active", r.active);
+    r.correlated = counter(b, "correlated", 0) != 0;
+    r.threshold = counter(b, "threshold", 0);
+    r.rel_l2_err = counter(b, "rel_l2_err", 0);
     rows.push_back(r);
   }
   if (rows.empty()) throw std::runtime_error("benchmark JSON '" + path + "' holds no actsparse-bench rows");
@@ -79,8 +85,10 @@ prediction predict(const machine_profile& m, const bench_row& r) {
   p.level = lvl.name;
   p.roof_GBps = lvl.GBps;
   p.memory_s = r.bytes / (lvl.GBps * 1e9);
-  if (r.kind == "dense" || r.kind == "sparse") {
-    const double weights = r.N * r.K * r.active;
+  if (r.kind != "fp32" && r.kind != "fp16" && r.bits > 0) {
+    // One multiply-add per weight per row that uses it (batched rows share the unpack, so
+    // this is an upper bound for them).
+    const double weights = r.N * r.K * r.active * r.batch;
     p.compute_s = weights / m.compute_rate(int(r.bits), t);
   }
   p.fixed_s = m.fixed_seconds(t);

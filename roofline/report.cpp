@@ -361,6 +361,87 @@ void projection_section(tables& t, const std::vector<row_view>& rows) {
         body, "projections-table");
 }
 
+void batch_section(tables& t, const std::vector<row_view>& rows) {
+  std::vector<const row_view*> b;
+  for (const auto& v : rows)
+    if (v.r.kind.rfind("gemm_", 0) == 0) b.push_back(&v);
+  if (b.empty()) return;
+  heading(t, "Batches",
+          "Time per token for m activation rows: gemm_rows is gemm() as shipped (its measured rule: one sparse gemv "
+          "per row, or the batched kernel for nearly dense rows), gemm_sparse the batched kernel over the union of "
+          "the rows' active strips (each strip read once), gemm_dense the batched kernel over every strip. "
+          "'union active' is the fraction of strips any row needs.");
+  std::set<std::tuple<double, bool, double, bool>> panels;  // sparsity, correlated, threads, stream
+  for (const auto* v : b)
+    if (v->r.kind != "gemm_dense") panels.insert({v->r.sparsity, v->r.correlated, v->r.threads, v->r.stream});
+  std::vector<std::vector<std::string>> body;
+  for (const auto& [s, corr, th, stream] : panels) {
+    svg::chart c(pct(s) + " sparse, " + (corr ? "correlated" : "independent") + " rows, " + num(th) + " thread(s), " +
+                     (stream ? "stream" : "hot"),
+                 {"batch size m", true}, {"ms per token", false});
+    std::map<std::string, svg::series> series;
+    std::size_t color = 0;
+    for (const auto* v : b) {
+      if (v->r.threads != th || v->r.stream != stream) continue;
+      const bool dense = v->r.kind == "gemm_dense";
+      if (!dense && (v->r.sparsity != s || v->r.correlated != corr)) continue;
+      auto& ser = series[v->r.kind];
+      if (ser.name.empty()) ser = {v->r.kind, svg::palette(color++), {}};
+      ser.points.push_back({v->r.batch, v->r.seconds / v->r.batch * 1e3});
+      if (!dense)
+        body.push_back({v->r.kind, pct(s), corr ? "correlated" : "independent", num(v->r.batch), num(th),
+                        stream ? "stream" : "hot", pct(v->r.active), pct(v->r.union_active),
+                        num(v->r.seconds * 1e3, 4), num(v->r.seconds / v->r.batch * 1e3, 4)});
+    }
+    for (auto& [k, ser] : series) {
+      std::sort(ser.points.begin(), ser.points.end());
+      c.add(ser);
+    }
+    c.fit();
+    c.y().lo = 0;
+    t.html << "<figure class=\"batch\">" << c.render() << "</figure>\n";
+  }
+  for (const auto* v : b)
+    if (v->r.kind == "gemm_dense")
+      body.push_back({v->r.kind, "0%", "", num(v->r.batch), num(v->r.threads), v->r.stream ? "stream" : "hot", "100%",
+                      "100%", num(v->r.seconds * 1e3, 4), num(v->r.seconds / v->r.batch * 1e3, 4)});
+  table(t, {"kernel", "sparsity", "rows", "m", "threads", "mode", "row active", "union active", "ms per call", "ms per token"},
+        body, "batch-table");
+}
+
+void approx_section(tables& t, const std::vector<row_view>& rows) {
+  std::vector<std::vector<std::string>> body;
+  svg::chart c("Approximate mode: error against sparsity", {"inputs skipped", false}, {"relative L2 error of y", false});
+  svg::series err{"relative L2 error", svg::palette(1), {}};
+  for (const auto& v : rows) {
+    if (v.r.kind != "approx") continue;
+    const row_view* dense = nullptr;
+    for (const auto& d : rows)
+      if (d.r.kind == "dense" && same_config(d.r, v.r)) dense = &d;
+    err.points.push_back({1 - v.r.active, v.r.rel_l2_err});
+    body.push_back({shape_name(v.r), num(v.r.bits), num(v.r.threads), v.r.stream ? "stream" : "hot", pct(v.r.sparsity),
+                    pct(1 - v.r.active), num(v.r.threshold, 4), num(v.r.rel_l2_err, 3),
+                    dense ? pct(1 - v.r.bytes / dense->r.bytes) : "n/a",
+                    dense ? num(dense->r.seconds / v.r.seconds, 3) + "x" : "n/a"});
+  }
+  if (body.empty()) return;
+  heading(t, "Approximate mode (thresholds for SwiGLU-style activations)",
+          "Activations with no exact zeros (Laplace-distributed, heavy-tailed like SwiGLU outputs); the threshold for "
+          "each target sparsity is calibrated on 64 other vectors (threshold_calibrator), and gemv(threshold) is timed "
+          "with its detection. The error is |y_t - y| / |y| against the exact product, next to the bytes it saves and "
+          "the speedup over the dense kernel of the same configuration.");
+  std::sort(err.points.begin(), err.points.end());
+  c.add(err);
+  c.fit();
+  c.x().lo = 0;
+  c.x().hi = 1;
+  t.html << "<figure id=\"approx\">" << c.render() << "</figure>\n";
+  table(t,
+        {"shape", "bits", "threads", "mode", "target", "skipped", "threshold", "rel. L2 error", "bytes saved",
+         "speedup vs dense"},
+        body, "approx-table");
+}
+
 void detect_section(tables& t, const std::vector<row_view>& rows, const std::vector<bench_row>& all) {
   std::vector<std::vector<std::string>> body;
   for (const auto& d : all) {
@@ -433,6 +514,8 @@ void write_report(const report_options& opt) {
   speedup_section(t, rows);
   roof_fraction_section(t, rows);
   bytes_section(t, rows);
+  batch_section(t, rows);
+  approx_section(t, rows);
   projection_section(t, rows);
   detect_section(t, rows, all);
   rows_section(t, rows);

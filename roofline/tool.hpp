@@ -26,10 +26,13 @@ machine_profile probe(const probe_options& opt);
 
 // ---- benchmark rows (Google Benchmark JSON from actsparse-bench)
 struct bench_row {
-  std::string name, kind;  // kind: dense, sparse, fp32, fp16, find_active
+  std::string name, kind;  // dense, sparse, fp32, fp16, find_active, gemm_dense, gemm_sparse, gemm_rows, approx
   double N = 0, K = 0, bits = 0, group = 0, sparsity = 0, active = 1, threads = 1;
   bool stream = false, clustered = false, dense = false;
   double bytes = 0, eff_GBps = 0, GFLOPs = 0, seconds = 0;  // seconds per call (real time)
+  // Batches (gemm_dense, gemm_sparse, gemm_rows) and approximate mode (approx).
+  double batch = 1, union_active = 1, threshold = 0, rel_l2_err = 0;
+  bool correlated = false;
 };
 
 // Reads actsparse-bench's JSON. Uses the median aggregates when the run had repetitions,

@@ -11,7 +11,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$tool" probe --quick --quiet --out machine.json
 "$bench" --shapes 256x1024,512x512 --bits 4,3 --groups 64 --sparsity 0,50,90 --pattern uniform,clustered \
-  --threads 1 --mode hot --baselines 1 --detect 1 --benchmark_min_time=0.005 \
+  --threads 1 --mode hot --baselines 1 --detect 1 --batch 1,4 --approx 50 --benchmark_min_time=0.005 \
   --benchmark_out=bench.json --benchmark_out_format=json >/dev/null
 "$tool" report --machine machine.json --bench bench.json --out report >/dev/null
 for f in index.html report.md rows.csv; do [ -s "report/$f" ] || fail "report/$f missing"; done
@@ -27,6 +27,8 @@ bars=$(grep -o 'class="bar"' dom.html | wc -l)
 [ "$bars" -ge 10 ] || fail "only $bars bars drawn"
 grep -q 'Roofline, 1 thread' dom.html || fail "roofline chart missing"
 grep -q 'Apple M3 Pro' dom.html || fail "Apple projections missing"
+grep -q 'id="approx"' dom.html || fail "approximate-mode chart missing"
+grep -q 'class="batch"' dom.html || fail "batch chart missing"
 # A number from the benchmark: the 90%-sparse 4-bit uniform row's measured speedup (3 digits),
 # as rows.csv has it, must be in the rendered speedup table.
 speedup=$(awk -F, '$1=="sparse" && $2==256 && $4==4 && $6==0.9 && $10==0 {printf "%.3g", $20}' report/rows.csv)
