@@ -74,11 +74,17 @@ long parse_int(const std::string& flag, const std::string& v) {
   return r;
 }
 
-double parse_percent(const std::string& v) {
+double parse_percent(const std::string& flag, const std::string& v) {
   char* end = nullptr;
   const double r = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end != '\0' || r < 0 || r > 100) usage_error("--sparsity: '" + v + "' is not a percentage in [0, 100]");
+  if (v.empty() || *end != '\0' || r < 0 || r > 100) usage_error(flag + ": '" + v + "' is not a percentage in [0, 100]");
   return r / 100.0;
+}
+
+std::string pct_name(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", s * 100);
+  return buf;
 }
 
 std::size_t hardware_cores() {
@@ -170,8 +176,9 @@ std::vector<sweep> parse_flags(int& argc, char** argv) {
       for (const auto& e : split(v)) {
         const std::size_t x = e.find('x');
         if (x == std::string::npos) usage_error("--shapes: '" + e + "' is not NxK");
-        s.shapes.push_back({static_cast<std::size_t>(parse_int("--shapes", e.substr(0, x))),
-                            static_cast<std::size_t>(parse_int("--shapes", e.substr(x + 1)))});
+        const long n = parse_int("--shapes", e.substr(0, x)), k = parse_int("--shapes", e.substr(x + 1));
+        if (n <= 0 || k <= 0) usage_error("--shapes: '" + e + "' must have positive N and K");
+        s.shapes.push_back({static_cast<std::size_t>(n), static_cast<std::size_t>(k)});
       }
     } else if (take("--bits")) {
       s.bits.clear();
@@ -188,7 +195,7 @@ std::vector<sweep> parse_flags(int& argc, char** argv) {
       }
     } else if (take("--sparsity")) {
       s.sparsity.clear();
-      for (const auto& e : split(v)) s.sparsity.push_back(parse_percent(e));
+      for (const auto& e : split(v)) s.sparsity.push_back(parse_percent("--sparsity", e));
     } else if (take("--pattern")) {
       s.clustered.clear();
       for (const auto& e : split(v)) {
@@ -210,7 +217,7 @@ std::vector<sweep> parse_flags(int& argc, char** argv) {
       }
     } else if (take("--approx")) {
       s.approx.clear();
-      for (const auto& e : split(v)) s.approx.push_back(parse_percent(e));
+      for (const auto& e : split(v)) s.approx.push_back(parse_percent("--approx", e));
     } else if (take("--gemv")) {
       s.gemv = parse_int("--gemv", v) != 0;
     } else if (take("--baselines")) {
@@ -350,8 +357,10 @@ void register_gemv(const sweep& sw) {
           }
 }
 
-// Batched products: gemm over the union of m rows' active strips (each strip read once),
-// against gemm_dense of the same m. Rows are independent or correlated (bench/patterns.hpp).
+// Batched products: gemm_sparse over the union of m rows' active strips (each strip
+// unpacked once per 4-row block; `bytes` counts each union strip once, the least any
+// kernel must move), gemm_dense over every strip, and gemm() as shipped (gemm_rows). Rows
+// are independent or correlated (bench/patterns.hpp).
 void register_gemm(const sweep& sw) {
   using C = benchmark::Counter;
   for (const shape sh : sw.shapes)
@@ -366,7 +375,8 @@ void register_gemm(const sweep& sw) {
                 st.counters["batch"] = m;
                 st.counters["union_active"] = union_active;
                 st.counters["correlated"] = correlated;
-                st.counters["us_per_token"] = C(double(st.iterations()) * m, C::kIsRate | C::kInvert);
+                // kIsRate | kInvert gives seconds per unit: units of 1e-6 tokens make it microseconds.
+                st.counters["us_per_token"] = C(double(st.iterations()) * m * 1e-6, C::kIsRate | C::kInvert);
               };
               benchmark::RegisterBenchmark(
                   ("gemm_dense/N:" + std::to_string(sh.N) + "/K:" + std::to_string(sh.K) + "/bits:" + std::to_string(bits) +
@@ -391,7 +401,7 @@ void register_gemm(const sweep& sw) {
                 for (double s : sw.sparsity)
                   benchmark::RegisterBenchmark(
                       ("gemm_rows/N:" + std::to_string(sh.N) + "/K:" + std::to_string(sh.K) + "/bits:" +
-                       std::to_string(bits) + "/g:" + std::to_string(group) + "/s:" + std::to_string(int(s * 100)) +
+                       std::to_string(bits) + "/g:" + std::to_string(group) + "/s:" + pct_name(s) +
                        (correlated ? "/correlated" : "/independent") + "/m:" + std::to_string(m) +
                        "/t:" + std::to_string(threads) + (stream ? "/stream" : "/hot"))
                           .c_str(),
@@ -411,8 +421,12 @@ void register_gemm(const sweep& sw) {
                           benchmark::DoNotOptimize(Y.data());
                           i = (i + 1) % pool.size();
                         }
-                        const double bytes = row_active * double(pool[0].strip_bytes()) +
-                                             4.0 * (double(m) * double(sh.K + sh.N) + row_active);
+                        // Strips the path gemm() takes must read: all strips once when batched,
+                        // each row's own strips when per row.
+                        const bool batched = actsparse::gemm_takes_batched(pool[0], X.data(), std::size_t(m), 0.0f);
+                        const double strips = batched ? double(sh.K) : row_active;
+                        const double bytes = strips * double(pool[0].strip_bytes()) +
+                                             4.0 * (double(m) * double(sh.K + sh.N) + (batched ? 0.0 : row_active));
                         counters(st, s, row_active / double(m) / double(sh.K), double(nnz) / double(sh.K), correlated,
                                  false, bytes, 2.0 * double(sh.N) * row_active);
                       })
@@ -421,7 +435,7 @@ void register_gemm(const sweep& sw) {
                 for (double s : sw.sparsity)
                   benchmark::RegisterBenchmark(
                       ("gemm_sparse/N:" + std::to_string(sh.N) + "/K:" + std::to_string(sh.K) + "/bits:" +
-                       std::to_string(bits) + "/g:" + std::to_string(group) + "/s:" + std::to_string(int(s * 100)) +
+                       std::to_string(bits) + "/g:" + std::to_string(group) + "/s:" + pct_name(s) +
                        (correlated ? "/correlated" : "/independent") + "/m:" + std::to_string(m) +
                        "/t:" + std::to_string(threads) + (stream ? "/stream" : "/hot"))
                           .c_str(),
@@ -530,7 +544,7 @@ void register_detect(const sweep& sw) {
   ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
   for (std::size_t K : ks)
     for (double s : sw.sparsity)
-      benchmark::RegisterBenchmark(("find_active/K:" + std::to_string(K) + "/s:" + std::to_string(int(s * 100))).c_str(),
+      benchmark::RegisterBenchmark(("find_active/K:" + std::to_string(K) + "/s:" + pct_name(s)).c_str(),
                                    [=](benchmark::State& st) {
                                      const auto x = bench::activations(K, s, false, 2);
                                      std::vector<std::uint32_t> idx(K);

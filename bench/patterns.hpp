@@ -88,8 +88,10 @@ inline std::vector<float> batch_activations(std::size_t m, std::size_t K, double
       std::vector<std::size_t> rest(order.begin() + static_cast<std::ptrdiff_t>(active), order.end());
       std::shuffle(base.begin(), base.end(), rng);
       std::shuffle(rest.begin(), rest.end(), rng);
-      const std::size_t keep = std::min(active, static_cast<std::size_t>(std::llround(0.8 * double(active))));
-      const std::size_t fresh = std::min(rest.size(), active - keep);
+      // Keep 80% of the base set, or more when too few inputs lie outside it.
+      const std::size_t keep = std::min(
+          active, std::max(static_cast<std::size_t>(std::llround(0.8 * double(active))), active - std::min(active, rest.size())));
+      const std::size_t fresh = active - keep;
       pick.assign(base.begin(), base.begin() + static_cast<std::ptrdiff_t>(keep));
       pick.insert(pick.end(), rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(fresh));
     }

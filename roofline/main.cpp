@@ -22,6 +22,8 @@ int run_probe(const std::string& out, bool quick, bool quiet) {
     std::ofstream f(tmp);
     if (!f) throw std::runtime_error("cannot write '" + out + "'");
     f << nlohmann::json(m).dump(2) << "\n";
+    f.close();
+    if (!f) throw std::runtime_error("cannot write '" + out + "'");
   }
   if (std::rename(tmp.c_str(), out.c_str()) != 0) throw std::runtime_error("cannot write '" + out + "'");
   for (const auto& l : m.levels)

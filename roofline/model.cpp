@@ -80,14 +80,17 @@ prediction predict(const machine_profile& m, const bench_row& r) {
   const int t = int(r.threads);
   // The level the weights come from: DRAM when streamed; when hot, the smallest level that
   // holds the whole matrix (its active strips are spread over it).
-  const double matrix_bytes = r.kind == "sparse" && r.active > 0 ? r.bytes / r.active : r.bytes;
+  const double matrix_bytes = (r.kind == "fp32" || r.kind == "fp16" || r.bits <= 0)
+                                  ? r.bytes
+                                  : packed_bytes(std::size_t(r.N), std::size_t(r.K), int(r.bits), int(r.group), 64);
   const level_bandwidth& lvl = r.stream ? m.level("DRAM", t) : m.level_holding(std::size_t(matrix_bytes), t);
   p.level = lvl.name;
   p.roof_GBps = lvl.GBps;
   p.memory_s = r.bytes / (lvl.GBps * 1e9);
   if (r.kind != "fp32" && r.kind != "fp16" && r.bits > 0) {
-    // One multiply-add per weight per row that uses it (batched rows share the unpack, so
-    // this is an upper bound for them).
+    // One unpack-and-multiply-add per weight per row that uses it: batched rows share the
+    // unpack, but the union kernel also pays FMAs for rows inactive within a pass, so for
+    // them this is an estimate, not a bound.
     const double weights = r.N * r.K * r.active * r.batch;
     p.compute_s = weights / m.compute_rate(int(r.bits), t);
   }

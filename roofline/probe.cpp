@@ -5,8 +5,8 @@
 //   threads, each pinned to its own core with hwloc and reading its own slice (best of a few
 //   trials per size, as STREAM does). Each level's plateau is the median of the points in
 //   its window (per-thread working set): L1 [8 KiB, L1/2], L2 [4 x L1, L2/2],
-//   LLC [4 x L2, 32 MiB] (a process really gets only 64-100 MiB of this kind of VM's
-//   LLC), DRAM >= max(1 GiB, 4 x LLC). The LLC's usable capacity is measured: the largest
+//   LLC [4 x L2, min(LLC/4, 32 MiB)] (a process really gets only 64-100 MiB of this kind
+//   of VM's LLC), DRAM >= max(1 GiB, 4 x LLC). The LLC's usable capacity is measured: the largest
 //   working set still above the geometric mean of the LLC and DRAM plateaus.
 // - The compute ceiling of the kernels' own inner loop per bit width: the kernel on an
 //   L2-resident matrix (1024 outputs x 768 strips per thread, g64), weights per second from
@@ -114,6 +114,8 @@ float read_sum(const float* p, std::size_t n) {
   return s;
 }
 
+inline void benchmark_escape(void* p) { asm volatile("" : : "g"(p) : "memory"); }
+
 double median(std::vector<double> v) {
   if (v.empty()) return 0.0;
   std::sort(v.begin(), v.end());
@@ -145,7 +147,7 @@ void bandwidth_sweep(const topology& topo, machine_profile& m, const probe_optio
       const std::size_t passes = std::max<std::size_t>(1, (opt.quick ? (8u << 20) : (64u << 20)) / ws);
       const int trials = ws >= (std::size_t{256} << 20) ? 3 : (opt.quick ? 2 : 5);
       double best = 0;
-      volatile float sink = 0;
+      std::vector<float> sink(std::size_t(threads), 0.0f);  // keeps the sums alive, one slot per thread
       for (int trial = 0; trial < trials; ++trial) {
         double elapsed = 0;
 #pragma omp parallel num_threads(threads) reduction(max : elapsed)
@@ -162,10 +164,11 @@ void bandwidth_sweep(const topology& topo, machine_profile& m, const probe_optio
             s += read_sum(p, per);
           }
           elapsed = seconds_since(t0);
-          sink = sink + s;
+          sink[std::size_t(t)] += s;
         }
         best = std::max(best, double(per) * sizeof(float) * threads * passes / elapsed / 1e9);
       }
+      benchmark_escape(sink.data());
       m.sweep.push_back({threads, per * sizeof(float) * std::size_t(threads), best});
       if (opt.verbose) std::fprintf(stderr, "  read %2d thread(s) %10.1f KiB  %8.2f GB/s\n", threads, ws / 1024.0, best);
     }
@@ -180,16 +183,20 @@ void bandwidth_sweep(const topology& topo, machine_profile& m, const probe_optio
         const std::size_t ws = per_thread ? p.bytes / std::size_t(threads) : p.bytes;
         if (p.threads == threads && ws >= lo && ws <= hi) v.push_back(p.GBps);
       }
-      if (v.empty())  // no point in the window (tiny caches, quick mode): nearest point
-        for (const auto& p : m.sweep)
-          if (p.threads == threads && (v.empty() || std::abs(double(p.bytes) - double(lo)) < std::abs(v.back())))
-            v = {p.GBps};
+      if (v.empty()) {  // no point in the window (tiny caches, quick mode): the nearest one
+        double best = 1e300;
+        for (const auto& p : m.sweep) {
+          const double ws = double(per_thread ? p.bytes / std::size_t(threads) : p.bytes);
+          if (p.threads == threads && std::abs(ws - double(lo)) < best) best = std::abs(ws - double(lo)), v = {p.GBps};
+        }
+      }
       m.levels.push_back({name, threads, median(v), 0});
     };
     plateau("L1", 8 << 10, std::max<std::size_t>(l1 / 2, 8 << 10), true);
     plateau("L2", 4 * l1, std::max(l2 / 2, 4 * l1), true);
     plateau("LLC", 4 * l2, std::max<std::size_t>(std::min<std::size_t>(llc / 4, 32u << 20), 4 * l2), true);
-    plateau("DRAM", dram_from, ~std::size_t{0}, false);
+    // Slices are rounded down to whole lines per thread, so allow that much below dram_from.
+    plateau("DRAM", dram_from - 256 * std::size_t(threads), ~std::size_t{0}, false);
     auto& L1 = m.levels[m.levels.size() - 4];
     auto& L2 = m.levels[m.levels.size() - 3];
     auto& LLC = m.levels[m.levels.size() - 2];

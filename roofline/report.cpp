@@ -298,13 +298,13 @@ void bytes_section(tables& t, const std::vector<row_view>& rows) {
   table(t, {"shape", "bits", "group", "sparsity", "dense MB", "sparse MB", "saved MB", "saved"}, body, "bytes-table");
 }
 
-// Measured sparse efficiency (speedup / ideal) at sparsity s: stream mode, most threads,
-// uniform pattern, 4-bit when present; 0 when not measured.
-double measured_efficiency(const std::vector<row_view>& rows, double s) {
+// Measured sparse efficiency (speedup / ideal) at sparsity s for one shape: 4-bit, stream
+// mode, uniform pattern, the most threads measured; 0 when not measured.
+double measured_efficiency(const std::vector<row_view>& rows, double s, double N, double K) {
   double best_t = 0, eff = 0;
   for (const auto& v : rows)
-    if (v.r.kind == "sparse" && v.dense && v.r.stream && !v.r.clustered && std::abs(v.r.sparsity - s) < 1e-6 &&
-        (v.r.bits == 4 || eff == 0) && v.r.threads >= best_t) {
+    if (v.r.kind == "sparse" && v.dense && v.r.stream && !v.r.clustered && v.r.bits == 4 && v.r.N == N &&
+        v.r.K == K && std::abs(v.r.sparsity - s) < 1e-6 && v.r.threads > best_t) {
       best_t = v.r.threads;
       eff = v.speedup() / v.ideal();
     }
@@ -317,10 +317,14 @@ void projection_section(tables& t, const std::vector<row_view>& rows) {
           "bandwidth (a measured CPU-reachable figure where one is published, otherwise Apple's SoC figure, an upper "
           "bound for CPU kernels; docs/profiles.md has the sources). 'ideal' reads exactly the active strips at the "
           "roof; 'at measured efficiency' slows the sparse strips by the fraction of ideal speedup this machine's "
-          "kernels reached at the same sparsity in stream mode. Every weight is read once per token, lm_head dense; "
+          "kernels reached at the same sparsity in stream mode on the matching shape (14336x4096 for all projections, "
+          "4096x14336 for FFN down). Every weight is read once per token, lm_head dense; "
           "activations and the KV cache are left out.");
   const model_shape& model = find_model("llama-3-8b");
-  const double e50 = measured_efficiency(rows, 0.5), e90 = measured_efficiency(rows, 0.9);
+  // Efficiencies from this machine's matching shapes: the FFN up projection (14336 x 4096)
+  // stands for all projections at 50%, the FFN down projection (4096 x 14336) for down.
+  const double e50 = measured_efficiency(rows, 0.5, double(model.intermediate), double(model.hidden));
+  const double e90 = measured_efficiency(rows, 0.9, double(model.hidden), double(model.intermediate));
   std::vector<std::vector<std::string>> body;
   std::vector<std::string> cats;
   std::vector<double> dense_v, all_v, down_v;
@@ -369,27 +373,31 @@ void batch_section(tables& t, const std::vector<row_view>& rows) {
   heading(t, "Batches",
           "Time per token for m activation rows: gemm_rows is gemm() as shipped (its measured rule: one sparse gemv "
           "per row, or the batched kernel for nearly dense rows), gemm_sparse the batched kernel over the union of "
-          "the rows' active strips (each strip read once), gemm_dense the batched kernel over every strip. "
+          "the rows' active strips (each strip unpacked once per block of 4 rows), gemm_dense the batched kernel over every strip. "
           "'union active' is the fraction of strips any row needs.");
-  std::set<std::tuple<double, bool, double, bool>> panels;  // sparsity, correlated, threads, stream
+  // One panel per matrix configuration, sparsity and row pattern.
+  using panel_key = std::tuple<double, double, double, double, double, bool, double, bool>;
+  auto config = [](const bench_row& r) { return std::make_tuple(r.N, r.K, r.bits, r.group, r.threads, r.stream); };
+  std::set<panel_key> panels;  // N, K, bits, group, sparsity, correlated, threads, stream
   for (const auto* v : b)
-    if (v->r.kind != "gemm_dense") panels.insert({v->r.sparsity, v->r.correlated, v->r.threads, v->r.stream});
+    if (v->r.kind != "gemm_dense")
+      panels.insert({v->r.N, v->r.K, v->r.bits, v->r.group, v->r.sparsity, v->r.correlated, v->r.threads, v->r.stream});
   std::vector<std::vector<std::string>> body;
-  for (const auto& [s, corr, th, stream] : panels) {
-    svg::chart c(pct(s) + " sparse, " + (corr ? "correlated" : "independent") + " rows, " + num(th) + " thread(s), " +
-                     (stream ? "stream" : "hot"),
+  for (const auto& [N, K, bits, group, s, corr, th, stream] : panels) {
+    svg::chart c(num(N, 6) + "x" + num(K, 6) + " " + num(bits) + "-bit g" + num(group) + ", " + pct(s) + " sparse, " +
+                     (corr ? "correlated" : "independent") + " rows, " + num(th) + " thread(s), " + (stream ? "stream" : "hot"),
                  {"batch size m", true}, {"ms per token", false});
     std::map<std::string, svg::series> series;
     std::size_t color = 0;
     for (const auto* v : b) {
-      if (v->r.threads != th || v->r.stream != stream) continue;
+      if (config(v->r) != std::make_tuple(N, K, bits, group, th, stream)) continue;
       const bool dense = v->r.kind == "gemm_dense";
       if (!dense && (v->r.sparsity != s || v->r.correlated != corr)) continue;
       auto& ser = series[v->r.kind];
       if (ser.name.empty()) ser = {v->r.kind, svg::palette(color++), {}};
       ser.points.push_back({v->r.batch, v->r.seconds / v->r.batch * 1e3});
       if (!dense)
-        body.push_back({v->r.kind, pct(s), corr ? "correlated" : "independent", num(v->r.batch), num(th),
+        body.push_back({v->r.kind, shape_name(v->r) + " " + num(bits) + "b", pct(s), corr ? "correlated" : "independent", num(v->r.batch), num(th),
                         stream ? "stream" : "hot", pct(v->r.active), pct(v->r.union_active),
                         num(v->r.seconds * 1e3, 4), num(v->r.seconds / v->r.batch * 1e3, 4)});
     }
@@ -403,9 +411,9 @@ void batch_section(tables& t, const std::vector<row_view>& rows) {
   }
   for (const auto* v : b)
     if (v->r.kind == "gemm_dense")
-      body.push_back({v->r.kind, "0%", "", num(v->r.batch), num(v->r.threads), v->r.stream ? "stream" : "hot", "100%",
+      body.push_back({v->r.kind, shape_name(v->r) + " " + num(v->r.bits) + "b", "0%", "", num(v->r.batch), num(v->r.threads), v->r.stream ? "stream" : "hot", "100%",
                       "100%", num(v->r.seconds * 1e3, 4), num(v->r.seconds / v->r.batch * 1e3, 4)});
-  table(t, {"kernel", "sparsity", "rows", "m", "threads", "mode", "row active", "union active", "ms per call", "ms per token"},
+  table(t, {"kernel", "matrix", "sparsity", "rows", "m", "threads", "mode", "row active", "union active", "ms per call", "ms per token"},
         body, "batch-table");
 }
 
@@ -446,16 +454,18 @@ void detect_section(tables& t, const std::vector<row_view>& rows, const std::vec
   std::vector<std::vector<std::string>> body;
   for (const auto& d : all) {
     if (d.kind != "find_active") continue;
-    double dense_s = 0;
+    const bench_row* dense = nullptr;  // 1 thread, stream, 4-bit g64 preferred
     for (const auto& v : rows)
-      if (v.r.kind == "dense" && v.r.K == d.K && v.r.threads == 1 && v.r.stream && (dense_s == 0 || v.r.bits == 4))
-        dense_s = v.r.seconds;
-    body.push_back({num(d.K, 6), pct(d.sparsity), num(d.seconds * 1e6, 4), dense_s > 0 ? num(dense_s * 1e6, 5) : "n/a",
-                    dense_s > 0 ? pct(d.seconds / dense_s) : "n/a"});
+      if (v.r.kind == "dense" && v.r.K == d.K && v.r.threads == 1 && v.r.stream &&
+          (!dense || (v.r.bits == 4 && v.r.group == 64)))
+        dense = &v.r;
+    body.push_back({num(d.K, 6), pct(d.sparsity), num(d.seconds * 1e6, 4),
+                    dense ? shape_name(*dense) + " " + num(dense->bits) + "b g" + num(dense->group) : "n/a",
+                    dense ? num(dense->seconds * 1e6, 5) : "n/a", dense ? pct(d.seconds / dense->seconds) : "n/a"});
   }
   if (body.empty()) return;
   heading(t, "Detection cost", "find_active on its own against one dense GEMV with the same K (1 thread, stream).");
-  table(t, {"K", "sparsity", "find_active us", "dense GEMV us", "share"}, body, "detect");
+  table(t, {"K", "sparsity", "find_active us", "dense GEMV", "dense us", "share"}, body, "detect");
 }
 
 void rows_section(tables& t, const std::vector<row_view>& rows) {
@@ -463,6 +473,7 @@ void rows_section(tables& t, const std::vector<row_view>& rows) {
           "Prediction = max(bytes / bandwidth of the level the data comes from, weights / compute ceiling) + fixed "
           "cost per call. Error = measured / predicted - 1.");
   std::vector<std::vector<std::string>> body;
+  t.csv.precision(9);
   t.csv << "kind,N,K,bits,group,sparsity,active,threads,stream,clustered,bytes,seconds,eff_GBps,GFLOPs,"
            "predicted_seconds,level,roof_GBps,bound,prediction_error,speedup,ideal\n";
   for (const auto& v : rows) {
@@ -527,6 +538,7 @@ void write_report(const report_options& opt) {
   auto write = [&](const char* name, const std::string& text) {
     std::ofstream f(tmp / name);
     f << text;
+    f.close();
     if (!f) throw std::runtime_error("cannot write " + (tmp / name).string());
   };
   write("index.html", "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>actsparse report</title>"

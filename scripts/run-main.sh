@@ -21,9 +21,14 @@ echo "== [2/4] probe: topology, read bandwidth per level, compute ceilings (abou
 "$out/main/roofline/actsparse" probe --out "$results/machine.json"
 
 echo "== [3/4] benchmark sweep (about 6 min on 2 cores; one line per configuration, medians of 5)"
+rm -f "$results/bench.json"
+set +e  # the progress filter (grep) may match nothing; the benchmark's own status decides
 "$out/main/bench/actsparse-bench" --benchmark_min_time=0.1 --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true --benchmark_out="$results/bench.json" --benchmark_out_format=json "$@" \
-  | grep --line-buffered -E "_median|^find_active|^-|^Benchmark" || true
+  | grep --line-buffered -E "_median|^-|^Benchmark"
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] || { echo "run-main: actsparse-bench failed (exit $status)" >&2; exit "$status"; }
 [ -s "$results/bench.json" ] || { echo "run-main: the benchmark wrote no results" >&2; exit 1; }
 
 echo "== [4/4] report"

@@ -126,6 +126,7 @@ class threshold_table {
       std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(t));
       f << name << ' ' << buf << '\n';
     }
+    f.close();  // flush before checking: a full disk shows up here
     if (!f) detail::fail("threshold_table::save", "cannot write '", path, "'");
   }
 

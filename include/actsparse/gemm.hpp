@@ -5,9 +5,11 @@
 // row; see kGemmBatchedAbove); gemm_sparse (a union index list) and gemm_dense are the
 // batched kernels:
 //
-// A strip is needed when any row needs it, and it is read and unpacked once for all the
-// rows that need it: the batch walks the union of the rows' active lists, and for each
-// strip applies its codes to every row whose x is active there (rows with x = 0 skip it).
+// A strip is needed when any row needs it. The batched kernels walk the union of the rows'
+// active lists in blocks of kMaxRows (4) rows: within a block, each strip is read and
+// unpacked once and applied to every row active in the block's pass (a row inactive in all
+// of a pass's strips skips it). Larger batches re-read the strips once per block, mostly
+// from cache.
 //
 // Per output, each row accumulates exactly as gemv does (acc = fma(x_k * s, q, acc) over
 // ascending k, bsum likewise, y = acc + bsum), and a skipped zero is a no-op there, so
@@ -275,6 +277,15 @@ inline void gemm_dense(A, const packed_matrix& W, const float* X, std::size_t m,
 inline constexpr std::size_t kGemmBatchedMinRows = 4;
 inline constexpr double kGemmBatchedAbove = 0.9, kGemmBatchedAbove8 = 0.75;
 
+// The rule above, on X ([m][cols]) at this threshold: true when gemm() runs the batch.
+inline bool gemm_takes_batched(const packed_matrix& W, const float* X, std::size_t m, float threshold) {
+  if (m < kGemmBatchedMinRows) return false;
+  std::size_t active = 0;
+  for (std::size_t i = 0; i < m * W.cols(); ++i) active += detail::is_active(X[i], threshold) ? 1 : 0;
+  const double fraction = static_cast<double>(active) / static_cast<double>(m * W.cols());
+  return fraction > (m >= 8 ? kGemmBatchedAbove8 : kGemmBatchedAbove);
+}
+
 // Y = X' W^T with x'_mk = x_mk where |x_mk| > threshold (or NaN / Inf), else 0, by the rule
 // above. Row r of Y equals gemv(W, X + r * cols, ., threshold) bit for bit either way.
 template <class A>
@@ -283,15 +294,9 @@ inline void gemm(A arch, const packed_matrix& W, const float* X, std::size_t m, 
   detail::check_gemm("gemm", W, X, m, Y);
   detail::check_threshold("gemm", threshold);
   const int threads = detail::requested_threads("gemm", opt);
-  if (m == 0) return;
-  if (m >= kGemmBatchedMinRows) {
-    std::size_t active = 0;
-    for (std::size_t i = 0; i < m * W.cols(); ++i) active += detail::is_active(X[i], threshold) ? 1 : 0;
-    const double fraction = static_cast<double>(active) / static_cast<double>(m * W.cols());
-    if (fraction > (m >= 8 ? kGemmBatchedAbove8 : kGemmBatchedAbove)) {
-      detail::run_gemm<A, true>(W, X, m, nullptr, W.cols(), threshold, Y, threads);
-      return;
-    }
+  if (gemm_takes_batched(W, X, m, threshold)) {
+    detail::run_gemm<A, true>(W, X, m, nullptr, W.cols(), threshold, Y, threads);
+    return;
   }
   for (std::size_t r = 0; r < m; ++r) gemv(arch, W, X + r * W.cols(), Y + r * W.rows(), threshold, opt);
 }
