@@ -397,70 +397,49 @@ void register_gemm(const sweep& sw) {
                              2.0 * m * double(sh.N) * double(sh.K));
                   })
                   ->UseRealTime();
-              for (bool correlated : {false, true})
-                for (double s : sw.sparsity)
-                  benchmark::RegisterBenchmark(
-                      ("gemm_rows/N:" + std::to_string(sh.N) + "/K:" + std::to_string(sh.K) + "/bits:" +
-                       std::to_string(bits) + "/g:" + std::to_string(group) + "/s:" + pct_name(s) +
-                       (correlated ? "/correlated" : "/independent") + "/m:" + std::to_string(m) +
-                       "/t:" + std::to_string(threads) + (stream ? "/stream" : "/hot"))
-                          .c_str(),
-                      [=](benchmark::State& st) {
-                        // gemm(): the dispatcher (per-row gemv with each row's own list), detection included.
-                        const auto& pool = packed_pool(sh, bits, group, stream);
-                        const auto X = bench::batch_activations(std::size_t(m), sh.K, s, correlated, 6);
-                        std::vector<std::uint32_t> idx(sh.K);
-                        const std::size_t nnz =
-                            actsparse::find_active_union(arch{}, X.data(), std::size_t(m), sh.K, 0.0f, idx.data());
-                        double row_active = 0;
-                        for (float v : X) row_active += v != 0.0f ? 1 : 0;
-                        std::vector<float> Y(std::size_t(m) * sh.N);
-                        std::size_t i = 0;
-                        for (auto _ : st) {
-                          actsparse::gemm(arch{}, pool[i], X.data(), std::size_t(m), Y.data(), 0.0f, {threads});
-                          benchmark::DoNotOptimize(Y.data());
-                          i = (i + 1) % pool.size();
-                        }
-                        // Strips the path gemm() takes must read: all strips once when batched,
-                        // each row's own strips when per row.
-                        const bool batched = actsparse::gemm_takes_batched(pool[0], X.data(), std::size_t(m), 0.0f);
-                        const double strips = batched ? double(sh.K) : row_active;
-                        const double bytes = strips * double(pool[0].strip_bytes()) +
-                                             4.0 * (double(m) * double(sh.K + sh.N) + (batched ? 0.0 : row_active));
-                        counters(st, s, row_active / double(m) / double(sh.K), double(nnz) / double(sh.K), correlated,
-                                 false, bytes, 2.0 * double(sh.N) * row_active);
-                      })
-                      ->UseRealTime();
-              for (bool correlated : {false, true})
-                for (double s : sw.sparsity)
-                  benchmark::RegisterBenchmark(
-                      ("gemm_sparse/N:" + std::to_string(sh.N) + "/K:" + std::to_string(sh.K) + "/bits:" +
-                       std::to_string(bits) + "/g:" + std::to_string(group) + "/s:" + pct_name(s) +
-                       (correlated ? "/correlated" : "/independent") + "/m:" + std::to_string(m) +
-                       "/t:" + std::to_string(threads) + (stream ? "/stream" : "/hot"))
-                          .c_str(),
-                      [=](benchmark::State& st) {
-                        const auto& pool = packed_pool(sh, bits, group, stream);
-                        const auto X = bench::batch_activations(std::size_t(m), sh.K, s, correlated, 6);
-                        std::vector<std::uint32_t> idx(sh.K);
-                        const std::size_t nnz =
-                            actsparse::find_active_union(arch{}, X.data(), std::size_t(m), sh.K, 0.0f, idx.data());
-                        double row_active = 0;
-                        for (float v : X) row_active += v != 0.0f ? 1 : 0;
-                        std::vector<float> Y(std::size_t(m) * sh.N);
-                        std::size_t i = 0;
-                        for (auto _ : st) {
-                          actsparse::gemm_sparse(arch{}, pool[i], X.data(), std::size_t(m), idx.data(), nnz, Y.data(),
-                                                 {threads});
-                          benchmark::DoNotOptimize(Y.data());
-                          i = (i + 1) % pool.size();
-                        }
-                        const double bytes =
-                            double(nnz) * double(pool[0].strip_bytes()) + 4.0 * (double(m) * double(sh.K + sh.N) + double(nnz));
-                        counters(st, s, row_active / double(m) / double(sh.K), double(nnz) / double(sh.K), correlated,
-                                 false, bytes, 2.0 * double(sh.N) * row_active);
-                      })
-                      ->UseRealTime();
+              // gemm_rows: gemm() as shipped (its measured rule picks batched or per-row gemv);
+              // gemm_sparse: the batched kernel over the union list.
+              for (const bool via_gemm : {true, false})
+                for (bool correlated : {false, true})
+                  for (double s : sw.sparsity)
+                    benchmark::RegisterBenchmark(
+                        (std::string(via_gemm ? "gemm_rows" : "gemm_sparse") + "/N:" + std::to_string(sh.N) +
+                         "/K:" + std::to_string(sh.K) + "/bits:" + std::to_string(bits) + "/g:" + std::to_string(group) +
+                         "/s:" + pct_name(s) + (correlated ? "/correlated" : "/independent") + "/m:" + std::to_string(m) +
+                         "/t:" + std::to_string(threads) + (stream ? "/stream" : "/hot"))
+                            .c_str(),
+                        [=](benchmark::State& st) {
+                          const auto& pool = packed_pool(sh, bits, group, stream);
+                          const auto X = bench::batch_activations(std::size_t(m), sh.K, s, correlated, 6);
+                          std::vector<std::uint32_t> idx(sh.K);
+                          const std::size_t nnz =
+                              actsparse::find_active_union(arch{}, X.data(), std::size_t(m), sh.K, 0.0f, idx.data());
+                          double row_active = 0;
+                          for (float v : X) row_active += v != 0.0f ? 1 : 0;
+                          std::vector<float> Y(std::size_t(m) * sh.N);
+                          std::size_t i = 0;
+                          for (auto _ : st) {
+                            if (via_gemm)
+                              actsparse::gemm(arch{}, pool[i], X.data(), std::size_t(m), Y.data(), 0.0f, {threads});
+                            else
+                              actsparse::gemm_sparse(arch{}, pool[i], X.data(), std::size_t(m), idx.data(), nnz,
+                                                     Y.data(), {threads});
+                            benchmark::DoNotOptimize(Y.data());
+                            i = (i + 1) % pool.size();
+                          }
+                          // Strips the path must read: the union list once (gemm_sparse), all strips
+                          // once (gemm() batched) or each row's own strips (gemm() per row).
+                          const bool batched =
+                              via_gemm && actsparse::gemm_takes_batched(pool[0], X.data(), std::size_t(m), 0.0f);
+                          const bool per_row = via_gemm && !batched;
+                          const double strips = per_row ? row_active : batched ? double(sh.K) : double(nnz);
+                          const double index = per_row ? row_active : batched ? 0.0 : double(nnz);
+                          const double bytes = strips * double(pool[0].strip_bytes()) +
+                                               4.0 * (double(m) * double(sh.K + sh.N) + index);
+                          counters(st, s, row_active / double(m) / double(sh.K), double(nnz) / double(sh.K), correlated,
+                                   false, bytes, 2.0 * double(sh.N) * row_active);
+                        })
+                        ->UseRealTime();
             }
 }
 
