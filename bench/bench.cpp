@@ -111,7 +111,10 @@ std::size_t llc_bytes() {
 }
 
 // Stream pools hold at least this many bytes of distinct matrices.
-std::size_t pool_bytes() { return std::max<std::size_t>(std::size_t{1} << 30, 4 * llc_bytes()); }
+std::size_t pool_bytes() {
+  static const std::size_t bytes = std::max<std::size_t>(std::size_t{1} << 30, 4 * llc_bytes());  // one hwloc load
+  return bytes;
+}
 
 // The default sweep (docs/bench.md): the 4-bit g64 sparsity study on the Llama-3-8B FFN
 // shapes, then every other width at three sparsities on the down projection.

@@ -129,13 +129,7 @@ void gemm_tile(const packed_matrix& W, const float* X, std::size_t ldx, std::siz
           detail::add_nonfinite_strip(W, k, xk, n0, n1, acc + m * acc_stride);
           continue;
         }
-        const bf xv(xk);
-        float* asm_ = as + (u * M + m) * bs_stride;
-        for (std::size_t j = 0; j < vgroups; j += V) {
-          (xv * load_halves<A>(sc + j, A{})).store_aligned(asm_ + j);
-          float* bs = bsum + m * bs_stride + j;
-          simd::fma(xv, load_halves<A>(bi + j, A{}), bf::load_aligned(bs)).store_aligned(bs);
-        }
+        strip_products<A>(xk, sc, bi, vgroups, as + (u * M + m) * bs_stride, bsum + m * bs_stride);
         row_on[u][m] = any[m] = true;
       }
     }
@@ -192,8 +186,7 @@ inline void check_gemm(const char* where, const packed_matrix& W, const float* X
   if (m == 0) return;
   check_ptr(where, "X", X);
   check_ptr(where, "Y", Y);
-  const auto xb = reinterpret_cast<std::uintptr_t>(X), yb = reinterpret_cast<std::uintptr_t>(Y);
-  if (xb < yb + m * W.rows() * sizeof(float) && yb < xb + m * W.cols() * sizeof(float))
+  if (overlaps(X, m * W.cols(), Y, m * W.rows()))
     fail(where, "Y (", m, " x ", W.rows(), " floats) overlaps X (", m, " x ", W.cols(), " floats)");
 }
 

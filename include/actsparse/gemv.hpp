@@ -133,6 +133,20 @@ inline xsimd::batch<float, A> load_halves(const std::uint16_t* p, xsimd::neon64)
 }
 #endif
 
+// One strip's per-group products for a tile, shared by gemv and gemm: a[j] = x * scale_j and
+// bsum[j] = fma(x, bias_j, bsum[j]) for j < vgroups (a multiple of V; lanes past the tile's
+// groups read bytes that follow in the strip or the tail padding and are never used).
+template <class A>
+inline void strip_products(float x, const std::uint16_t* scales, const std::uint16_t* biases, std::size_t vgroups,
+                           float* a, float* bsum) {
+  using bf = xsimd::batch<float, A>;
+  const bf xv(x);
+  for (std::size_t j = 0; j < vgroups; j += bf::size) {
+    (xv * load_halves<A>(scales + j, A{})).store_aligned(a + j);
+    simd::fma(xv, load_halves<A>(biases + j, A{}), bf::load_aligned(bsum + j)).store_aligned(bsum + j);
+  }
+}
+
 // Micro-kernel: acc[0, Group) += a[u] * q_u for the U strips whose group codes start at
 // codes[u] + offset.
 template <int Bits, int Group, std::size_t U, class A>
@@ -199,13 +213,7 @@ void gemv_tile(const packed_matrix& W, const float* x, const std::uint32_t* idx,
         xk = 0.0f;
       }
       codes[u] = W.strip(k) + code_off;
-      const std::uint16_t* sc = W.scales(k) + j0;
-      const std::uint16_t* bi = W.biases(k) + j0;
-      const bf xv(xk);
-      for (std::size_t j = 0; j < vgroups; j += V) {
-        (xv * load_halves<A>(sc + j, A{})).store_aligned(as[u] + j);
-        simd::fma(xv, load_halves<A>(bi + j, A{}), bf::load_aligned(bsum + j)).store_aligned(bsum + j);
-      }
+      strip_products<A>(xk, W.scales(k) + j0, W.biases(k) + j0, vgroups, as[u], bsum);
     }
     // Prefetch the strips kPrefetchPasses passes ahead, spread over this pass's groups (the
     // ahead strip's bytes at the offset this group reads), not in one burst: a burst of a
@@ -278,13 +286,18 @@ inline void with_format(const packed_matrix& W, F&& f) {
   }
 }
 
+// Outputs are written tile by tile while the inputs are still being read: they must not
+// overlap (x of n_in floats, y of n_out floats).
+inline bool overlaps(const float* x, std::size_t n_in, const float* y, std::size_t n_out) {
+  const auto xb = reinterpret_cast<std::uintptr_t>(x), yb = reinterpret_cast<std::uintptr_t>(y);
+  return xb < yb + n_out * sizeof(float) && yb < xb + n_in * sizeof(float);
+}
+
 inline void check_gemv(const char* where, const packed_matrix& W, const float* x, const float* y) {
   if (W.empty()) fail(where, "W is empty (default-constructed or moved from)");
   check_ptr(where, "x", x);
   check_ptr(where, "y", y);
-  // y is written tile by tile while x is still being read: they must not overlap.
-  const auto xb = reinterpret_cast<std::uintptr_t>(x), yb = reinterpret_cast<std::uintptr_t>(y);
-  if (xb < yb + W.rows() * sizeof(float) && yb < xb + W.cols() * sizeof(float))
+  if (overlaps(x, W.cols(), y, W.rows()))
     fail(where, "y (", W.rows(), " floats) overlaps x (", W.cols(), " floats); the product cannot be computed in place");
 }
 
