@@ -15,3 +15,27 @@ else()
   set(ACTSPARSE_ISAS scalar)
   set(ACTSPARSE_ISA_FLAGS_scalar "")
 endif()
+
+# The dispatching library (kernels/) builds one kernel table per entry, ascending: the link
+# order matters (kernels/CMakeLists.txt). SSE4.2 is its x86 floor for SIMD (the tests use
+# SSE4.1, the same kernels).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(ACTSPARSE_DISPATCH_ISAS scalar sse42 avx2 avx512)
+  set(ACTSPARSE_DISPATCH_FLAGS_scalar "")
+  set(ACTSPARSE_DISPATCH_FLAGS_sse42 -msse4.2)
+  set(ACTSPARSE_DISPATCH_FLAGS_avx2 ${ACTSPARSE_ISA_FLAGS_avx2})
+  set(ACTSPARSE_DISPATCH_FLAGS_avx512 ${ACTSPARSE_ISA_FLAGS_avx512})
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+  set(ACTSPARSE_DISPATCH_ISAS scalar neon)
+  set(ACTSPARSE_DISPATCH_FLAGS_scalar "")
+  set(ACTSPARSE_DISPATCH_FLAGS_neon "")
+else()
+  set(ACTSPARSE_DISPATCH_ISAS scalar)
+  set(ACTSPARSE_DISPATCH_FLAGS_scalar "")
+endif()
+# Names as ACTSPARSE_ISA and actsparse_set_isa spell them.
+set(ACTSPARSE_DISPATCH_NAME_scalar scalar)
+set(ACTSPARSE_DISPATCH_NAME_sse42 sse4.2)
+set(ACTSPARSE_DISPATCH_NAME_avx2 avx2)
+set(ACTSPARSE_DISPATCH_NAME_avx512 avx512)
+set(ACTSPARSE_DISPATCH_NAME_neon neon)

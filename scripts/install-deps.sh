@@ -3,7 +3,7 @@
 # apt-get runs only when a package is missing. Needs root (or sudo).
 set -euo pipefail
 packages=(g++ cmake ninja-build libxsimd-dev libhwloc-dev googletest libgtest-dev libbenchmark-dev
-          g++-aarch64-linux-gnu qemu-user libclang-rt-14-dev nlohmann-json3-dev libcli11-dev chromium "$@")
+          g++-aarch64-linux-gnu qemu-user libclang-rt-14-dev nlohmann-json3-dev libcli11-dev chromium pkg-config "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,6 +2,8 @@
 # The test command: installs what is missing, then builds and runs every test suite:
 #   1. native x86 (or aarch64) tests, one binary per ISA, plus the README example;
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer (scalar and best ISA);
+#      The dispatching library's suite runs once per ISA, and under qemu-x86_64 on emulated
+#      CPUs without AVX-512 and without AVX; the C API and the CMake/pkg-config consumers too;
 #   3. the aarch64 NEON build, cross-compiled and run under qemu-aarch64 (x86 hosts only).
 # Build trees go to build/ under the repository (override with ACTSPARSE_BUILD_ROOT).
 set -euo pipefail
@@ -26,8 +28,10 @@ elif grep -qw sse4_1 /proc/cpuinfo; then best=sse41
 elif [ "$(uname -m)" = aarch64 ]; then best=neon; fi
 [ "$best" = neon ] && sanitize_isas=neon || sanitize_isas="scalar;$best"
 cmake -S "$root" -B "$out/sanitize" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  "-DACTSPARSE_TEST_ISAS=$sanitize_isas" \
-  "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" >/dev/null
+  "-DACTSPARSE_TEST_ISAS=$sanitize_isas" "-DACTSPARSE_DISPATCH_TEST_ISAS=${sanitize_isas/sse41/sse42}" \
+  -DACTSPARSE_INSTALL=OFF -DACTSPARSE_QEMU_X86_64=OFF \
+  "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+  "-DCMAKE_C_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" >/dev/null
 cmake --build "$out/sanitize" -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$out/sanitize" -j "$jobs" --output-on-failure
@@ -35,7 +39,8 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 if [ "$(uname -m)" = x86_64 ]; then
   step "aarch64 NEON tests under qemu-aarch64"
   cmake -S "$root" -B "$out/aarch64" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_TOOLCHAIN_FILE="$root/cmake/aarch64-linux-gnu.cmake" -DACTSPARSE_GTEST_FROM_SOURCE=ON >/dev/null
+    -DCMAKE_TOOLCHAIN_FILE="$root/cmake/aarch64-linux-gnu.cmake" -DACTSPARSE_GTEST_FROM_SOURCE=ON \
+    -DACTSPARSE_DISPATCH_TEST_ISAS=neon >/dev/null
   cmake --build "$out/aarch64" -j "$jobs"
   ctest --test-dir "$out/aarch64" -j "$jobs" --output-on-failure
 fi

@@ -9,6 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <actsparse/actsparse.hpp>
+#if defined(ACTSPARSE_TEST_DISPATCH)
+#include <actsparse/dispatch.hpp>
+#endif
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -23,6 +26,52 @@
 
 namespace actsparse_test {
 
+#if defined(ACTSPARSE_TEST_DISPATCH)
+// The dispatching library's build of the same files (tests/CMakeLists.txt): every kernel
+// call goes through actsparse::dispatch, whose instruction set the ctest entry picks with
+// ACTSPARSE_ISA. `dispatched` is the tag; the overloads below route the tagged calls.
+struct dispatched {};
+using test_arch = dispatched;
+// Edge lengths are chosen around the widest vector (16 floats), which also covers 4 and 8.
+inline constexpr std::size_t kV = 16;
+// The SSE4.2 kernels round x * scale * q + acc twice (no FMA); the others fuse.
+inline bool arch_has_fma() { return actsparse::dispatch::active() != actsparse::dispatch::isa::sse42; }
+inline const bool kArchHasFma = arch_has_fma();
+
+namespace dsp = actsparse::dispatch;
+using actsparse::gemv_options;
+using actsparse::packed_matrix;
+inline std::size_t find_active(dispatched, const float* x, std::size_t n, float t, std::uint32_t* idx) {
+  return dsp::find_active(x, n, t, idx);
+}
+inline std::size_t find_active_union(dispatched, const float* X, std::size_t m, std::size_t n, float t,
+                                     std::uint32_t* idx) {
+  return dsp::find_active_union(X, m, n, t, idx);
+}
+inline void gemv_dense(dispatched, const packed_matrix& W, const float* x, float* y, const gemv_options& o = {}) {
+  dsp::gemv_dense(W, x, y, o);
+}
+inline void gemv_sparse(dispatched, const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz,
+                        float* y, const gemv_options& o = {}) {
+  dsp::gemv_sparse(W, x, idx, nnz, y, o);
+}
+inline void gemv(dispatched, const packed_matrix& W, const float* x, float* y, float t = 0.0f,
+                 const gemv_options& o = {}) {
+  dsp::gemv(W, x, y, t, o);
+}
+inline void gemm_dense(dispatched, const packed_matrix& W, const float* X, std::size_t m, float* Y,
+                       const gemv_options& o = {}) {
+  dsp::gemm_dense(W, X, m, Y, o);
+}
+inline void gemm_sparse(dispatched, const packed_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx,
+                        std::size_t nnz, float* Y, const gemv_options& o = {}) {
+  dsp::gemm_sparse(W, X, m, idx, nnz, Y, o);
+}
+inline void gemm(dispatched, const packed_matrix& W, const float* X, std::size_t m, float* Y, float t = 0.0f,
+                 const gemv_options& o = {}) {
+  dsp::gemm(W, X, m, Y, t, o);
+}
+#else
 using test_arch = actsparse::simd::native_arch;
 inline constexpr bool kArchHasFma =
 #if defined(__FMA__) || defined(__aarch64__)
@@ -30,10 +79,11 @@ inline constexpr bool kArchHasFma =
 #else
     false;
 #endif
+inline constexpr std::size_t kV = xsimd::batch<float, test_arch>::size;
+#endif
 
 inline constexpr int kBits[] = {2, 3, 4, 5, 6, 8};
 inline constexpr int kGroups[] = {32, 64, 128};
-inline constexpr std::size_t kV = xsimd::batch<float, test_arch>::size;
 
 inline std::vector<float> random_normal(std::size_t n, std::uint32_t seed, float sigma = 1.0f) {
   std::mt19937 rng(seed);

@@ -12,6 +12,8 @@
 // threshold_table saves and loads one threshold per named tensor (docs/thresholds.md).
 #pragma once
 
+#include "config.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -27,7 +29,7 @@
 #include "error.hpp"
 #include "half.hpp"
 
-namespace actsparse {
+ACTSPARSE_NAMESPACE_BEGIN
 
 class threshold_calibrator {
  public:
@@ -164,4 +166,4 @@ class threshold_table {
   std::map<std::string, float> entries_;
 };
 
-}  // namespace actsparse
+ACTSPARSE_NAMESPACE_END  // namespace actsparse

@@ -9,6 +9,8 @@
 // patterns are random, so a branch per lane would mispredict about half the time).
 #pragma once
 
+#include "config.hpp"
+
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -16,7 +18,7 @@
 #include "error.hpp"
 #include "xsimd_compat.hpp"
 
-namespace actsparse {
+ACTSPARSE_NAMESPACE_BEGIN
 
 namespace detail {
 inline bool is_active(float v, float threshold) { return !(std::abs(v) <= threshold); }
@@ -104,4 +106,4 @@ inline std::size_t find_active(const float* x, std::size_t n, float threshold, s
   return find_active(simd::native_arch{}, x, n, threshold, idx);
 }
 
-}  // namespace actsparse
+ACTSPARSE_NAMESPACE_END  // namespace actsparse

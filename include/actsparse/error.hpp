@@ -5,16 +5,22 @@
 // the legal values. The hot loops below the API boundary neither check nor throw.
 #pragma once
 
+#include "config.hpp"
+
 #include <sstream>
 #include <stdexcept>
 #include <string>
 
+// The error type stays in plain namespace actsparse even when the headers are compiled
+// into an ISA namespace (config.hpp), so every copy throws, and every caller catches, one type.
 namespace actsparse {
-
-class error : public std::invalid_argument {
+class ACTSPARSE_VISIBLE error : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
 };
+}  // namespace actsparse
+
+ACTSPARSE_NAMESPACE_BEGIN
 
 namespace detail {
 
@@ -28,4 +34,4 @@ template <class... Parts>
 }
 
 }  // namespace detail
-}  // namespace actsparse
+ACTSPARSE_NAMESPACE_END  // namespace actsparse

@@ -14,6 +14,8 @@
 // Bits per weight = bits + 32 / group_size, plus the strip padding (0 for N = 4096).
 #pragma once
 
+#include "config.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -34,7 +36,7 @@
 #error "actsparse: the packed format and MLX interop assume a little-endian host"
 #endif
 
-namespace actsparse {
+ACTSPARSE_NAMESPACE_BEGIN
 
 struct quant_config {
   int bits = 4;
@@ -87,8 +89,12 @@ inline void check_ptr(const char* where, const char* name, const T* p) {
   if (p == nullptr) fail(where, name, " is null");
 }
 
+// Frees what aligned_zeroed allocated; a borrowed buffer (packed_matrix::borrow) is not ours.
 struct aligned_free {
-  void operator()(std::uint8_t* p) const { std::free(p); }
+  bool owned = true;
+  void operator()(std::uint8_t* p) const {
+    if (owned) std::free(p);
+  }
 };
 
 inline std::unique_ptr<std::uint8_t, aligned_free> aligned_zeroed(std::size_t bytes) {
@@ -125,12 +131,7 @@ class packed_matrix {
   // pack() and from_mlx(), and of tools that fill strips themselves.
   packed_matrix(std::size_t rows, std::size_t cols, quant_config cfg) {
     detail::check_shape("packed_matrix", rows, cols, cfg);
-    rows_ = rows;
-    cols_ = cols;
-    cfg_ = cfg;
-    codes_bytes_ = rows * static_cast<std::size_t>(cfg.bits) / 8;
-    const std::size_t payload = codes_bytes_ + 4 * groups();
-    strip_bytes_ = (payload + kStripAlign - 1) / kStripAlign * kStripAlign;
+    set_shape(rows, cols, cfg);
     data_ = detail::aligned_zeroed(bytes() + kTailPad);
   }
 
@@ -151,6 +152,24 @@ class packed_matrix {
   }
   packed_matrix(packed_matrix&&) noexcept = default;
   packed_matrix& operator=(packed_matrix&&) noexcept = default;
+
+  // A view of packed strips the caller owns (a memory-mapped weight file, another
+  // packed_matrix's data()): no copy, nothing freed. `data` must hold bytes() bytes in this
+  // format followed by kTailPad readable bytes, start on a kStripAlign boundary, and outlive
+  // the view. The kernels only read it; writing through a view of read-only memory is the
+  // caller's mistake. Copying a view makes an owning copy.
+  static packed_matrix borrow(const void* data, std::size_t rows, std::size_t cols, quant_config cfg) {
+    detail::check_shape("packed_matrix::borrow", rows, cols, cfg);
+    detail::check_ptr("packed_matrix::borrow", "data", data);
+    if (reinterpret_cast<std::uintptr_t>(data) % kStripAlign != 0)
+      detail::fail("packed_matrix::borrow", "data is not aligned to kStripAlign = ", kStripAlign, " bytes");
+    packed_matrix W;
+    W.set_shape(rows, cols, cfg);
+    W.data_ = std::unique_ptr<std::uint8_t, detail::aligned_free>(
+        static_cast<std::uint8_t*>(const_cast<void*>(data)), detail::aligned_free{false});
+    return W;
+  }
+  bool owns_data() const { return data_ != nullptr && data_.get_deleter().owned; }
 
   std::size_t rows() const { return rows_; }
   std::size_t cols() const { return cols_; }
@@ -179,6 +198,15 @@ class packed_matrix {
   std::uint32_t code(std::size_t k, std::size_t n) const { return detail::get_code(strip(k), n, cfg_.bits); }
 
  private:
+  void set_shape(std::size_t rows, std::size_t cols, quant_config cfg) {
+    rows_ = rows;
+    cols_ = cols;
+    cfg_ = cfg;
+    codes_bytes_ = rows * static_cast<std::size_t>(cfg.bits) / 8;
+    const std::size_t payload = codes_bytes_ + 4 * groups();
+    strip_bytes_ = (payload + kStripAlign - 1) / kStripAlign * kStripAlign;
+  }
+
   std::size_t rows_ = 0, cols_ = 0;
   quant_config cfg_{};
   std::size_t codes_bytes_ = 0, strip_bytes_ = 0;
@@ -319,4 +347,4 @@ inline void to_mlx(const packed_matrix& W, std::uint32_t* wq, std::uint16_t* sca
   }
 }
 
-}  // namespace actsparse
+ACTSPARSE_NAMESPACE_END  // namespace actsparse

@@ -21,6 +21,8 @@
 // the active rows.
 #pragma once
 
+#include "config.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -41,7 +43,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
-namespace actsparse {
+ACTSPARSE_NAMESPACE_BEGIN
 
 namespace simd {
 
@@ -306,7 +308,7 @@ inline void gemm(const packed_matrix& W, const float* X, std::size_t m, float* Y
   gemm(simd::native_arch{}, W, X, m, Y, threshold, opt);
 }
 
-}  // namespace actsparse
+ACTSPARSE_NAMESPACE_END  // namespace actsparse
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

@@ -24,6 +24,8 @@
 // whenever the skipped x_k are zeros.
 #pragma once
 
+#include "config.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -46,7 +48,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
-namespace actsparse {
+ACTSPARSE_NAMESPACE_BEGIN
 
 namespace detail {
 
@@ -418,7 +420,7 @@ inline void gemv(const packed_matrix& W, const float* x, float* y, float thresho
   gemv(simd::native_arch{}, W, x, y, threshold, opt);
 }
 
-}  // namespace actsparse
+ACTSPARSE_NAMESPACE_END  // namespace actsparse
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

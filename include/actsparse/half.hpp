@@ -6,10 +6,12 @@
 // nearest even, half -> float is exact, subnormals, infinities and NaN are kept.
 #pragma once
 
+#include "config.hpp"
+
 #include <cstdint>
 #include <cstring>
 
-namespace actsparse {
+ACTSPARSE_NAMESPACE_BEGIN
 
 inline std::uint32_t float_bits(float f) {
   std::uint32_t u;
@@ -56,4 +58,4 @@ inline std::uint16_t float_to_half(float f) {
 
 inline float bf16_to_float(std::uint16_t b) { return bits_float(static_cast<std::uint32_t>(b) << 16); }
 
-}  // namespace actsparse
+ACTSPARSE_NAMESPACE_END  // namespace actsparse

@@ -10,6 +10,8 @@
 // (round to nearest even), as MLX does for fp16 weights. Dequantized w = scale * q + bias.
 #pragma once
 
+#include "config.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -18,7 +20,7 @@
 
 #include "half.hpp"
 
-namespace actsparse {
+ACTSPARSE_NAMESPACE_BEGIN
 
 struct group_params {
   float scale;  // fp32 scale used for the codes
@@ -52,4 +54,4 @@ inline std::uint32_t affine_code(float w, group_params p, int bits) {
   return static_cast<std::uint32_t>(std::min(std::max(q, 0.0f), n_bins));
 }
 
-}  // namespace actsparse
+ACTSPARSE_NAMESPACE_END  // namespace actsparse

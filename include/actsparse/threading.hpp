@@ -5,6 +5,8 @@
 // in one fixed order and results are bitwise the same for every thread count.
 #pragma once
 
+#include "config.hpp"
+
 #include <cstddef>
 
 #include "error.hpp"
@@ -13,7 +15,7 @@
 #include <omp.h>
 #endif
 
-namespace actsparse {
+ACTSPARSE_NAMESPACE_BEGIN
 
 // Per-call options. threads = 0 follows the OpenMP settings (omp_get_max_threads(), i.e.
 // OMP_NUM_THREADS or omp_set_num_threads); a positive value asks for that many.
@@ -47,4 +49,4 @@ inline void parallel_for_threads(int threads, Body&& body) {
 }
 
 }  // namespace detail
-}  // namespace actsparse
+ACTSPARSE_NAMESPACE_END  // namespace actsparse

@@ -14,6 +14,8 @@
 // It may read up to 16 bytes from p; the packed buffer's tail padding (kTailPad) makes that safe.
 #pragma once
 
+#include "config.hpp"
+
 #include <array>
 #include <type_traits>
 #include <cstddef>
@@ -22,7 +24,7 @@
 #include "format.hpp"
 #include "xsimd_compat.hpp"
 
-namespace actsparse {
+ACTSPARSE_NAMESPACE_BEGIN
 namespace simd {
 
 template <class A>
@@ -163,4 +165,4 @@ inline void unpack_chunk(const std::uint8_t* p, xsimd::batch<std::int32_t, A>* o
 #endif
 
 }  // namespace simd
-}  // namespace actsparse
+ACTSPARSE_NAMESPACE_END  // namespace actsparse

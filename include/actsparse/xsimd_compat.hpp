@@ -7,11 +7,13 @@
 // always fuses on AVX-512, so results do not depend on compiler flags.
 #pragma once
 
+#include "config.hpp"
+
 #include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 
-namespace actsparse {
+ACTSPARSE_NAMESPACE_BEGIN
 namespace simd {
 
 template <class T, class A>
@@ -38,4 +40,4 @@ using native_arch = xsimd::default_arch;
 inline constexpr bool kHaveSimd = !std::is_same<native_arch, xsimd::unavailable>::value;
 
 }  // namespace simd
-}  // namespace actsparse
+ACTSPARSE_NAMESPACE_END  // namespace actsparse

@@ -1,0 +1,111 @@
+/* actsparse/actsparse.h: the C interface of the dispatching library (link actsparse::dispatch,
+ * or -lactsparse_dispatch; pkg-config name actsparse).
+ *
+ * Everything here is the C++ API of the same name (README.md, "API") behind a C ABI:
+ *   - No exception crosses it. Every call that can fail returns an actsparse_status; on
+ *     failure actsparse_last_error() describes it (which function, which parameter, the
+ *     legal values), and nothing the caller passed has been written (outputs included).
+ *   - Ownership: actsparse_pack and actsparse_from_mlx allocate a matrix the caller owns and
+ *     releases with actsparse_free; they copy the source arrays, which the caller keeps.
+ *     Every other pointer is borrowed for the duration of the call.
+ *   - Threads: OpenMP, OMP_NUM_THREADS by default, or actsparse_set_threads. y is bitwise the
+ *     same for any thread count. Calls are reentrant; a matrix may be shared by threads.
+ *   - Instruction set: the best the CPU and OS support, chosen on first use; ACTSPARSE_ISA or
+ *     actsparse_set_isa overrides it (for tests).
+ * Shapes follow the C++ API: W has `rows` outputs and `cols` inputs; x has cols floats, y
+ * rows floats; X and Y are row-major [m][cols] and [m][rows].
+ */
+#ifndef ACTSPARSE_ACTSPARSE_H
+#define ACTSPARSE_ACTSPARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define ACTSPARSE_API
+#else
+#define ACTSPARSE_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum actsparse_status {
+  ACTSPARSE_OK = 0,
+  ACTSPARSE_ERROR_INVALID_ARGUMENT = 1, /* a parameter is out of its legal range */
+  ACTSPARSE_ERROR_OUT_OF_MEMORY = 2,
+  ACTSPARSE_ERROR_UNSUPPORTED = 3, /* the requested instruction set cannot run here */
+  ACTSPARSE_ERROR_INTERNAL = 4     /* a bug: please report the message */
+} actsparse_status;
+
+/* Element type of source weights (pack) or of MLX scales and biases (from_mlx). */
+typedef enum actsparse_dtype { ACTSPARSE_F32 = 0, ACTSPARSE_F16 = 1, ACTSPARSE_BF16 = 2 } actsparse_dtype;
+
+/* A packed weight matrix (format.hpp, docs/format.md). Opaque. */
+typedef struct actsparse_matrix actsparse_matrix;
+
+ACTSPARSE_API const char* actsparse_version(void);
+/* "ACTSPARSE_OK", "ACTSPARSE_ERROR_INVALID_ARGUMENT", ... */
+ACTSPARSE_API const char* actsparse_status_name(actsparse_status status);
+/* The message of the most recent failed call on this thread ("" if none). Valid until the
+ * next failed call on this thread. */
+ACTSPARSE_API const char* actsparse_last_error(void);
+
+/* Quantizes row-major w ([rows][cols] of `type`) to `bits` (2, 3, 4, 5, 6, 8) with groups of
+ * `group_size` (32, 64, 128; rows must be a multiple) along each input's strip. *out is
+ * written on success only. */
+ACTSPARSE_API actsparse_status actsparse_pack(const void* w, actsparse_dtype type, size_t rows, size_t cols, int bits,
+                                              int group_size, actsparse_matrix** out);
+/* Imports mx.quantize(W.T, group_size, bits) of W [rows][cols]: wq [cols][rows * bits / 32]
+ * uint32, scales and biases [cols][rows / group_size] of scale_type (f16 is copied exactly;
+ * bf16 and f32 are rounded to fp16). */
+ACTSPARSE_API actsparse_status actsparse_from_mlx(const uint32_t* wq, const void* scales, const void* biases,
+                                                  actsparse_dtype scale_type, size_t rows, size_t cols, int bits,
+                                                  int group_size, actsparse_matrix** out);
+/* Exports the MLX arrays (fp16 scales and biases), shapes as in actsparse_from_mlx. */
+ACTSPARSE_API actsparse_status actsparse_to_mlx(const actsparse_matrix* W, uint32_t* wq, uint16_t* scales,
+                                                uint16_t* biases);
+/* Releases W (NULL is a no-op). */
+ACTSPARSE_API void actsparse_free(actsparse_matrix* W);
+
+/* Shape and size of W (0 for NULL). bytes: the packed strips, what a dense product reads. */
+ACTSPARSE_API size_t actsparse_rows(const actsparse_matrix* W);
+ACTSPARSE_API size_t actsparse_cols(const actsparse_matrix* W);
+ACTSPARSE_API int actsparse_bits(const actsparse_matrix* W);
+ACTSPARSE_API int actsparse_group_size(const actsparse_matrix* W);
+ACTSPARSE_API size_t actsparse_bytes(const actsparse_matrix* W);
+/* Bytes of one input's strip: a sparse product reads nnz of them. */
+ACTSPARSE_API size_t actsparse_strip_bytes(const actsparse_matrix* W);
+
+/* Writes the ascending k < n with |x[k]| > threshold (or NaN / Inf) to idx (room for n) and
+ * their count to *nnz. threshold: finite, >= 0. */
+ACTSPARSE_API actsparse_status actsparse_find_active(const float* x, size_t n, float threshold, uint32_t* idx,
+                                                     size_t* nnz);
+/* y = W x over every input. */
+ACTSPARSE_API actsparse_status actsparse_gemv_dense(const actsparse_matrix* W, const float* x, float* y);
+/* y = W x over the listed inputs only (idx < cols, any order, nnz of them). */
+ACTSPARSE_API actsparse_status actsparse_gemv_sparse(const actsparse_matrix* W, const float* x, const uint32_t* idx,
+                                                     size_t nnz, float* y);
+/* y = W x', x' = x with |x| <= threshold zeroed: detects, then reads only the active strips
+ * (or all of them when nearly all are active). */
+ACTSPARSE_API actsparse_status actsparse_gemv(const actsparse_matrix* W, const float* x, float* y, float threshold);
+/* Y = X' W^T for m rows; row r equals actsparse_gemv of row r bit for bit. */
+ACTSPARSE_API actsparse_status actsparse_gemm(const actsparse_matrix* W, const float* X, size_t m, float* Y,
+                                              float threshold);
+
+/* Threads per call: 0 (the default) follows OpenMP (OMP_NUM_THREADS); n > 0 uses n.
+ * Process-wide. */
+ACTSPARSE_API actsparse_status actsparse_set_threads(int threads);
+/* Forces an instruction set: "auto", "scalar", "sse4.2", "avx2", "avx512", "neon".
+ * ACTSPARSE_ERROR_UNSUPPORTED if this CPU, OS or build cannot run it. Process-wide. */
+ACTSPARSE_API actsparse_status actsparse_set_isa(const char* name);
+/* The instruction set in use ("avx512", ...), or NULL if ACTSPARSE_ISA names one that cannot
+ * run here (actsparse_last_error says why; every kernel call then fails the same way). */
+ACTSPARSE_API const char* actsparse_isa(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ACTSPARSE_ACTSPARSE_H */

@@ -1,0 +1,161 @@
+// kernels/capi.cpp: the C interface (include/actsparse/actsparse.h) over actsparse::dispatch.
+// Every entry point catches everything: C callers, and Swift, Rust or Python through their
+// FFIs, cannot unwind C++ exceptions.
+#include <actsparse/actsparse.h>
+
+#include <actsparse/dispatch.hpp>
+#include <actsparse/version.hpp>
+#include <atomic>
+#include <new>
+#include <string>
+
+struct actsparse_matrix {
+  actsparse::packed_matrix W;
+};
+
+namespace {
+
+thread_local std::string g_message;
+std::atomic<int> g_threads{0};
+
+template <class F>
+actsparse_status guard(F&& f) noexcept {
+  try {
+    f();
+    return ACTSPARSE_OK;
+  } catch (const actsparse::dispatch::unsupported_isa& e) {
+    g_message = e.what();
+    return ACTSPARSE_ERROR_UNSUPPORTED;
+  } catch (const actsparse::error& e) {
+    g_message = e.what();
+    return ACTSPARSE_ERROR_INVALID_ARGUMENT;
+  } catch (const std::bad_alloc&) {
+    g_message = "actsparse: out of memory";
+    return ACTSPARSE_ERROR_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    g_message = std::string("actsparse: internal error: ") + e.what();
+    return ACTSPARSE_ERROR_INTERNAL;
+  } catch (...) {
+    g_message = "actsparse: internal error: unknown exception";
+    return ACTSPARSE_ERROR_INTERNAL;
+  }
+}
+
+const actsparse::packed_matrix& matrix(const char* where, const actsparse_matrix* W) {
+  if (W == nullptr) actsparse::detail::fail(where, "W is null");
+  return W->W;
+}
+
+actsparse::element_type element(const char* where, const char* param, actsparse_dtype t) {
+  switch (t) {
+    case ACTSPARSE_F32: return actsparse::element_type::f32;
+    case ACTSPARSE_F16: return actsparse::element_type::f16;
+    case ACTSPARSE_BF16: return actsparse::element_type::bf16;
+  }
+  actsparse::detail::fail(where, param, " = ", static_cast<int>(t),
+                          " is not a dtype; legal values are ACTSPARSE_F32, ACTSPARSE_F16, ACTSPARSE_BF16");
+}
+
+actsparse::gemv_options options() { return {g_threads.load(std::memory_order_relaxed)}; }
+
+template <class Make>
+actsparse_status make(const char* where, actsparse_matrix** out, Make&& m) {
+  return guard([&] {
+    if (out == nullptr) actsparse::detail::fail(where, "out is null");
+    auto* W = new actsparse_matrix{m()};
+    *out = W;
+  });
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* actsparse_version(void) { return actsparse::kVersion; }
+
+const char* actsparse_status_name(actsparse_status s) {
+  switch (s) {
+    case ACTSPARSE_OK: return "ACTSPARSE_OK";
+    case ACTSPARSE_ERROR_INVALID_ARGUMENT: return "ACTSPARSE_ERROR_INVALID_ARGUMENT";
+    case ACTSPARSE_ERROR_OUT_OF_MEMORY: return "ACTSPARSE_ERROR_OUT_OF_MEMORY";
+    case ACTSPARSE_ERROR_UNSUPPORTED: return "ACTSPARSE_ERROR_UNSUPPORTED";
+    case ACTSPARSE_ERROR_INTERNAL: return "ACTSPARSE_ERROR_INTERNAL";
+  }
+  return "unknown actsparse_status";
+}
+
+const char* actsparse_last_error(void) { return g_message.c_str(); }
+
+actsparse_status actsparse_pack(const void* w, actsparse_dtype type, size_t rows, size_t cols, int bits,
+                                int group_size, actsparse_matrix** out) {
+  return make("pack", out, [&] { return actsparse::pack(w, element("pack", "type", type), rows, cols, {bits, group_size}); });
+}
+
+actsparse_status actsparse_from_mlx(const uint32_t* wq, const void* scales, const void* biases,
+                                    actsparse_dtype scale_type, size_t rows, size_t cols, int bits, int group_size,
+                                    actsparse_matrix** out) {
+  return make("from_mlx", out, [&] {
+    return actsparse::from_mlx(wq, scales, biases, rows, cols, {bits, group_size},
+                               element("from_mlx", "scale_type", scale_type));
+  });
+}
+
+actsparse_status actsparse_to_mlx(const actsparse_matrix* W, uint32_t* wq, uint16_t* scales, uint16_t* biases) {
+  return guard([&] { actsparse::to_mlx(matrix("to_mlx", W), wq, scales, biases); });
+}
+
+void actsparse_free(actsparse_matrix* W) { delete W; }
+
+size_t actsparse_rows(const actsparse_matrix* W) { return W ? W->W.rows() : 0; }
+size_t actsparse_cols(const actsparse_matrix* W) { return W ? W->W.cols() : 0; }
+int actsparse_bits(const actsparse_matrix* W) { return W ? W->W.bits() : 0; }
+int actsparse_group_size(const actsparse_matrix* W) { return W ? W->W.group_size() : 0; }
+size_t actsparse_bytes(const actsparse_matrix* W) { return W ? W->W.bytes() : 0; }
+size_t actsparse_strip_bytes(const actsparse_matrix* W) { return W ? W->W.strip_bytes() : 0; }
+
+actsparse_status actsparse_find_active(const float* x, size_t n, float threshold, uint32_t* idx, size_t* nnz) {
+  return guard([&] {
+    if (nnz == nullptr) actsparse::detail::fail("find_active", "nnz is null");
+    const std::size_t count = actsparse::dispatch::find_active(x, n, threshold, idx);
+    *nnz = count;
+  });
+}
+
+actsparse_status actsparse_gemv_dense(const actsparse_matrix* W, const float* x, float* y) {
+  return guard([&] { actsparse::dispatch::gemv_dense(matrix("gemv_dense", W), x, y, options()); });
+}
+
+actsparse_status actsparse_gemv_sparse(const actsparse_matrix* W, const float* x, const uint32_t* idx, size_t nnz,
+                                       float* y) {
+  return guard([&] { actsparse::dispatch::gemv_sparse(matrix("gemv_sparse", W), x, idx, nnz, y, options()); });
+}
+
+actsparse_status actsparse_gemv(const actsparse_matrix* W, const float* x, float* y, float threshold) {
+  return guard([&] { actsparse::dispatch::gemv(matrix("gemv", W), x, y, threshold, options()); });
+}
+
+actsparse_status actsparse_gemm(const actsparse_matrix* W, const float* X, size_t m, float* Y, float threshold) {
+  return guard([&] { actsparse::dispatch::gemm(matrix("gemm", W), X, m, Y, threshold, options()); });
+}
+
+actsparse_status actsparse_set_threads(int threads) {
+  return guard([&] {
+    if (threads < 0) actsparse::detail::fail("set_threads", "threads = ", threads, " must be >= 0 (0 follows OpenMP)");
+    g_threads.store(threads, std::memory_order_relaxed);
+  });
+}
+
+actsparse_status actsparse_set_isa(const char* name) {
+  return guard([&] {
+    if (name == nullptr) actsparse::detail::fail("set_isa", "name is null");
+    actsparse::dispatch::force(actsparse::dispatch::parse(name));
+  });
+}
+
+const char* actsparse_isa(void) {
+  const char* result = nullptr;
+  guard([&] { result = actsparse::dispatch::name(actsparse::dispatch::active()); });
+  return result;
+}
+
+}  // extern "C"

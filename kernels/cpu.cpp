@@ -1,0 +1,53 @@
+// kernels/cpu.cpp: CPU and OS feature detection for the dispatcher. Built with the
+// baseline flags only: it must run on every CPU.
+#include "cpu.hpp"
+
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#define ACTSPARSE_X86 1
+#include <cpuid.h>
+#endif
+
+namespace actsparse_kernels {
+
+namespace {
+constexpr bool bit(std::uint64_t v, int b) { return ((v >> b) & 1u) != 0; }
+}  // namespace
+
+unsigned x86_supported(const x86_cpuid& c) {
+  unsigned s = kScalar;
+  // SSE4.2 kernels use SSSE3's pshufb and SSE4.1's pmulld/pmovzx; no OS state beyond SSE.
+  const bool sse42 = bit(c.leaf1_ecx, 9) && bit(c.leaf1_ecx, 19) && bit(c.leaf1_ecx, 20);
+  if (sse42) s |= kSse42;
+  // AVX needs the OS to save YMM state: OSXSAVE set and XCR0 bits 1 (SSE) and 2 (AVX).
+  const bool os_avx = bit(c.leaf1_ecx, 27) && (c.xcr0 & 0x6) == 0x6;
+  const bool avx2 = sse42 && os_avx && bit(c.leaf1_ecx, 28) /*AVX*/ && bit(c.leaf1_ecx, 12) /*FMA*/ &&
+                    bit(c.leaf1_ecx, 29) /*F16C*/ && bit(c.leaf7_ebx, 5) /*AVX2*/;
+  if (avx2) s |= kAvx2;
+  // AVX-512 also needs XCR0 bits 5-7 (opmask, upper ZMM0-15, ZMM16-31).
+  const bool os_avx512 = (c.xcr0 & 0xe6) == 0xe6;
+  const bool avx512 = avx2 && os_avx512 && bit(c.leaf7_ebx, 16) /*F*/ && bit(c.leaf7_ebx, 17) /*DQ*/ &&
+                      bit(c.leaf7_ebx, 30) /*BW*/ && bit(c.leaf7_ebx, 31) /*VL*/;
+  if (avx512) s |= kAvx512;
+  return s;
+}
+
+unsigned host_supported() {
+#if defined(ACTSPARSE_X86)
+  x86_cpuid c;
+  unsigned a = 0, b = 0, cx = 0, d = 0;
+  if (__get_cpuid(1, &a, &b, &cx, &d)) c.leaf1_ecx = cx;
+  if (__get_cpuid_max(0, nullptr) >= 7 && __get_cpuid_count(7, 0, &a, &b, &cx, &d)) c.leaf7_ebx = b;
+  if (bit(c.leaf1_ecx, 27)) {  // XGETBV is only legal when the OS set OSXSAVE
+    std::uint32_t lo = 0, hi = 0;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    c.xcr0 = (static_cast<std::uint64_t>(hi) << 32) | lo;
+  }
+  return x86_supported(c);
+#elif defined(__aarch64__)
+  return kScalar | kNeon;  // Advanced SIMD is part of every ARMv8-A core
+#else
+  return kScalar;
+#endif
+}
+
+}  // namespace actsparse_kernels

@@ -1,0 +1,182 @@
+// tests/test_dispatch.cpp: the dispatching library's own behaviour: the CPU/OS decision
+// (against made-up CPUID/XCR0 values and against GCC's own CPU model), names, forcing,
+// and every instruction set against the scalar one and the oracle in one process.
+// The kernels' full suite (test_gemv, test_gemm, test_detect) also runs through the
+// dispatcher, once per instruction set (tests/CMakeLists.txt).
+#include "test_common.hpp"
+
+#include <actsparse/dispatch.hpp>
+#include <cstdlib>
+#include <string>
+
+#include "cpu.hpp"
+
+using namespace actsparse;
+using namespace actsparse_test;
+namespace ks = actsparse_kernels;
+
+namespace {
+
+constexpr std::uint32_t bit(int b) { return 1u << b; }
+constexpr std::uint32_t kSse42Ecx = bit(9) | bit(19) | bit(20);
+constexpr std::uint32_t kAvx2Ecx = kSse42Ecx | bit(12) | bit(27) | bit(28) | bit(29);  // + FMA OSXSAVE AVX F16C
+constexpr std::uint32_t kAvx2Ebx = bit(5);
+constexpr std::uint32_t kAvx512Ebx = kAvx2Ebx | bit(16) | bit(17) | bit(30) | bit(31);  // + F DQ BW VL
+
+unsigned pick(std::uint32_t ecx, std::uint32_t ebx, std::uint64_t xcr0) { return ks::x86_supported({ecx, ebx, xcr0}); }
+
+// Restores the process's choice after a test that forces others.
+struct keep_isa {
+  dispatch::isa saved = dispatch::active();
+  ~keep_isa() { dispatch::force(saved); }
+};
+
+}  // namespace
+
+TEST(DispatchCpu, X86DecisionNeedsCpuAndOsSupport) {
+  EXPECT_EQ(pick(0, 0, 0), ks::kScalar);
+  EXPECT_EQ(pick(kSse42Ecx, 0, 0), ks::kScalar | ks::kSse42);
+  EXPECT_EQ(pick(kSse42Ecx & ~bit(9), 0, 0), ks::kScalar) << "SSE4.2 kernels need SSSE3's pshufb";
+  // AVX2 and FMA present, but the OS does not save YMM state.
+  EXPECT_EQ(pick(kAvx2Ecx, kAvx2Ebx, 0x3), ks::kScalar | ks::kSse42);
+  EXPECT_EQ(pick(kAvx2Ecx & ~bit(27), kAvx2Ebx, 0x7), ks::kScalar | ks::kSse42) << "OSXSAVE clear";
+  EXPECT_EQ(pick(kAvx2Ecx, kAvx2Ebx, 0x7), ks::kScalar | ks::kSse42 | ks::kAvx2);
+  EXPECT_EQ(pick(kAvx2Ecx & ~bit(12), kAvx2Ebx, 0x7), ks::kScalar | ks::kSse42) << "no FMA";
+  EXPECT_EQ(pick(kAvx2Ecx & ~bit(29), kAvx2Ebx, 0x7), ks::kScalar | ks::kSse42) << "no F16C";
+  // An AVX-512 CPU under an OS that saves YMM but not ZMM/opmask state gets AVX2.
+  EXPECT_EQ(pick(kAvx2Ecx, kAvx512Ebx, 0x7), ks::kScalar | ks::kSse42 | ks::kAvx2);
+  EXPECT_EQ(pick(kAvx2Ecx, kAvx512Ebx, 0x27), ks::kScalar | ks::kSse42 | ks::kAvx2) << "opmask only";
+  EXPECT_EQ(pick(kAvx2Ecx, kAvx512Ebx, 0xe7), ks::kScalar | ks::kSse42 | ks::kAvx2 | ks::kAvx512);
+  EXPECT_EQ(pick(kAvx2Ecx, kAvx512Ebx & ~bit(30), 0xe7), ks::kScalar | ks::kSse42 | ks::kAvx2) << "AVX-512F without BW";
+}
+
+#if defined(__x86_64__)
+// GCC's runtime CPU model (which also checks XCR0) is an independent reading of the host.
+TEST(DispatchCpu, HostAgreesWithCompilerCpuModel) {
+  const unsigned m = ks::host_supported();
+  EXPECT_EQ((m & ks::kSse42) != 0, __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("ssse3"));
+  EXPECT_EQ((m & ks::kAvx2) != 0, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+  EXPECT_EQ((m & ks::kAvx512) != 0, __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                                        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"));
+  EXPECT_EQ(dispatch::best(), (m & ks::kAvx512)  ? dispatch::isa::avx512
+                              : (m & ks::kAvx2)  ? dispatch::isa::avx2
+                              : (m & ks::kSse42) ? dispatch::isa::sse42
+                                                 : dispatch::isa::scalar);
+}
+#endif
+
+TEST(Dispatch, NamesRoundTripAndBadNamesListTheLegalOnes) {
+  for (auto i : {dispatch::isa::automatic, dispatch::isa::scalar, dispatch::isa::sse42, dispatch::isa::avx2,
+                 dispatch::isa::avx512, dispatch::isa::neon})
+    EXPECT_EQ(dispatch::parse(dispatch::name(i)), i);
+  try {
+    dispatch::parse("avx-512");
+    ADD_FAILURE() << "no error";
+  } catch (const actsparse::error& e) {
+    EXPECT_NE(std::string(e.what()).find("legal values are auto, scalar, sse4.2, avx2, avx512, neon"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// The instruction set in use is the one the environment asked for (ctest sets
+// ACTSPARSE_ISA per entry; the qemu entries set ACTSPARSE_EXPECT_ISA for the automatic pick).
+TEST(Dispatch, ActiveIsTheRequestedOne) {
+  if (const char* want = std::getenv("ACTSPARSE_ISA"); want && *want && std::string(want) != "auto") {
+    EXPECT_STREQ(dispatch::name(dispatch::active()), want);
+  } else {
+    EXPECT_EQ(dispatch::active(), dispatch::best());
+  }
+  if (const char* expect = std::getenv("ACTSPARSE_EXPECT_ISA"); expect && *expect) {
+    EXPECT_STREQ(dispatch::name(dispatch::active()), expect);
+  }
+  EXPECT_TRUE(dispatch::supported(dispatch::active()));
+  EXPECT_TRUE(dispatch::supported(dispatch::isa::scalar));
+}
+
+TEST(Dispatch, ForcingAnUnsupportedIsaThrowsAndChangesNothing) {
+  keep_isa keep;
+  const dispatch::isa before = dispatch::active();
+#if defined(__x86_64__)
+  const dispatch::isa foreign = dispatch::isa::neon;
+#else
+  const dispatch::isa foreign = dispatch::isa::avx2;
+#endif
+  EXPECT_FALSE(dispatch::supported(foreign));
+  try {
+    dispatch::force(foreign);
+    ADD_FAILURE() << "no error";
+  } catch (const dispatch::unsupported_isa& e) {
+    EXPECT_NE(std::string(e.what()).find("not supported by this build"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("supported here: "), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(dispatch::active(), before);
+}
+
+// Every supported instruction set, forced in turn in one process, against the oracle and
+// against the scalar kernels: bitwise on the fused-multiply-add ones.
+TEST(Dispatch, EveryIsaMatchesScalarAndOracle) {
+  keep_isa keep;
+  const std::size_t N = 4096 + 64 * 3, K = 301, m = 5;
+  for (int bits : {3, 4, 8}) {
+    const auto w = random_normal(N * K, 7u + static_cast<std::uint32_t>(bits), 0.05f);
+    const packed_matrix W = pack(w.data(), N, K, {bits, 64});
+    const auto X = sparse_x(m * K, 0.6, 11);
+    const std::vector<float> x(X.begin(), X.begin() + static_cast<std::ptrdiff_t>(K));
+    const oracle_result o = dense_oracle(W, x);
+    std::size_t terms = 0;
+    for (float v : x) terms += v != 0.0f;
+
+    dispatch::force(dispatch::isa::scalar);
+    std::vector<float> y_ref(N), Y_ref(m * N);
+    dispatch::gemv(W, x.data(), y_ref.data());
+    dispatch::gemm(W, X.data(), m, Y_ref.data());
+    for (auto i : {dispatch::isa::sse42, dispatch::isa::avx2, dispatch::isa::avx512, dispatch::isa::neon}) {
+      if (!dispatch::supported(i)) continue;
+      SCOPED_TRACE(::testing::Message() << dispatch::name(i) << " bits=" << bits);
+      dispatch::force(i);
+      std::vector<float> y(N), yd(N), Y(m * N);
+      dispatch::gemv(W, x.data(), y.data());
+      dispatch::gemv_dense(W, x.data(), yd.data(), {1});
+      dispatch::gemm(W, X.data(), m, Y.data());
+      EXPECT_TRUE(near_oracle(y, o, bits, terms));
+      EXPECT_TRUE(bitwise_equal(y.data(), yd.data(), N)) << "sparse and dense paths differ";
+      EXPECT_TRUE(bitwise_equal(y.data(), Y.data(), N)) << "gemm row 0 differs from gemv";
+      if (i != dispatch::isa::sse42) {
+        EXPECT_TRUE(bitwise_equal(y.data(), y_ref.data(), N)) << "differs from scalar";
+        EXPECT_TRUE(bitwise_equal(Y.data(), Y_ref.data(), m * N)) << "gemm differs from scalar";
+      }
+    }
+  }
+}
+
+TEST(Dispatch, EmptyMatrixIsAnError) {
+  std::vector<float> x(8, 1.0f), y(64, 3.0f);
+  try {
+    dispatch::gemv(packed_matrix{}, x.data(), y.data());
+    ADD_FAILURE() << "no error";
+  } catch (const actsparse::error& e) {
+    EXPECT_NE(std::string(e.what()).find("W is empty"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(y, std::vector<float>(64, 3.0f));
+}
+
+// packed_matrix::borrow: a view of strips someone else owns computes the same product.
+TEST(Dispatch, BorrowedMatrixIsAView) {
+  const std::size_t N = 128, K = 40;
+  const auto w = random_normal(N * K, 5, 0.05f);
+  const packed_matrix W = pack(w.data(), N, K, {4, 64});
+  const packed_matrix V = packed_matrix::borrow(W.data(), N, K, W.config());
+  EXPECT_EQ(V.data(), W.data());
+  EXPECT_FALSE(V.owns_data());
+  const auto x = sparse_x(K, 0.5, 3);
+  std::vector<float> a(N), b(N);
+  dispatch::gemv(W, x.data(), a.data());
+  dispatch::gemv(V, x.data(), b.data());
+  EXPECT_TRUE(bitwise_equal(a.data(), b.data(), N));
+  const packed_matrix copy = V;
+  EXPECT_TRUE(copy.owns_data());
+  EXPECT_NE(copy.data(), W.data());
+  EXPECT_THROW(packed_matrix::borrow(W.data() + 1, N, K, W.config()), actsparse::error);
+  EXPECT_THROW(packed_matrix::borrow(nullptr, N, K, W.config()), actsparse::error);
+}
