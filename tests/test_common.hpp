@@ -34,9 +34,16 @@ struct dispatched {};
 using test_arch = dispatched;
 // Edge lengths are chosen around the widest vector (16 floats), which also covers 4 and 8.
 inline constexpr std::size_t kV = 16;
-// The SSE4.2 kernels round x * scale * q + acc twice (no FMA); the others fuse.
-inline bool arch_has_fma() { return actsparse::dispatch::active() != actsparse::dispatch::isa::sse42; }
-inline const bool kArchHasFma = arch_has_fma();
+// Whether the kernels in use fuse each term (else: rounded product, then add); the scalar
+// twin run with the same choice equals them bit for bit.
+inline bool arch_fuses() { return actsparse::dispatch::active() != actsparse::dispatch::isa::sse42; }
+inline bool kernel_fuses(int bits, int group) {
+  switch (actsparse::dispatch::active()) {
+    case actsparse::dispatch::isa::sse42: return false;
+    case actsparse::dispatch::isa::avx512: return !(bits == 4 || (bits == 2 && group >= 64));
+    default: return true;
+  }
+}
 
 namespace dsp = actsparse::dispatch;
 using actsparse::gemv_options;
@@ -73,14 +80,20 @@ inline void gemm(dispatched, const packed_matrix& W, const float* X, std::size_t
 }
 #else
 using test_arch = actsparse::simd::native_arch;
-inline constexpr bool kArchHasFma =
-#if defined(__FMA__) || defined(__aarch64__)
-    true;
-#else
-    false;
-#endif
 inline constexpr std::size_t kV = xsimd::batch<float, test_arch>::size;
+inline bool kernel_fuses(int bits, int group) { return actsparse::simd::fused_products<test_arch>(bits, group); }
+inline bool arch_fuses() { return actsparse::simd::kArchFma<test_arch>; }
 #endif
+
+// The scalar twin with the rounding of the kernels under test (dense when idx is null).
+inline std::vector<float> twin(const actsparse::packed_matrix& W, const std::vector<float>& x,
+                               const std::vector<std::uint32_t>* idx) {
+  std::vector<float> y(W.rows());
+  actsparse::detail::gemv_ref_impl(W, x.data(), idx ? idx->data() : nullptr, idx ? idx->size() : W.cols(),
+                                   idx ? 0.0f : -std::numeric_limits<float>::infinity(), idx == nullptr, y.data(),
+                                   kernel_fuses(W.bits(), W.group_size()), arch_fuses());
+  return y;
+}
 
 inline constexpr int kBits[] = {2, 3, 4, 5, 6, 8};
 inline constexpr int kGroups[] = {32, 64, 128};

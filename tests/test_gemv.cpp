@@ -70,8 +70,13 @@ TEST_P(GemvFormat, MatchesOracleAndScalarTwin) {
         EXPECT_TRUE(near_oracle(yr, o, bits, K));
         EXPECT_TRUE(bitwise_equal(ys.data(), yd.data(), N)) << "sparse != dense with exact zeros";
         EXPECT_TRUE(bitwise_equal(yrs.data(), yr.data(), N)) << "scalar twins: sparse != dense";
-        if (kArchHasFma) {
-          EXPECT_TRUE(bitwise_equal(yd.data(), yr.data(), N)) << "SIMD != scalar twin";
+        // Against the twin that rounds as these kernels do (fused or not): bit for bit,
+        // whatever the arch.
+        const auto yt = twin(W, x, nullptr), yts = twin(W, x, &idx);
+        EXPECT_TRUE(bitwise_equal(yd.data(), yt.data(), N)) << "SIMD dense != scalar twin";
+        EXPECT_TRUE(bitwise_equal(ys.data(), yts.data(), N)) << "SIMD sparse != scalar twin";
+        if (kernel_fuses(bits, g)) {
+          EXPECT_TRUE(bitwise_equal(yd.data(), yr.data(), N)) << "SIMD != the public (fused) scalar twin";
         }
       }
     }

@@ -82,7 +82,13 @@ inline void micro_group_rows(float* acc, std::size_t stride, const std::uint32_t
       for (std::size_t r = 0; r < R; ++r) v[r] = bf::load_aligned(y + r * V);
       for (std::size_t u = 0; u < U; ++u) {
         const bf av(a[u][i]);
-        for (std::size_t r = 0; r < R; ++r) v[r] = simd::fma(av, q[u][r], v[r]);
+        for (std::size_t r = 0; r < R; ++r) {
+          // The same rounding as gemv's kernel for this format, so each row equals gemv.
+          if constexpr (kFusedProducts<A, Bits, Group>)
+            v[r] = simd::fma(av, q[u][r], v[r]);
+          else
+            v[r] = v[r] + simd::rounded_mul(av, q[u][r]);
+        }
       }
       for (std::size_t r = 0; r < R; ++r) v[r].store_aligned(y + r * V);
     }

@@ -56,13 +56,17 @@ namespace detail {
 // dense product gives +-Inf, so such a strip is applied unfolded, x_k * (scale * q + bias),
 // one output at a time. Off the fast path: non-finite activations are rare, and the
 // result is non-finite whatever the order.
+struct identity_slot {
+  std::size_t operator()(std::size_t n) const { return n; }
+};
+template <class Slot = identity_slot>
 inline void add_nonfinite_strip(const packed_matrix& W, std::size_t k, float xk, std::size_t n0, std::size_t n1,
-                                float* acc) {
+                                float* acc, Slot slot = {}) {
   const std::size_t g = static_cast<std::size_t>(W.group_size());
   for (std::size_t n = n0; n < n1; ++n) {
     const float w = std::fma(half_to_float(W.scales(k)[n / g]), static_cast<float>(W.code(k, n)),
                              half_to_float(W.biases(k)[n / g]));
-    acc[n - n0] += xk * w;
+    acc[slot(n - n0)] += xk * w;
   }
 }
 
@@ -149,6 +153,90 @@ inline void strip_products(float x, const std::uint16_t* scales, const std::uint
   }
 }
 
+// Products by table look-up (AVX-512, 2- and 4-bit codes). The cvt-and-FMA chain (about
+// 6 instructions per 16 weights with the unpack) held the kernels to about 27 Gweights/s
+// per core on the development machine, far below what the memory delivers (docs/
+// performance.md). With codes of at most 4 bits, a strip's 16 possible products a * q of a
+// group fit in one register, t[i] = a * i, and vpermps (which reads only the low 4 bits of
+// each index lane) selects them: a byte lane from vpmovzxbd holds two 4-bit codes (or four
+// 2-bit ones), so the codes need one shift and no mask, and each product costs one
+// permute and one add. Lane i of the shift-by-(r * Bits) vector holds output
+// i * (8 / Bits) + r, so the accumulators of each chunk of 16 * 8 / Bits outputs are kept
+// in that order ("slot" order, acc_slot) and put back in output order when the tile is
+// written.
+//
+// The product is rounded before the add (a * q, then + acc), where the FMA paths round
+// once; kFusedProducts says which, and the scalar twins can follow either.
+template <class A>
+constexpr bool lut_products(int bits, int group) {
+  return std::is_base_of<xsimd::avx512bw, A>::value && (bits == 4 || (bits == 2 && group >= 64));
+}
+template <class A, int Bits, int Group>
+inline constexpr bool kLutProducts = lut_products<A>(Bits, Group);
+
+// Whether arch A's simd::fma fuses (SSE4.x, AVX without FMA3 and 32-bit NEON multiply and
+// add separately).
+template <class A>
+inline constexpr bool kArchFma =
+    std::is_base_of<xsimd::fma3<xsimd::sse4_2>, A>::value || std::is_base_of<xsimd::fma3<xsimd::avx>, A>::value ||
+    std::is_base_of<xsimd::fma3<xsimd::avx2>, A>::value || std::is_base_of<xsimd::avx512f, A>::value ||
+    std::is_base_of<xsimd::neon64, A>::value;
+
+// Whether the kernels of arch A compute each term as one fused multiply-add, or as a
+// rounded product plus an add (look-up kernels, archs without FMA). The scalar twins
+// (A = xsimd::unavailable) fuse; gemv_ref_impl can do either, for the tests.
+template <class A>
+constexpr bool fused_products(int bits, int group) {
+  if constexpr (std::is_same<A, xsimd::unavailable>::value) {
+    (void)bits;
+    (void)group;
+    return true;
+  } else {
+    return kArchFma<A> && !lut_products<A>(bits, group);
+  }
+}
+template <class A, int Bits, int Group>
+inline constexpr bool kFusedProducts = fused_products<A>(Bits, Group);
+
+// Where output n (relative to the tile) keeps its accumulator.
+template <class A, int Bits, int Group>
+inline std::size_t acc_slot(std::size_t n) {
+  if constexpr (kLutProducts<A, Bits, Group>) {
+    constexpr std::size_t per_lane = 8 / Bits, chunk = 16 * per_lane;
+    const std::size_t r = n % chunk;
+    return n - r + (r % per_lane) * 16 + r / per_lane;
+  } else {
+    return n;
+  }
+}
+
+#if XSIMD_WITH_AVX512BW
+template <int Bits, int Group, std::size_t U>
+inline void micro_group_lut(float* acc, const std::uint8_t* const* codes, std::size_t offset, const float* a) {
+  constexpr int kPerLane = 8 / Bits;  // codes per byte
+  constexpr std::size_t kChunkOut = 16 * kPerLane;
+  static_assert(Group % kChunkOut == 0, "a group must hold whole look-up chunks");
+  // t[u][i] = a[u] * (i mod 2^Bits): the index's bits above the code are the next codes.
+  const __m512 code_of_index = _mm512_cvtepi32_ps(
+      _mm512_and_si512(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                       _mm512_set1_epi32((1 << Bits) - 1)));
+  __m512 t[U];
+  for (std::size_t u = 0; u < U; ++u) t[u] = _mm512_mul_ps(_mm512_set1_ps(a[u]), code_of_index);
+  for (std::size_t c = 0; c < static_cast<std::size_t>(Group); c += kChunkOut) {
+    __m512 y[kPerLane];
+    for (int r = 0; r < kPerLane; ++r) y[r] = _mm512_load_ps(acc + c + 16 * r);
+    for (std::size_t u = 0; u < U; ++u) {
+      const __m512i b =
+          _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes[u] + offset + c * Bits / 8)));
+      y[0] = _mm512_add_ps(y[0], _mm512_permutexvar_ps(b, t[u]));
+      for (int r = 1; r < kPerLane; ++r)
+        y[r] = _mm512_add_ps(y[r], _mm512_permutexvar_ps(_mm512_srli_epi32(b, r * Bits), t[u]));
+    }
+    for (int r = 0; r < kPerLane; ++r) _mm512_store_ps(acc + c + 16 * r, y[r]);
+  }
+}
+#endif
+
 // Micro-kernel: acc[0, Group) += a[u] * q_u for the U strips whose group codes start at
 // codes[u] + offset.
 template <int Bits, int Group, std::size_t U, class A>
@@ -157,6 +245,12 @@ inline void micro_group(float* acc, const std::uint8_t* const* codes, std::size_
   using bi = xsimd::batch<std::int32_t, A>;
   constexpr std::size_t V = bf::size, C = kChunk<A>, R = C / V;
   static_assert(Group % C == 0, "a group must hold whole unpack chunks");
+#if XSIMD_WITH_AVX512BW
+  if constexpr (kLutProducts<A, Bits, Group>) {
+    micro_group_lut<Bits, Group, U>(acc, codes, offset, a);
+    return;
+  }
+#endif
   bf av[U];
   for (std::size_t u = 0; u < U; ++u) av[u] = bf(a[u]);
   for (std::size_t c = 0; c < static_cast<std::size_t>(Group); c += C) {
@@ -211,7 +305,7 @@ void gemv_tile(const packed_matrix& W, const float* x, const std::uint32_t* idx,
       float xk = x[k];
       if (Dense && !detail::is_active(xk, keep_above)) xk = 0.0f;
       if (!std::isfinite(xk)) {
-        detail::add_nonfinite_strip(W, k, xk, n0, n1, acc);
+        detail::add_nonfinite_strip(W, k, xk, n0, n1, acc, acc_slot<A, Bits, Group>);
         xk = 0.0f;
       }
       codes[u] = W.strip(k) + code_off;
@@ -240,7 +334,7 @@ void gemv_tile(const packed_matrix& W, const float* x, const std::uint32_t* idx,
   for (; i + U <= count; i += U) pass(i, std::integral_constant<std::size_t, U>{});
   for (; i < count; ++i) pass(i, std::integral_constant<std::size_t, 1>{});
 
-  for (std::size_t n = 0; n < n1 - n0; ++n) y[n0 + n] = acc[n] + bsum[n / Group];
+  for (std::size_t n = 0; n < n1 - n0; ++n) y[n0 + n] = acc[acc_slot<A, Bits, Group>(n)] + bsum[n / Group];
 }
 
 // Driver.
@@ -309,9 +403,24 @@ inline void check_index(const char* where, const packed_matrix& W, const std::ui
     if (idx[i] >= W.cols()) fail(where, "idx[", i, "] = ", idx[i], " is out of range; indices must be < cols = ", W.cols());
 }
 
+// a * b rounded to float, kept from being contracted into a following add (GCC contracts
+// across statements under -ffp-contract=fast, its default outside ISO mode).
+inline float rounded_product(float a, float b) {
+  float t = a * b;
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+  __asm__("" : "+x"(t));
+#elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
+  __asm__("" : "+w"(t));
+#endif
+  return t;
+}
+
 // Shared by the scalar twins: the kernels' exact order of operations, one output at a time.
+// `fused`: each term as fma(a, q, acc) (the FMA kernels), or as acc + (a * q) with the
+// product rounded first (the look-up and non-FMA kernels, simd::kFusedProducts).
+// `fused_bias`: the bias sums likewise (false only on archs without FMA, simd::kArchFma).
 inline void gemv_ref_impl(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count,
-                          float keep_above, bool dense, float* y) {
+                          float keep_above, bool dense, float* y, bool fused = true, bool fused_bias = true) {
   const std::size_t N = W.rows(), g = static_cast<std::size_t>(W.group_size());
   std::vector<float> acc(N, 0.0f), bsum(W.groups(), 0.0f);
   for (std::size_t i = 0; i < count; ++i) {
@@ -324,8 +433,12 @@ inline void gemv_ref_impl(const packed_matrix& W, const float* x, const std::uin
     }
     for (std::size_t j = 0; j < W.groups(); ++j) {
       const float a = xk * half_to_float(W.scales(k)[j]);
-      bsum[j] = std::fma(xk, half_to_float(W.biases(k)[j]), bsum[j]);
-      for (std::size_t n = j * g; n < (j + 1) * g; ++n) acc[n] = std::fma(a, static_cast<float>(W.code(k, n)), acc[n]);
+      const float b = half_to_float(W.biases(k)[j]);
+      bsum[j] = fused_bias ? std::fma(xk, b, bsum[j]) : bsum[j] + rounded_product(xk, b);
+      for (std::size_t n = j * g; n < (j + 1) * g; ++n) {
+        const float q = static_cast<float>(W.code(k, n));
+        acc[n] = fused ? std::fma(a, q, acc[n]) : acc[n] + rounded_product(a, q);
+      }
     }
   }
   for (std::size_t n = 0; n < N; ++n) y[n] = acc[n] + bsum[n / g];

@@ -34,6 +34,18 @@ inline xsimd::batch<float, A> fma(const xsimd::batch<float, A>& x, const xsimd::
   return xsimd::fma(x, y, z);
 }
 
+// x * y rounded on its own, never contracted into a following add (the look-up kernels'
+// arithmetic, gemv.hpp). Only AVX-512 needs the explicit form; elsewhere it is used only
+// where there is no FMA to contract into.
+template <class A>
+inline xsimd::batch<float, A> rounded_mul(const xsimd::batch<float, A>& x, const xsimd::batch<float, A>& y) {
+#if XSIMD_WITH_AVX512F
+  if constexpr (std::is_base_of<xsimd::avx512f, A>::value)
+    return _mm512_mul_round_ps(x, y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+#endif
+  return x * y;
+}
+
 // The arch a header-only include gets: the best one the includer's compiler flags enable.
 // xsimd::unavailable when none is (then the scalar kernels serve).
 using native_arch = xsimd::default_arch;
