@@ -265,9 +265,13 @@ inline void micro_group(float* acc, const std::uint8_t* const* codes, std::size_
   }
 }
 
+// Into L2, not L1 (locality 2: prefetcht1): a pass prefetches about 150 lines, far more
+// than the L1's miss buffers hold; measured on the development machine, streamed 4-bit
+// sparse at 50% went from 1.04 to 0.96 ms (t0 -> t1; t2 the same as t1, 3 or 4 passes
+// ahead no better than 2).
 inline void prefetch_range(const std::uint8_t* p, std::size_t bytes) {
 #if defined(__GNUC__) || defined(__clang__)
-  for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b, 0, 3);
+  for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b, 0, 2);
 #else
   (void)p;
   (void)bytes;
