@@ -167,6 +167,11 @@ inline void strip_products(float x, const std::uint16_t* scales, const std::uint
 //
 // The product is rounded before the add (a * q, then + acc), where the FMA paths round
 // once; kFusedProducts says which, and the scalar twins can follow either.
+//
+// Measured on the development machine (Zen 4 class, `actsparse-demo 4096 14336 B 64`, dense,
+// 1 thread, hot): 4-bit 2.11 -> 1.34 ms, 2-bit 2.1 -> 1.50 ms. Tried and left out: 3-bit
+// through the general unpack without its mask, then vpermps: 2.39 ms against 2.10 for
+// unpack + cvt + FMA (three shuffles per 16 weights: broadcast, pshufb, vpermps).
 template <class A>
 constexpr bool lut_products(int bits, int group) {
   return std::is_base_of<xsimd::avx512bw, A>::value && (bits == 4 || (bits == 2 && group >= 64));
