@@ -11,10 +11,12 @@
 // force() overrides the choice, for testing. Naming an instruction set this CPU cannot run
 // is an error (every call throws), not a silent fallback.
 //
-// Every instruction set gives the same y bit for bit on machines with a fused multiply-add
-// (all of them here but scalar and SSE4.2 builds, which round x * scale * q + acc twice):
-// see docs/integration.md. Functions, arguments and errors are those of the header-only
-// API of the same name (gemv.hpp, gemm.hpp, detect.hpp); this file only adds the choice.
+// Instruction sets differ only in how a term joins the sum: fused (scalar, AVX2, NEON,
+// AVX-512 for 3, 5, 6 and 8 bits and 2-bit g32), or product rounded first (AVX-512's
+// look-up kernels for 4 bits and 2-bit g64/g128; SSE4.2, which has no FMA). Those that
+// round alike agree bit for bit (docs/integration.md, section 1). Functions, arguments and
+// errors are those of the header-only API of the same name (gemv.hpp, gemm.hpp,
+// detect.hpp); this file only adds the choice.
 #pragma once
 
 #include <cstddef>
