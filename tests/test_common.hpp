@@ -95,6 +95,9 @@ inline std::vector<float> twin(const actsparse::packed_matrix& W, const std::vec
   return y;
 }
 
+// Outputs per gemv macro-kernel tile (the same on every arch).
+inline constexpr std::size_t kTileOutputs = actsparse::simd::gemv_traits<void>::kTileOutputs;
+
 inline constexpr int kBits[] = {2, 3, 4, 5, 6, 8};
 inline constexpr int kGroups[] = {32, 64, 128};
 

@@ -30,10 +30,10 @@ std::vector<std::uint32_t> active_list(const std::vector<float>& x) {
 }
 
 // Rows in units of groups, chosen around the vector width (scales are converted V groups
-// at a time) and past one macro-kernel tile (4096 outputs).
+// at a time) and past one macro-kernel tile (kTileOutputs).
 std::vector<std::size_t> row_groups(int g) {
   std::vector<std::size_t> r = {1, kV - 1 > 0 ? kV - 1 : 1, kV, kV + 1, 8 * kV + 2};
-  r.push_back(4096 / static_cast<std::size_t>(g) + 3);
+  r.push_back(kTileOutputs / static_cast<std::size_t>(g) + 3);
   std::sort(r.begin(), r.end());
   r.erase(std::unique(r.begin(), r.end()), r.end());
   return r;
@@ -54,6 +54,7 @@ TEST_P(GemvFormat, MatchesOracleAndScalarTwin) {
   for (std::size_t G : row_groups(g)) {
     const std::size_t N = G * static_cast<std::size_t>(g);
     for (std::size_t K : Ks) {
+      if (N > kTileOutputs && K > 40) continue;  // the tile edge needs few inputs; keeps qemu runs short
       const packed_matrix W = random_matrix(N, K, {bits, g}, ++seed);
       for (double s : {0.0, 0.5, 0.9, 1.0}) {
         SCOPED_TRACE(::testing::Message() << "N=" << N << " K=" << K << " sparsity=" << s);
@@ -94,10 +95,10 @@ class Gemv : public ::testing::Test {
 };
 
 // Work large enough that the driver really splits it (N * active > 4 x 2^16 weights), and
-// rows enough for several macro-kernel tiles per thread (tiles are 4096 outputs).
+// rows enough for several macro-kernel tiles per thread.
 TEST_F(Gemv, BitwiseIndependentOfThreadCount) {
   for (int bits : {3, 4}) {
-    const std::size_t N = 2 * 4096 + 64 * 3, K = 100;
+    const std::size_t N = 2 * kTileOutputs + 64 * 3, K = 100;
     const packed_matrix W = random_matrix(N, K, {bits, 64}, 7);
     const auto x = sparse_x(K, 0.5, 8);
     const auto idx = active_list(x);
