@@ -3,11 +3,13 @@
 # "scalar" is the compiler's baseline (SSE2 on x86-64): the generic xsimd paths and the
 # scalar twins.
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
-  set(ACTSPARSE_ISAS scalar sse41 avx2 avx512)
+  set(ACTSPARSE_ISAS scalar sse41 avx2 avx512 avx512vbmi)
   set(ACTSPARSE_ISA_FLAGS_scalar "")
   set(ACTSPARSE_ISA_FLAGS_sse41 -msse4.1)
   set(ACTSPARSE_ISA_FLAGS_avx2 -mavx2 -mfma -mf16c)
   set(ACTSPARSE_ISA_FLAGS_avx512 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c)
+  # Tests only: the 3-bit look-up kernel needs AVX512_VBMI (gemv.hpp).
+  set(ACTSPARSE_ISA_FLAGS_avx512vbmi ${ACTSPARSE_ISA_FLAGS_avx512} -mavx512vbmi)
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
   set(ACTSPARSE_ISAS neon)
   set(ACTSPARSE_ISA_FLAGS_neon "")

@@ -22,13 +22,16 @@ ctest --test-dir "$out/tests" -j "$jobs" --output-on-failure
 step "ASan + UBSan tests"
 # The best ISA this CPU runs (the sanitizer build tests it and the scalar one).
 best=scalar
-if grep -qw avx512bw /proc/cpuinfo; then best=avx512
+if grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vbmi /proc/cpuinfo; then best=avx512vbmi
+elif grep -qw avx512bw /proc/cpuinfo; then best=avx512
 elif grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then best=avx2
 elif grep -qw sse4_1 /proc/cpuinfo; then best=sse41
 elif [ "$(uname -m)" = aarch64 ]; then best=neon; fi
 [ "$best" = neon ] && sanitize_isas=neon || sanitize_isas="scalar;$best"
+dispatch_isas=${sanitize_isas/sse41/sse42}
+dispatch_isas=${dispatch_isas/avx512vbmi/avx512}
 cmake -S "$root" -B "$out/sanitize" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  "-DACTSPARSE_TEST_ISAS=$sanitize_isas" "-DACTSPARSE_DISPATCH_TEST_ISAS=${sanitize_isas/sse41/sse42}" \
+  "-DACTSPARSE_TEST_ISAS=$sanitize_isas" "-DACTSPARSE_DISPATCH_TEST_ISAS=$dispatch_isas" \
   -DACTSPARSE_INSTALL=OFF -DACTSPARSE_QEMU_X86_64=OFF \
   "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
   "-DCMAKE_C_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" >/dev/null

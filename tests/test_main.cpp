@@ -14,6 +14,9 @@ namespace {
 bool cpu_has_isa() {
 #if defined(__x86_64__) || defined(__i386__)
   const std::string isa = ACTSPARSE_TEST_ISA;
+  if (isa == "avx512vbmi")
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vbmi");
   if (isa == "avx512") return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
   if (isa == "avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   if (isa == "sse41") return __builtin_cpu_supports("sse4.1");

@@ -177,10 +177,24 @@ inline void strip_products(float x, const std::uint16_t* scales, const std::uint
 // 1 thread, hot): 4-bit 2.11 -> 1.34 ms, 2-bit 2.1 -> 1.50 ms. Tried and left out: 3-bit
 // through the general unpack without its mask, then vpermps: 2.39 ms against 2.10 for
 // unpack + cvt + FMA (three shuffles per 16 weights: broadcast, pshufb, vpermps).
+// 3-bit codes take the look-up path too where AVX512_VBMI's byte permute can gather their
+// 12-bit runs (vpermb; Ice Lake, Sapphire Rapids, Zen 4), with groups of 64 or more.
+#if defined(__AVX512VBMI__)
+inline constexpr bool kLut3 = true;
+#else
+inline constexpr bool kLut3 = false;
+#endif
+
 template <class A>
 constexpr bool lut_products(int bits, int group) {
-  return std::is_base_of<xsimd::avx512bw, A>::value && (bits == 4 || (bits == 2 && group >= 64));
+  return std::is_base_of<xsimd::avx512bw, A>::value &&
+         (bits == 4 || (bits == 2 && group >= 64) || (kLut3 && bits == 3 && group >= 64));
 }
+
+// Codes per 32-bit lane in the look-up and nibble kernels: the accumulators of a chunk of
+// 16 lanes hold outputs in "slot" order (acc_slot).
+template <int Bits>
+inline constexpr std::size_t kCodesPerLane = Bits == 3 ? 4 : 8 / Bits;
 template <class A, int Bits, int Group>
 inline constexpr bool kLutProducts = lut_products<A>(Bits, Group);
 
@@ -229,7 +243,7 @@ inline constexpr bool kSlotOrder = kLutProducts<A, Bits, Group> || kNeonNibbles<
 template <class A, int Bits, int Group>
 inline std::size_t acc_slot(std::size_t n) {
   if constexpr (kSlotOrder<A, Bits, Group>) {
-    constexpr std::size_t per_lane = 8 / Bits, chunk = 16 * per_lane;
+    constexpr std::size_t per_lane = kCodesPerLane<Bits>, chunk = 16 * per_lane;
     const std::size_t r = n % chunk;
     return n - r + (r % per_lane) * 16 + r / per_lane;
   } else {
@@ -238,8 +252,52 @@ inline std::size_t acc_slot(std::size_t n) {
 }
 
 #if XSIMD_WITH_AVX512BW
+#if defined(__AVX512VBMI__)
+// 3-bit, 64 outputs (24 code bytes) per chunk: lane i takes the 12 bits of codes 4i..4i+3,
+// which start at bit 12i: bytes 1.5i and 1.5i + 1 gathered by one vpermb, shifted right by
+// 0 or 4. Then as for 2 and 4 bits: shifts by 3r, vpermps with t[i] = a * (i mod 8), add.
+struct lut3_tables {
+  alignas(64) std::uint8_t gather[64];
+  alignas(64) std::uint32_t shift[16];
+  constexpr lut3_tables() : gather{}, shift{} {
+    for (int i = 0; i < 16; ++i) {
+      gather[4 * i] = static_cast<std::uint8_t>(12 * i / 8);
+      gather[4 * i + 1] = static_cast<std::uint8_t>(12 * i / 8 + 1);
+      shift[i] = static_cast<std::uint32_t>(12 * i % 8);
+    }
+  }
+};
+inline constexpr lut3_tables kLut3Tables{};
+
+template <int Group, std::size_t U>
+inline void micro_group_lut3(float* acc, const std::uint8_t* const* codes, std::size_t offset, const float* a) {
+  static_assert(Group % 64 == 0, "3-bit look-up chunks are 64 outputs");
+  const __m512i gather = _mm512_load_si512(kLut3Tables.gather);
+  const __m512i shift = _mm512_load_si512(kLut3Tables.shift);
+  const __m512 code_of_index = _mm512_cvtepi32_ps(
+      _mm512_and_si512(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(7)));
+  __m512 t[U];
+  for (std::size_t u = 0; u < U; ++u) t[u] = _mm512_mul_ps(_mm512_set1_ps(a[u]), code_of_index);
+  for (std::size_t c = 0; c < static_cast<std::size_t>(Group); c += 64) {
+    __m512 y[4];
+    for (int r = 0; r < 4; ++r) y[r] = _mm512_load_ps(acc + c + 16 * r);
+    for (std::size_t u = 0; u < U; ++u) {
+      // 32 bytes read for 24 used: the strip's scales, or the tail padding, follow.
+      const __m512i src = _mm512_zextsi256_si512(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes[u] + offset + c * 3 / 8)));
+      const __m512i w =
+          _mm512_srlv_epi32(_mm512_maskz_permutexvar_epi8(0x3333333333333333ull, gather, src), shift);
+      y[0] = _mm512_add_ps(y[0], _mm512_permutexvar_ps(w, t[u]));
+      for (int r = 1; r < 4; ++r) y[r] = _mm512_add_ps(y[r], _mm512_permutexvar_ps(_mm512_srli_epi32(w, 3 * r), t[u]));
+    }
+    for (int r = 0; r < 4; ++r) _mm512_store_ps(acc + c + 16 * r, y[r]);
+  }
+}
+#endif
+
+// 2 and 4 bits: one code byte per lane (vpmovzxbd), 8 / Bits codes in it.
 template <int Bits, int Group, std::size_t U>
-inline void micro_group_lut(float* acc, const std::uint8_t* const* codes, std::size_t offset, const float* a) {
+inline void micro_group_lut_bytes(float* acc, const std::uint8_t* const* codes, std::size_t offset, const float* a) {
   constexpr int kPerLane = 8 / Bits;  // codes per byte
   constexpr std::size_t kChunkOut = 16 * kPerLane;
   static_assert(Group % kChunkOut == 0, "a group must hold whole look-up chunks");
@@ -262,6 +320,18 @@ inline void micro_group_lut(float* acc, const std::uint8_t* const* codes, std::s
     for (int r = 0; r < kPerLane; ++r) _mm512_store_ps(acc + c + 16 * r, y[r]);
   }
 }
+
+template <int Bits, int Group, std::size_t U>
+inline void micro_group_lut(float* acc, const std::uint8_t* const* codes, std::size_t offset, const float* a) {
+#if defined(__AVX512VBMI__)
+  if constexpr (Bits == 3) {
+    micro_group_lut3<Group, U>(acc, codes, offset, a);
+    return;
+  } else
+#endif
+  micro_group_lut_bytes<Bits, Group, U>(acc, codes, offset, a);
+}
+
 #endif
 
 #if XSIMD_WITH_NEON64
