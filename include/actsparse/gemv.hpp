@@ -631,10 +631,12 @@ inline void gemv_sparse(A, const packed_matrix& W, const float* x, const std::ui
 }
 
 // Active fraction below which gemv() takes the sparse path. Both paths give bitwise the
-// same y, so this only moves time. Measured (docs/performance.md, 4096 x 14336 4-bit g64):
-// at 0.95 active, sparse is 1.02-1.12x dense, hot or streamed, 1 or 2 threads; at 1.0 it
-// is up to 3% slower (it reads the index list too).
-inline constexpr double kSparseBelowActiveFraction = 0.95;
+// same y, so this only moves time. Measured with the look-up kernels and huge pages
+// (docs/performance.md, "The gemv() dense/sparse rule"; 4-bit g64, streamed, medians of
+// 25): sparse/dense at 10% sparsity was 0.98x (4096 x 14336, 1 thread), 1.04x (2
+// threads), 1.11x and 1.06x (14336 x 4096); at 20%, 1.07x and 1.05x (4096 x 14336); at 0-5%
+// it was 0.78-1.01x. Hot, sparse wins from 0%. So: sparse from 15% sparsity on.
+inline constexpr double kSparseBelowActiveFraction = 0.85;
 
 // y = W x', x'_k = x_k where |x_k| > threshold (or NaN), else 0. Detects the active inputs
 // and runs the sparse kernel, or the dense one when too many are active.
