@@ -4,12 +4,13 @@
 //   driver (gemv_run): splits the N outputs into contiguous runs of whole groups, one per
 //     thread. Never the K inputs: each output is then accumulated by one thread, in
 //     ascending k, so y is bitwise the same for every thread count and partition.
-//   macro-kernel (gemv_tile): one tile of outputs whose accumulators live in L1; walks the
+//   macro-kernel (gemv_tile): one tile of outputs (kTileOutputs accumulators); walks the
 //     active list kStripsPerPass strips at a time, converts those strips' fp16 scales and
 //     biases for the tile, prefetches strips a few passes ahead, and calls the micro-kernel
 //     once per group.
 //   micro-kernel (micro_group): one group of Group outputs, U strips: unpack, convert,
-//     one FMA per output per strip. Registers only, no edges: Group is a multiple of every
+//     one FMA per output per strip (or, on AVX-512 for 2-4 bits, one table look-up and
+//     one add: micro_group_lut). Registers only, no edges: Group is a multiple of every
 //     chunk size, so there is never a ragged tail.
 //
 // The bias is folded out of the inner loop. With a_kj = x_k * scale_kj:
@@ -18,10 +19,11 @@
 // cheaper than the codes, and added once at the end: one FMA per output per active input.
 //
 // The order of operations per output is fixed (acc = fma(x_k * s, q, acc) over ascending k;
-// bsum likewise; y = acc + bsum), and the scalar twins (gemv_*_ref) follow it exactly, so on
-// archs with a real FMA the SIMD kernels equal them bit for bit. Dense and sparse share the
-// macro-kernel: a zero x_k adds fma(+-0, q, acc) = acc, so sparse(x) == dense(x) bitwise
-// whenever the skipped x_k are zeros.
+// bsum likewise; y = acc + bsum), and the scalar twins (gemv_*_ref) follow it exactly, so
+// the SIMD kernels equal them bit for bit. Where a kernel rounds the product first (the
+// look-up kernels; archs without FMA: kFusedProducts), gemv_ref_impl does the same for the
+// tests. Dense and sparse share the macro-kernel: a zero x_k adds +-0 to acc, so
+// sparse(x) == dense(x) bitwise whenever the skipped x_k are zeros.
 #pragma once
 
 #include "config.hpp"
