@@ -51,6 +51,7 @@ actsparse::element_type element(const char* where, const char* param, actsparse_
     case ACTSPARSE_F32: return actsparse::element_type::f32;
     case ACTSPARSE_F16: return actsparse::element_type::f16;
     case ACTSPARSE_BF16: return actsparse::element_type::bf16;
+    default: break;
   }
   actsparse::detail::fail(where, param, " = ", static_cast<int>(t),
                           " is not a dtype; legal values are ACTSPARSE_F32, ACTSPARSE_F16, ACTSPARSE_BF16");
@@ -80,6 +81,7 @@ const char* actsparse_status_name(actsparse_status s) {
     case ACTSPARSE_ERROR_OUT_OF_MEMORY: return "ACTSPARSE_ERROR_OUT_OF_MEMORY";
     case ACTSPARSE_ERROR_UNSUPPORTED: return "ACTSPARSE_ERROR_UNSUPPORTED";
     case ACTSPARSE_ERROR_INTERNAL: return "ACTSPARSE_ERROR_INTERNAL";
+    default: break;
   }
   return "unknown actsparse_status";
 }

@@ -36,11 +36,21 @@ typedef enum actsparse_status {
   ACTSPARSE_ERROR_INVALID_ARGUMENT = 1, /* a parameter is out of its legal range */
   ACTSPARSE_ERROR_OUT_OF_MEMORY = 2,
   ACTSPARSE_ERROR_UNSUPPORTED = 3, /* the requested instruction set cannot run here */
-  ACTSPARSE_ERROR_INTERNAL = 4     /* a bug: please report the message */
+  ACTSPARSE_ERROR_INTERNAL = 4,    /* a bug: please report the message */
+  /* Not statuses: they make every int a valid value of the type (C++ would otherwise give
+   * an out-of-range value from a C caller undefined behaviour). */
+  ACTSPARSE_STATUS_MIN_ = -2147483647 - 1,
+  ACTSPARSE_STATUS_MAX_ = 2147483647
 } actsparse_status;
 
 /* Element type of source weights (pack) or of MLX scales and biases (from_mlx). */
-typedef enum actsparse_dtype { ACTSPARSE_F32 = 0, ACTSPARSE_F16 = 1, ACTSPARSE_BF16 = 2 } actsparse_dtype;
+typedef enum actsparse_dtype {
+  ACTSPARSE_F32 = 0,
+  ACTSPARSE_F16 = 1,
+  ACTSPARSE_BF16 = 2,
+  ACTSPARSE_DTYPE_MIN_ = -2147483647 - 1, /* not dtypes: as for actsparse_status */
+  ACTSPARSE_DTYPE_MAX_ = 2147483647
+} actsparse_dtype;
 
 /* A packed weight matrix (format.hpp, docs/format.md). Opaque. */
 typedef struct actsparse_matrix actsparse_matrix;

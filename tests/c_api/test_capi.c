@@ -220,6 +220,8 @@ int main(int argc, char** argv) {
   CHECK(actsparse_set_isa("scalar") == ACTSPARSE_OK && strcmp(actsparse_isa(), "scalar") == 0, "force scalar");
   CHECK(actsparse_set_isa("auto") == ACTSPARSE_OK, "back to auto");
   CHECK(strcmp(actsparse_status_name(ACTSPARSE_ERROR_UNSUPPORTED), "ACTSPARSE_ERROR_UNSUPPORTED") == 0, "names");
+  CHECK(strcmp(actsparse_status_name((actsparse_status)99), "unknown actsparse_status") == 0, "unknown status");
+  CHECK(actsparse_pack(w, (actsparse_dtype)-1, N, K, 4, 64, &W) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "dtype -1");
   actsparse_free(W);
   actsparse_free(NULL);
   free(w);
