@@ -8,14 +8,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <new>
 #include <random>
 #include <vector>
 
 namespace bench {
 
 // The baselines' storage gets what actsparse's packed buffers get (format.hpp,
-// aligned_zeroed): 2 MiB alignment and transparent huge pages from 4 MiB up, so that the
+// aligned_pages): 2 MiB alignment and transparent huge pages from 4 MiB up, so that the
 // comparison is not about page size.
 template <class T>
 struct huge_page_allocator {
@@ -23,16 +22,7 @@ struct huge_page_allocator {
   huge_page_allocator() = default;
   template <class U>
   huge_page_allocator(const huge_page_allocator<U>&) {}
-  T* allocate(std::size_t n) {
-    const std::size_t bytes = n * sizeof(T);
-    const std::size_t align = bytes >= actsparse::detail::kHugePageMin ? actsparse::detail::kHugePage : 64;
-    void* p = std::aligned_alloc(align, (bytes + align - 1) / align * align);
-    if (p == nullptr) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (align == actsparse::detail::kHugePage) madvise(p, (bytes + align - 1) / align * align, MADV_HUGEPAGE);
-#endif
-    return static_cast<T*>(p);
-  }
+  T* allocate(std::size_t n) { return static_cast<T*>(actsparse::detail::aligned_pages(n * sizeof(T))); }
   void deallocate(T* p, std::size_t) { std::free(p); }
   template <class U>
   bool operator==(const huge_page_allocator<U>&) const { return true; }

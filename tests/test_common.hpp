@@ -18,6 +18,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #ifndef ACTSPARSE_TEST_ISA
@@ -36,13 +37,31 @@ using test_arch = dispatched;
 inline constexpr std::size_t kV = 16;
 // Whether the kernels in use fuse each term (else: rounded product, then add); the scalar
 // twin run with the same choice equals them bit for bit.
-inline bool arch_fuses() { return actsparse::dispatch::active() != actsparse::dispatch::isa::sse42; }
-inline bool kernel_fuses(int bits, int group) {
+// The rounding of the kernels in use (gemv.hpp, kFusedProducts / kArchFma), asked of the
+// arch each dispatcher table is built for (the avx512 table has no VBMI flags, and neither
+// does this file, so both see the same kLut3).
+template <class F>
+inline bool for_active_arch(F&& f) {
   switch (actsparse::dispatch::active()) {
-    case actsparse::dispatch::isa::sse42: return false;
-    case actsparse::dispatch::isa::avx512: return !(bits == 4 || (bits == 2 && group >= 64));
-    default: return true;
+    case actsparse::dispatch::isa::sse42: return f(xsimd::sse4_2{});
+    case actsparse::dispatch::isa::avx2: return f(xsimd::fma3<xsimd::avx2>{});
+    case actsparse::dispatch::isa::avx512: return f(xsimd::avx512bw{});
+    case actsparse::dispatch::isa::neon: return f(xsimd::neon64{});
+    default: return f(xsimd::unavailable{});
   }
+}
+inline bool arch_fuses() {
+  return for_active_arch([](auto arch) {
+    using A = decltype(arch);
+    if constexpr (std::is_same<A, xsimd::unavailable>::value) return true;
+    else return actsparse::simd::kArchFma<A>;
+  });
+}
+// Whether the kernels in use fuse each term (else: rounded product, then add); the scalar
+// twin run with the same choice equals them bit for bit.
+inline bool kernel_fuses(int bits, int group) {
+  return for_active_arch(
+      [&](auto arch) { return actsparse::simd::fused_products<decltype(arch)>(bits, group); });
 }
 
 namespace dsp = actsparse::dispatch;

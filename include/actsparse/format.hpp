@@ -107,14 +107,23 @@ struct aligned_free {
 inline constexpr std::size_t kHugePageMin = std::size_t{4} << 20;
 inline constexpr std::size_t kHugePage = std::size_t{2} << 20;
 
-inline std::unique_ptr<std::uint8_t, aligned_free> aligned_zeroed(std::size_t bytes) {
+// At least `bytes` (rounded up to the alignment) from std::aligned_alloc, kStripAlign
+// aligned, or huge-page aligned and advised from kHugePageMin up. Release with std::free.
+inline void* aligned_pages(std::size_t bytes, std::size_t* size_out = nullptr) {
   const std::size_t align = bytes >= kHugePageMin ? kHugePage : kStripAlign;
   const std::size_t size = (bytes + align - 1) / align * align;
-  auto* p = static_cast<std::uint8_t*>(std::aligned_alloc(align, size));
+  void* p = std::aligned_alloc(align, size);
   if (p == nullptr) throw std::bad_alloc();
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   if (align == kHugePage) madvise(p, size, MADV_HUGEPAGE);  // a hint: failure only costs speed
 #endif
+  if (size_out != nullptr) *size_out = size;
+  return p;
+}
+
+inline std::unique_ptr<std::uint8_t, aligned_free> aligned_zeroed(std::size_t bytes) {
+  std::size_t size = 0;
+  auto* p = static_cast<std::uint8_t*>(aligned_pages(bytes, &size));
   std::memset(p, 0, size);
   return std::unique_ptr<std::uint8_t, aligned_free>(p);
 }

@@ -179,6 +179,7 @@ inline void strip_products(float x, const std::uint16_t* scales, const std::uint
 // 1 thread, hot): 4-bit 2.11 -> 1.34 ms, 2-bit 2.1 -> 1.50 ms. Tried and left out: 3-bit
 // through the general unpack without its mask, then vpermps: 2.39 ms against 2.10 for
 // unpack + cvt + FMA (three shuffles per 16 weights: broadcast, pshufb, vpermps).
+//
 // 3-bit codes take the look-up path too where AVX512_VBMI's byte permute can gather their
 // 12-bit runs (vpermb; Ice Lake, Sapphire Rapids, Zen 4), with groups of 64 or more.
 #if defined(__AVX512VBMI__)
@@ -193,10 +194,6 @@ constexpr bool lut_products(int bits, int group) {
          (bits == 4 || (bits == 2 && group >= 64) || (kLut3 && bits == 3 && group >= 64));
 }
 
-// Codes per 32-bit lane in the look-up and nibble kernels: the accumulators of a chunk of
-// 16 lanes hold outputs in "slot" order (acc_slot).
-template <int Bits>
-inline constexpr std::size_t kCodesPerLane = Bits == 3 ? 4 : 8 / Bits;
 template <class A, int Bits, int Group>
 inline constexpr bool kLutProducts = lut_products<A>(Bits, Group);
 
@@ -236,6 +233,11 @@ inline constexpr bool kNeonNibbles =
     false;
 #endif
 
+// Codes per 32-bit lane in the look-up and nibble kernels: the accumulators of a chunk of
+// 16 lanes hold outputs in "slot" order (acc_slot).
+template <int Bits>
+inline constexpr std::size_t kCodesPerLane = Bits == 3 ? 4 : 8 / Bits;
+
 // Whether the kernels of (A, Bits, Group) keep the accumulators in slot order.
 template <class A, int Bits, int Group>
 inline constexpr bool kSlotOrder = kLutProducts<A, Bits, Group> || kNeonNibbles<A, Bits>;
@@ -254,6 +256,16 @@ inline std::size_t acc_slot(std::size_t n) {
 }
 
 #if XSIMD_WITH_AVX512BW
+// t[u][i] = a[u] * (i mod 2^Bits), the tables the look-up kernels index by code (the
+// index's bits above the code belong to the next codes).
+template <int Bits, std::size_t U>
+inline void product_tables(const float* a, __m512* t) {
+  const __m512 code_of_index = _mm512_cvtepi32_ps(
+      _mm512_and_si512(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                       _mm512_set1_epi32((1 << Bits) - 1)));
+  for (std::size_t u = 0; u < U; ++u) t[u] = _mm512_mul_ps(_mm512_set1_ps(a[u]), code_of_index);
+}
+
 #if defined(__AVX512VBMI__)
 // 3-bit, 64 outputs (24 code bytes) per chunk: lane i takes the 12 bits of codes 4i..4i+3,
 // which start at bit 12i: bytes 1.5i and 1.5i + 1 gathered by one vpermb, shifted right by
@@ -276,10 +288,8 @@ inline void micro_group_lut3(float* acc, const std::uint8_t* const* codes, std::
   static_assert(Group % 64 == 0, "3-bit look-up chunks are 64 outputs");
   const __m512i gather = _mm512_load_si512(kLut3Tables.gather);
   const __m512i shift = _mm512_load_si512(kLut3Tables.shift);
-  const __m512 code_of_index = _mm512_cvtepi32_ps(
-      _mm512_and_si512(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(7)));
   __m512 t[U];
-  for (std::size_t u = 0; u < U; ++u) t[u] = _mm512_mul_ps(_mm512_set1_ps(a[u]), code_of_index);
+  product_tables<3, U>(a, t);
   for (std::size_t c = 0; c < static_cast<std::size_t>(Group); c += 64) {
     __m512 y[4];
     for (int r = 0; r < 4; ++r) y[r] = _mm512_load_ps(acc + c + 16 * r);
@@ -303,12 +313,8 @@ inline void micro_group_lut_bytes(float* acc, const std::uint8_t* const* codes, 
   constexpr int kPerLane = 8 / Bits;  // codes per byte
   constexpr std::size_t kChunkOut = 16 * kPerLane;
   static_assert(Group % kChunkOut == 0, "a group must hold whole look-up chunks");
-  // t[u][i] = a[u] * (i mod 2^Bits): the index's bits above the code are the next codes.
-  const __m512 code_of_index = _mm512_cvtepi32_ps(
-      _mm512_and_si512(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                       _mm512_set1_epi32((1 << Bits) - 1)));
   __m512 t[U];
-  for (std::size_t u = 0; u < U; ++u) t[u] = _mm512_mul_ps(_mm512_set1_ps(a[u]), code_of_index);
+  product_tables<Bits, U>(a, t);
   for (std::size_t c = 0; c < static_cast<std::size_t>(Group); c += kChunkOut) {
     __m512 y[kPerLane];
     for (int r = 0; r < kPerLane; ++r) y[r] = _mm512_load_ps(acc + c + 16 * r);
