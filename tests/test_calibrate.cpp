@@ -107,7 +107,8 @@ TEST(ThresholdTable, RoundTripsExactly) {
   t.set("layers.0.mlp.down_proj", 0.0123456789f);
   t.set("layers.0.self_attn.q_proj", 3.4e-5f);
   t.set("zero", 0.0f);
-  const std::string path = ::testing::TempDir() + "/thresholds.txt";
+  // One file per test binary: ctest runs the binaries of every ISA at once.
+  const std::string path = ::testing::TempDir() + "/actsparse_" ACTSPARSE_TEST_ISA "_thresholds.txt";
   t.save(path);
   const threshold_table u = threshold_table::load(path);
   EXPECT_EQ(u.entries(), t.entries());
@@ -116,7 +117,8 @@ TEST(ThresholdTable, RoundTripsExactly) {
 }
 
 TEST(ThresholdTable, BadFilesNameTheLine) {
-  const std::string path = ::testing::TempDir() + "/bad_thresholds.txt";
+  // One file per test binary: ctest runs the binaries of every ISA at once.
+  const std::string path = ::testing::TempDir() + "/actsparse_" ACTSPARSE_TEST_ISA "_bad_thresholds.txt";
   auto expect_error = [&](const std::string& text, const char* needle) {
     std::ofstream(path) << text;
     try {
