@@ -103,7 +103,7 @@ struct aligned_free {
 // Buffers of at least this size are 2 MiB aligned and, on Linux, asked for transparent huge
 // pages (MADV_HUGEPAGE; the default THP mode "madvise" gives none otherwise). A sparse
 // product touches scattered strips, about one 4 KiB page each, so with small pages nearly
-// every strip costs a TLB miss (docs/performance.md, "Huge pages").
+// every strip costs a TLB miss (docs/performance.md, "Issue 4", section 4).
 inline constexpr std::size_t kHugePageMin = std::size_t{4} << 20;
 inline constexpr std::size_t kHugePage = std::size_t{2} << 20;
 
