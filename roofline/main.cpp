@@ -3,29 +3,38 @@
 //   actsparse report --machine M --bench B --out DIR   machine profile + benchmark JSON -> report
 //   actsparse project --profile apple-m3-pro --model llama-3-8b --bits 4 --sparsity 0.5
 //   actsparse project --list                      profile and model names
+//   actsparse decode --model llama-3-8b --bits 4 --apply all --sparsity 0.5 --out decode.json
+//                                                 whole-model decode benchmark (docs/decode.md)
 // Errors go to stderr with exit status 1 (bad input) or 2 (bad command line).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 #include <iostream>
 
+#include "decode.hpp"
 #include "tool.hpp"
 
 using namespace roofline;
 
 namespace {
 
-int run_probe(const std::string& out, bool quick, bool quiet) {
-  const machine_profile m = probe({quick, !quiet});
+// Writes JSON beside `out` and renames it into place: never a half-written file.
+void write_json(const std::string& out, const nlohmann::json& j) {
   const std::string tmp = out + ".tmp";
   {
     std::ofstream f(tmp);
     if (!f) throw std::runtime_error("cannot write '" + out + "'");
-    f << nlohmann::json(m).dump(2) << "\n";
+    f << j.dump(2) << "\n";
     f.close();
     if (!f) throw std::runtime_error("cannot write '" + out + "'");
   }
   if (std::rename(tmp.c_str(), out.c_str()) != 0) throw std::runtime_error("cannot write '" + out + "'");
+}
+
+int run_probe(const std::string& out, bool quick, bool quiet) {
+  const machine_profile m = probe({quick, !quiet});
+  write_json(out, nlohmann::json(m));
   for (const auto& l : m.levels)
     if (!quiet) std::fprintf(stderr, "  %-4s %d thread(s): %8.2f GB/s\n", l.name.c_str(), l.threads, l.GBps);
   std::printf("probe: wrote %s\n", out.c_str());
@@ -73,6 +82,83 @@ int run_project(const std::string& profile_name, const std::string& profiles_fil
   return 0;
 }
 
+struct decode_cli {
+  decode_options opt;
+  std::string bits = "4", bits_file, apply = "all", sparsity_file, pattern = "uniform", threads, out = "decode.json",
+              machine;
+  double sparsity = 0.5;
+};
+
+int run_decode_cmd(decode_cli& c) {
+  decode_options& o = c.opt;
+  o.bits = c.bits_file.empty() ? projection_table::parse_inline(c.bits, "--bits", 4)
+                               : projection_table::load(c.bits_file, "--bits-file", 4);
+  o.bits_spec = c.bits_file.empty() ? c.bits : "file " + c.bits_file;
+  if (!c.sparsity_file.empty()) c.apply = "file";
+  if (c.apply == "file") {
+    if (c.sparsity_file.empty()) throw CLI::ValidationError("--apply", "'file' needs --sparsity-file");
+    o.sparsity = projection_table::load(c.sparsity_file, "--sparsity-file", 0);
+    // The default never reaches lm_head (its input, the final hidden state, is dense); name
+    // lm_head in the file to sparsify it.
+    if (!o.sparsity.values.count("lm_head")) o.sparsity.values["lm_head"] = {0.0};
+    o.sparsity_spec = "per-projection table from " + c.sparsity_file;
+  } else {
+    if (!(c.sparsity >= 0 && c.sparsity <= 0.99)) throw CLI::ValidationError("--sparsity", "must be in [0, 0.99]");
+    const sparsity_profile sp{c.apply == "dense" ? sparsity_kind::dense
+                              : c.apply == "all" ? sparsity_kind::all
+                                                 : sparsity_kind::ffn_down,
+                              c.sparsity};
+    o.sparsity = sparsity_table(sp);
+    o.sparsity_spec = sp.describe();
+  }
+  o.clustered = c.pattern == "clustered";
+  o.threads.clear();
+  if (c.threads.empty()) {
+    const int cores = std::max(1, int(std::thread::hardware_concurrency()));
+    o.threads = {1};
+    if (cores > 1) o.threads.push_back(cores);
+  } else {
+    std::size_t start = 0;
+    while (start <= c.threads.size()) {
+      const std::size_t end = std::min(c.threads.find(',', start), c.threads.size());
+      const std::string v = c.threads.substr(start, end - start);
+      char* e = nullptr;
+      const long t = std::strtol(v.c_str(), &e, 10);
+      if (v.empty() || *e != '\0' || t < 1 || t > 1024)
+        throw CLI::ValidationError("--threads", "'" + v + "' is not a thread count (a comma list of integers >= 1)");
+      o.threads.push_back(int(t));
+      start = end + 1;
+    }
+  }
+  std::optional<machine_profile> machine;
+  if (!c.machine.empty()) machine = load_machine(c.machine);  // read before the long run
+
+  const decode_result r = run_decode(o);
+  write_json(c.out, nlohmann::json(r));
+
+  std::printf("%s, %s bits (mean %.2f), g%d: %.2f GB packed weights, peak RSS %.2f GB of %.2f GB total\n",
+              r.model.label.c_str(), r.bits_spec.c_str(), r.bits_mean, r.group, r.weights_bytes / 1e9,
+              r.peak_rss_bytes / 1e9, r.total_bytes / 1e9);
+  std::printf("sparse pass: %s (%s activations); %d tokens per pass, medians\n", r.sparsity_spec.c_str(),
+              r.pattern.c_str(), r.tokens);
+  std::printf("%-8s %-7s %10s %10s %10s %9s %10s %9s %8s\n", "threads", "pass", "ms/token", "MB/token", "eff GB/s",
+              "tokens/s", "model ms", "speedup", "ideal");
+  for (std::size_t i = 0; i < r.runs.size(); ++i) {
+    const decode_run& run = r.runs[i];
+    const decode_run& dense = r.runs[i - (run.sparse ? 1 : 0)];
+    const double bytes = r.bytes(run.sparse);
+    double model_s = 0;
+    if (machine)
+      for (const auto& p : r.parts) model_s += predict_decode(*machine, r, p, run.sparse, run.threads).seconds;
+    std::printf("%-8d %-7s %10.2f %10.1f %10.2f %9.2f %10s %8.2fx %7.2fx\n", run.threads, run.sparse ? "sparse" : "dense",
+                run.seconds * 1e3, bytes / 1e6, bytes / run.seconds / 1e9, 1.0 / run.seconds,
+                machine ? std::to_string(model_s * 1e3).substr(0, 7).c_str() : "-", dense.seconds / run.seconds,
+                r.bytes(false) / bytes);
+  }
+  std::printf("decode: wrote %s\n", c.out.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -108,6 +194,26 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"dense", "all", "ffn-down", "each"}));
   project_cmd->add_flag("--list", list, "list profiles and models");
 
+  auto* decode_cmd = app.add_subcommand("decode", "whole-model decode benchmark: every linear layer of a model, per token");
+  decode_cli dc;
+  decode_cmd->add_option("--model", dc.opt.model, "model shape (see `actsparse project --list`); default: llama-3-8b when it fits in half the available memory");
+  decode_cmd->add_option("--bits", dc.bits, "bits per code: 4, or per projection: default=4,v=6,down=6 (legal: 2 3 4 5 6 8)");
+  decode_cmd->add_option("--bits-file", dc.bits_file, "bits per projection and layer from a JSON file (docs/decode.md)");
+  decode_cmd->add_option("--group", dc.opt.group, "group size")->check(CLI::IsMember({32, 64, 128}));
+  decode_cmd->add_option("--apply", dc.apply, "sparse pass: all (TEAL-style), ffn-down (ReLU-style), dense, or file")
+      ->check(CLI::IsMember({"dense", "all", "ffn-down", "file"}));
+  decode_cmd->add_option("--sparsity", dc.sparsity, "fraction of inputs skipped where --apply puts it, in [0, 0.99]");
+  decode_cmd->add_option("--sparsity-file", dc.sparsity_file, "sparsity per projection and layer from a JSON file (docs/decode.md)");
+  decode_cmd->add_option("--pattern", dc.pattern, "active positions: uniform or clustered")
+      ->check(CLI::IsMember({"uniform", "clustered"}));
+  decode_cmd->add_option("--tokens", dc.opt.tokens, "measured tokens per pass and thread count (after one warm-up)")
+      ->check(CLI::Range(1, 100000));
+  decode_cmd->add_option("--threads", dc.threads, "comma list of thread counts; default: 1 and all cores");
+  decode_cmd->add_option("--machine", dc.machine, "machine profile (actsparse probe): print the model's prediction too");
+  decode_cmd->add_option("--out", dc.out, "results (JSON, for `actsparse report --decode`)");
+  decode_cmd->add_flag("--quiet", [&](std::int64_t) { dc.opt.verbose = false; }, "no progress output");
+  report_cmd->add_option("--decode", ropt.decode_path, "results of `actsparse decode` (adds decode.html)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -119,6 +225,7 @@ int main(int argc, char** argv) {
       write_report(ropt);
       return 0;
     }
+    if (*decode_cmd) return run_decode_cmd(dc);
     if (*project_cmd) return run_project(profile, profiles_file, model, bits, group, sparsity, kind, list);
   } catch (const CLI::Error& e) {
     return app.exit(e);

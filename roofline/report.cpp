@@ -10,10 +10,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 
+#include "decode.hpp"
+#include "report_html.hpp"
 #include "svg.hpp"
 #include "tool.hpp"
 
@@ -44,40 +47,6 @@ bool same_config(const bench_row& a, const bench_row& b) {
   return a.N == b.N && a.K == b.K && a.bits == b.bits && a.group == b.group && a.threads == b.threads &&
          a.stream == b.stream;
 }
-
-struct tables {
-  std::ostringstream html, md, csv;
-};
-
-// One table, written to both HTML and Markdown.
-void table(tables& t, const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& body,
-           const std::string& id = "") {
-  t.html << "<table" << (id.empty() ? "" : " id=\"" + id + "\"") << "><thead><tr>";
-  for (const auto& h : head) t.html << "<th>" << escape(h) << "</th>";
-  t.html << "</tr></thead><tbody>\n";
-  for (const auto& row : body) {
-    t.html << "<tr>";
-    for (const auto& c : row) t.html << "<td>" << escape(c) << "</td>";
-    t.html << "</tr>\n";
-  }
-  t.html << "</tbody></table>\n";
-  t.md << "\n|";
-  for (const auto& h : head) t.md << " " << h << " |";
-  t.md << "\n|";
-  for (std::size_t i = 0; i < head.size(); ++i) t.md << " --- |";
-  for (const auto& row : body) {
-    t.md << "\n|";
-    for (const auto& c : row) t.md << " " << c << " |";
-  }
-  t.md << "\n\n";
-}
-
-void heading(tables& t, const std::string& h, const std::string& text) {
-  t.html << "<h2>" << escape(h) << "</h2>\n<p>" << escape(text) << "</p>\n";
-  t.md << "## " << h << "\n\n" << text << "\n";
-}
-
-std::string pct(double f) { return num(100.0 * f, 3) + "%"; }
 
 void machine_section(tables& t, const machine_profile& m) {
   heading(t, "Machine", "Measured by `actsparse probe` on " + m.date + ".");
@@ -493,16 +462,6 @@ void rows_section(tables& t, const std::vector<row_view>& rows) {
         body, "rows");
 }
 
-const char* kStyle = R"css(
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
-h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.85em; }
-th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: right; }
-th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
-figure { margin: 1em 0; } svg.chart text { font-size: 11px; fill: #222; }
-svg.chart .title { font-size: 13px; font-weight: 600; } svg.chart .grid { stroke: #e6e6e6; }
-svg.chart .label { font-size: 12px; }
-)css";
 
 }  // namespace
 
@@ -510,6 +469,8 @@ void write_report(const report_options& opt) {
   // Read and check everything first: nothing is written unless both inputs are good.
   const machine_profile m = load_machine(opt.machine_path);
   const std::vector<bench_row> all = load_bench(opt.bench_path);
+  std::optional<decode_result> decode;
+  if (!opt.decode_path.empty()) decode = load_decode(opt.decode_path);
   std::vector<row_view> rows;
   for (const auto& r : all)
     if (r.kind != "find_active") rows.push_back({r, predict(m, r), nullptr, nullptr});
@@ -530,6 +491,8 @@ void write_report(const report_options& opt) {
   projection_section(t, rows);
   detect_section(t, rows, all);
   rows_section(t, rows);
+  tables d;
+  if (decode) decode_page(d, *decode, m);  // computes every figure before anything is written
 
   const fs::path out = opt.out_dir;
   const fs::path tmp = out.string() + ".tmp-" + std::to_string(getpid());
@@ -541,17 +504,28 @@ void write_report(const report_options& opt) {
     f.close();
     if (!f) throw std::runtime_error("cannot write " + (tmp / name).string());
   };
-  write("index.html", "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>actsparse report</title>"
-                      "<style>" + std::string(kStyle) + "</style></head><body>\n<h1>actsparse report</h1>\n<p>" +
-                      escape(m.cpu_model) + ", " + std::to_string(m.cores) + " core(s), kernels: " + escape(m.isa) +
-                      ". " + std::to_string(rows.size()) + " kernel runs.</p>\n" + t.html.str() + "</body></html>\n");
+  const std::string decode_link =
+      decode ? " Whole-model decode: <a href=\"decode.html\">decode.html</a> (" + escape(decode->model.label) + ")." : "";
+  write("index.html", html_page("actsparse report", escape(m.cpu_model) + ", " + std::to_string(m.cores) +
+                                                        " core(s), kernels: " + escape(m.isa) + ". " +
+                                                        std::to_string(rows.size()) + " kernel runs." + decode_link,
+                                t.html.str()));
+  if (decode) {
+    write("decode.html", html_page("actsparse decode: " + decode->model.label,
+                                   "Measured by <code>actsparse decode</code> on " + escape(decode->host) + ", " +
+                                       escape(decode->date) + "; machine profile from " + escape(m.date) +
+                                       ". <a href=\"index.html\">Kernel report</a>.",
+                                   d.html.str()));
+    write("decode.md", "# actsparse decode: " + decode->model.label + "\n\n" + d.md.str());
+  }
   write("report.md", t.md.str());
   write("rows.csv", t.csv.str());
   const fs::path old = out.string() + ".old-" + std::to_string(getpid());
   if (fs::exists(out)) fs::rename(out, old);
   fs::rename(tmp, out);
   fs::remove_all(old);
-  std::printf("report: wrote %s/index.html, report.md, rows.csv (%zu runs)\n", out.c_str(), rows.size());
+  std::printf("report: wrote %s/index.html, report.md, rows.csv%s (%zu runs)\n", out.c_str(),
+              decode ? ", decode.html, decode.md" : "", rows.size());
 }
 
 }  // namespace roofline

@@ -2,6 +2,7 @@
 // model's prediction, target profiles, model shapes, projection, probe and report.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,10 @@ struct prediction {
   bool compute_bound = false;
 };
 prediction predict(const machine_profile& m, const bench_row& r);
+// The same for `bytes` read from level `lvl` and `weights` multiply-adds of a `bits`-bit
+// kernel (bits 0: no compute term).
+prediction predict_from(const machine_profile& m, const level_bandwidth& lvl, double bytes, double weights, int bits,
+                        int threads);
 
 // ---- target machines and model shapes
 struct target_profile {
@@ -98,9 +103,49 @@ struct projection_result {
 projection_result project(const model_shape& model, int bits, int group, const sparsity_profile& sp,
                           const target_profile& target);
 
+// ---- decode plans: every weight matrix of one decode pass with its own bits and sparsity
+// (mixed precision, per-projection sparsity tables).
+
+// A value per projection (q, k, v, o, gate, up, down, lm_head), optionally per layer, with a
+// default for projections not named. Written inline as "4" or "default=4,v=6,down=6", or
+// as a JSON object {"default": 4, "v": 6, "down": [6, 4, ...one per layer]}.
+struct projection_table {
+  double fallback = 0;
+  std::map<std::string, std::vector<double>> values;  // one value (every layer) or one per layer
+  double at(const std::string& proj, int layer) const;
+  // Throw std::runtime_error naming `what`, the bad entry and the legal values.
+  // `fallback`: the value of projections the text leaves out (and of "default" unless given).
+  static projection_table parse_inline(const std::string& text, const std::string& what, double fallback);
+  static projection_table parse_json(const nlohmann::json& j, const std::string& what, double fallback);
+  static projection_table load(const std::string& path, const std::string& what, double fallback);
+  void check(const model_shape& m, double lo, double hi, bool integer, const std::string& what) const;
+};
+
+// The sparsity table of a named profile: dense; all (TEAL-style: every projection but
+// lm_head at s); ffn_down (ReLU-style: the FFN down input at s).
+projection_table sparsity_table(const sparsity_profile& sp);
+
+struct plan_matrix {
+  std::string proj;
+  int layer = 0;       // -1: lm_head
+  std::size_t N = 0;   // outputs, padded up to the group (vocabularies need not divide it)
+  std::size_t K = 0;   // inputs
+  int bits = 4, group = 64;
+  double sparsity = 0; // fraction of inputs skipped
+  int count = 1;       // matrices alike (the report's per-part summaries)
+};
+std::vector<plan_matrix> decode_plan(const model_shape& m, const projection_table& bits, int group,
+                                     const projection_table& sparsity);
+double mean_bits(const std::vector<plan_matrix>& plan);  // weighted by weights, codes only
+
+// Bytes per token on a target: every matrix packed with the target's line as strip
+// alignment, the sparse pass reading (1 - s) of each matrix's strips.
+projection_result project(const std::vector<plan_matrix>& plan, const target_profile& target);
+
 // ---- report
 struct report_options {
   std::string machine_path, bench_path, out_dir;
+  std::string decode_path;  // optional: `actsparse decode` results, rendered as decode.html
 };
 void write_report(const report_options& opt);
 

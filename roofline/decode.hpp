@@ -1,0 +1,88 @@
+// roofline/decode.hpp: the whole-model decode benchmark (`actsparse decode`) and its JSON
+// form ("actsparse-decode/1", read by `actsparse report --decode`).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tool.hpp"
+
+namespace roofline {
+
+struct decode_options {
+  std::string model;  // empty: the default for this machine's memory (default_decode_model)
+  projection_table bits;      // bits per projection (and layer)
+  projection_table sparsity;  // fraction of inputs skipped per projection (and layer)
+  std::string bits_spec, sparsity_spec;  // as the user gave them, for the record
+  int group = 64;
+  int tokens = 8;             // measured tokens per pass and thread count (after one warm-up)
+  std::vector<int> threads = {1};
+  bool clustered = false;     // activation pattern: uniform or clustered (bench/patterns.hpp)
+  bool verbose = true;
+};
+
+// The matrices of one projection with the same shape, bits and sparsity, summed per token.
+struct decode_part {
+  std::string proj;
+  std::size_t N = 0, K = 0;
+  int bits = 0;
+  double sparsity = 0;
+  int matrices = 0;
+  // Per token, all matrices of the part: bytes the kernels must move (strips, x, index list,
+  // y) and multiply-adds, for the dense pass (gemv_dense) and the sparse one (gemv()).
+  double bytes_dense = 0, bytes_sparse = 0, weights_dense = 0, weights_sparse = 0;
+  double ideal_bytes() const;
+};
+
+struct decode_run {
+  int threads = 1;
+  bool sparse = false;
+  double seconds = 0;                // median per token
+  std::vector<double> token_seconds;  // every measured token
+  std::vector<double> part_seconds;   // median per token, per part (same order as parts)
+};
+
+struct decode_result {
+  model_shape model;
+  int group = 64;
+  double bits_mean = 0;
+  std::string bits_spec, sparsity_spec, pattern, date, host, isa;
+  int tokens = 0;
+  double weights_bytes = 0, peak_rss_bytes = 0, available_bytes = 0, total_bytes = 0;
+  std::vector<decode_part> parts;
+  std::vector<decode_run> runs;  // per thread count: dense, then sparse
+  double bytes(bool sparse) const;        // per token, all parts
+  std::vector<plan_matrix> plan() const;  // the parts as a plan (for target projections)
+};
+
+// Llama-3-8B when its packed weights (at `bits`) take at most half the available memory,
+// else the largest built-in model that does.
+const model_shape& default_decode_model(int bits, int group, std::size_t available_bytes);
+
+// Builds the model and runs the passes; throws std::runtime_error on bad options or when
+// the model does not fit in memory.
+decode_result run_decode(const decode_options& opt);
+
+// The roofline prediction for one part's matrices per token (summed over them).
+prediction predict_decode(const machine_profile& m, const decode_result& r, const decode_part& p, bool sparse,
+                          int threads);
+
+// A published decode measurement on a target machine (roofline/profiles/published.json),
+// against which the report checks the projection.
+struct published_decode {
+  std::string label, profile, model, format_note, backend, source, url;
+  int bits = 4, group = 64;
+  double tokens_per_s = 0;
+};
+std::vector<published_decode> builtin_published();
+
+// The report's decode page (decode.html, decode.md): per-token figures, bytes and time per
+// projection against the model, target projections and the validation. Throws before
+// writing when the machine profile lacks a figure a prediction needs.
+struct tables;
+void decode_page(tables& t, const decode_result& r, const machine_profile& m);
+
+void to_json(nlohmann::json& j, const decode_result& r);
+decode_result load_decode(const std::string& path);  // throws naming the file and the problem
+
+}  // namespace roofline

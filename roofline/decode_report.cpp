@@ -1,0 +1,200 @@
+// roofline/decode_report.cpp: the report's decode page, from `actsparse decode` results, the
+// machine profile, the target profiles and the published measurements.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "decode.hpp"
+#include "report_html.hpp"
+
+namespace roofline {
+
+const char* published_decode_json();  // generated at build time from roofline/profiles/published.json
+
+std::vector<published_decode> builtin_published() {
+  std::vector<published_decode> out;
+  for (const auto& j : nlohmann::json::parse(published_decode_json())) {
+    published_decode p;
+    p.label = j.at("label");
+    p.profile = j.at("profile");
+    p.model = j.at("model");
+    p.bits = j.at("bits");
+    p.group = j.at("group");
+    p.format_note = j.value("format_note", "");
+    p.backend = j.at("backend");
+    p.tokens_per_s = j.at("tokens_per_s");
+    p.source = j.at("source");
+    p.url = j.at("url");
+    out.push_back(p);
+  }
+  return out;
+}
+
+namespace {
+
+std::string ms(double s) { return num(s * 1e3, 4); }
+std::string mb(double b) { return num(b / 1e6, 5); }
+std::string ratio(double x) { return num(x, 3) + "x"; }
+
+const char* const kOrder[] = {"q", "k", "v", "o", "gate", "up", "down", "lm_head"};
+
+struct projection_sums {
+  double bytes_dense = 0, bytes_sparse = 0, dense_s = 0, sparse_s = 0, dense_model = 0, sparse_model = 0;
+  double weights = 0, bits_weights = 0, sparsity_weights = 0;
+};
+
+}  // namespace
+
+void decode_page(tables& t, const decode_result& r, const machine_profile& m) {
+  // Everything the page shows is computed first, so a missing figure throws before writing.
+  int max_t = 0;
+  for (const auto& run : r.runs) max_t = std::max(max_t, run.threads);
+  const decode_run* dense_max = nullptr;
+  const decode_run* sparse_max = nullptr;
+  for (const auto& run : r.runs)
+    if (run.threads == max_t) (run.sparse ? sparse_max : dense_max) = &run;
+  if (!dense_max || !sparse_max) throw std::runtime_error("decode results lack a dense or a sparse pass");
+  const double ideal = r.bytes(false) / r.bytes(true);
+
+  heading(t, "Per token",
+          r.model.label + ", " + r.bits_spec + " bits (mean " + num(r.bits_mean, 3) + " bits per weight before scales), g" +
+              std::to_string(r.group) + ". Sparse pass: " + r.sparsity_spec + ", " + r.pattern +
+              " activations; dense pass: every input active (gemv_dense). The passes alternate token by token; "
+              "medians of " + std::to_string(r.tokens) + " tokens after one warm-up each. Memory: " +
+              num(r.weights_bytes / 1e9, 4) + " GB of packed weights, peak resident " + num(r.peak_rss_bytes / 1e9, 4) +
+              " GB, " + num(r.total_bytes / 1e9, 4) + " GB in the machine. Model = the roofline prediction summed over "
+              "the pass's matrices (max(bytes / bandwidth of the level holding the whole model, weights / compute "
+              "ceiling) + fixed cost per call).");
+  std::vector<std::vector<std::string>> body;
+  std::map<int, double> speedups;
+  for (std::size_t i = 0; i < r.runs.size(); ++i) {
+    const decode_run& run = r.runs[i];
+    const decode_run* dense = &run;
+    for (const auto& d : r.runs)
+      if (!d.sparse && d.threads == run.threads) dense = &d;
+    double model_s = 0;
+    for (const auto& p : r.parts) model_s += predict_decode(m, r, p, run.sparse, run.threads).seconds;
+    const double bytes = r.bytes(run.sparse);
+    const double speedup = dense->seconds / run.seconds;
+    if (run.sparse) speedups[run.threads] = speedup;
+    body.push_back({std::to_string(run.threads), run.sparse ? "sparse" : "dense", ms(run.seconds), mb(bytes),
+                    num(bytes / run.seconds / 1e9, 4), num(1 / run.seconds, 4), ms(model_s),
+                    pct(run.seconds / model_s - 1), ratio(speedup), run.sparse ? ratio(ideal) : "",
+                    run.sparse ? pct(speedup / ideal) : ""});
+  }
+  table(t, {"threads", "pass", "ms/token", "MB/token", "eff. GB/s", "tokens/s", "model ms", "error", "speedup",
+            "ideal (bytes)", "of ideal"},
+        body, "decode-tokens");
+
+  // ---- per projection, the most threads measured
+  std::map<std::string, projection_sums> by;
+  for (std::size_t i = 0; i < r.parts.size(); ++i) {
+    const decode_part& p = r.parts[i];
+    auto& s = by[p.proj];
+    s.bytes_dense += p.bytes_dense;
+    s.bytes_sparse += p.bytes_sparse;
+    s.dense_s += dense_max->part_seconds[i];
+    s.sparse_s += sparse_max->part_seconds[i];
+    s.dense_model += predict_decode(m, r, p, false, max_t).seconds;
+    s.sparse_model += predict_decode(m, r, p, true, max_t).seconds;
+    const double w = double(p.N) * double(p.K) * p.matrices;
+    s.weights += w;
+    s.bits_weights += w * p.bits;
+    s.sparsity_weights += w * p.sparsity;
+  }
+  heading(t, "Bytes and time per token by projection",
+          "All layers of each projection together, " + std::to_string(max_t) +
+              " thread(s). Bytes are what the kernels must move per token (strips read, x, the index list, y); the "
+              "sparse pass reads only the strips of active inputs. Measured = median per token of the summed call "
+              "times; model = the roofline prediction for the same calls.");
+  std::vector<std::string> cats;
+  std::vector<double> bd, bs, td, ts, md, msp;
+  body.clear();
+  for (const char* proj : kOrder) {
+    if (!by.count(proj)) continue;
+    const auto& s = by.at(proj);
+    cats.push_back(proj);
+    bd.push_back(s.bytes_dense / 1e6);
+    bs.push_back(s.bytes_sparse / 1e6);
+    td.push_back(s.dense_s * 1e3);
+    ts.push_back(s.sparse_s * 1e3);
+    md.push_back(s.dense_model * 1e3);
+    msp.push_back(s.sparse_model * 1e3);
+    body.push_back({proj, num(s.bits_weights / s.weights, 3), pct(s.sparsity_weights / s.weights), mb(s.bytes_dense),
+                    mb(s.bytes_sparse), ms(s.dense_s), ms(s.dense_model), ms(s.sparse_s), ms(s.sparse_model),
+                    ratio(s.dense_s / s.sparse_s), ratio(s.bytes_dense / s.bytes_sparse)});
+  }
+  t.html << "<figure id=\"decode-bytes\">"
+         << svg::bars("MB per token by projection", "MB", cats, {{"dense", bd}, {"sparse", bs}}, 900, 380) << "</figure>\n";
+  t.html << "<figure id=\"decode-time\">"
+         << svg::bars("ms per token by projection, measured and model (" + std::to_string(max_t) + " thread(s))", "ms",
+                      cats, {{"dense measured", td}, {"dense model", md}, {"sparse measured", ts}, {"sparse model", msp}},
+                      900, 380)
+         << "</figure>\n";
+  table(t, {"projection", "bits", "sparsity", "dense MB", "sparse MB", "dense ms", "dense model ms", "sparse ms",
+            "sparse model ms", "speedup", "ideal (bytes)"},
+        body, "decode-projections");
+
+  // ---- targets
+  const double eff = speedups.count(max_t) ? speedups.at(max_t) / ideal : 0;
+  const std::vector<plan_matrix> plan = r.plan();
+  heading(t, "Projected decode on Apple Silicon",
+          "Tokens per second for this pass (" + r.model.label + ", " + r.bits_spec + " bits, sparse pass: " +
+              r.sparsity_spec + ") on each target profile. Assumptions: decode is bound by reading the weights; every "
+              "weight matrix is read once per token, packed with the target's 128-byte lines; the bandwidth is the "
+              "profile's measured CPU-reachable figure where one is published, otherwise Apple's SoC figure, an upper "
+              "bound for CPU kernels (docs/profiles.md has the sources; the validation below shows how far real decode "
+              "falls short of it); attention over the KV cache, norms and activations are left out (short contexts). "
+              "'ideal' reads exactly the active strips at that bandwidth; 'at this machine's efficiency' scales the "
+              "ideal speedup by the fraction of it measured here (" +
+              (eff > 0 ? pct(eff) : std::string("not measured")) + " with " + std::to_string(max_t) +
+              " thread(s)), an assumption that the target's kernels lose as much to scattered reads as these do.");
+  body.clear();
+  cats.clear();
+  std::vector<double> pd, pi, pe;
+  for (const auto& prof : builtin_profiles()) {
+    const projection_result p = project(plan, prof);
+    const double adj = eff > 0 ? p.tps_dense * (p.bytes_dense / p.bytes_sparse) * eff : 0;
+    body.push_back({prof.label, num(p.GBps, 4) + (p.cpu_measured ? " (CPU, measured)" : " (SoC, upper bound)"),
+                    num(p.bytes_dense / 1e9, 4), num(p.tps_dense, 4), num(p.bytes_sparse / 1e9, 4), num(p.tps_sparse, 4),
+                    eff > 0 ? num(adj, 4) : "n/a"});
+    cats.push_back(prof.label);
+    pd.push_back(p.tps_dense);
+    pi.push_back(p.tps_sparse);
+    pe.push_back(adj);
+  }
+  std::vector<std::pair<std::string, std::vector<double>>> series = {{"dense", pd}, {"sparse, ideal", pi}};
+  if (eff > 0) series.push_back({"sparse, at this machine's efficiency", pe});
+  t.html << "<figure id=\"decode-projections\">"
+         << svg::bars(r.model.label + " decode tokens/s by target", "tokens/s", cats, series, 900, 420) << "</figure>\n";
+  table(t, {"profile", "GB/s used", "GB/token dense", "tok/s dense", "GB/token sparse", "tok/s sparse, ideal",
+            "tok/s sparse, at this machine's efficiency"},
+        body, "decode-projections-table");
+
+  // ---- validation
+  heading(t, "Validation against published decode measurements",
+          "The same projection (dense, bytes per token / bandwidth) for models and chips where a public measurement "
+          "exists, beside that measurement. Error = projected / published - 1. 'Share of bandwidth' is published "
+          "tokens/s x bytes per token over the bandwidth the projection used: the fraction of it real decode reached.");
+  const std::vector<target_profile> profiles = builtin_profiles();
+  body.clear();
+  std::string sources;
+  for (const auto& v : builtin_published()) {
+    const target_profile& prof = find_profile(profiles, v.profile);
+    projection_table bits;
+    bits.fallback = v.bits;
+    const projection_result p = project(decode_plan(find_model(v.model), bits, v.group, {}), prof);
+    body.push_back({v.label, v.backend, num(v.tokens_per_s, 4), num(p.bytes_dense / 1e9, 4),
+                    num(p.GBps, 4) + (p.cpu_measured ? " (CPU)" : " (SoC)"), num(p.tps_dense, 4),
+                    pct(p.tps_dense / v.tokens_per_s - 1), pct(v.tokens_per_s * p.bytes_dense / (p.GBps * 1e9))});
+    sources += "<li>" + escape(v.label) + ": " + escape(v.source) + " <a href=\"" + escape(v.url) + "\">" + escape(v.url) +
+               "</a>. " + escape(v.format_note) + "</li>\n";
+    t.md << "- " << v.label << ": " << v.source << " " << v.url << ". " << v.format_note << "\n";
+  }
+  table(t, {"measurement", "backend", "published tok/s", "GB/token", "GB/s used", "projected tok/s", "error",
+            "share of bandwidth"},
+        body, "decode-validation");
+  t.html << "<ul>\n" << sources << "</ul>\n";
+}
+
+}  // namespace roofline
