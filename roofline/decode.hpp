@@ -15,7 +15,7 @@ struct decode_options {
   projection_table sparsity;  // fraction of inputs skipped per projection (and layer)
   std::string bits_spec, sparsity_spec;  // as the user gave them, for the record
   int group = 64;
-  int tokens = 8;             // measured tokens per pass and thread count (after one warm-up)
+  int tokens = 16;            // measured tokens per pass and thread count (after one warm-up)
   std::vector<int> threads = {1};
   bool clustered = false;     // activation pattern: uniform or clustered (bench/patterns.hpp)
   bool verbose = true;

@@ -179,6 +179,7 @@ void decode_page(tables& t, const decode_result& r, const machine_profile& m) {
   const std::vector<target_profile> profiles = builtin_profiles();
   body.clear();
   std::string sources;
+  double share_lo = 1e9, share_hi = 0;
   for (const auto& v : builtin_published()) {
     const target_profile& prof = find_profile(profiles, v.profile);
     projection_table bits;
@@ -187,6 +188,9 @@ void decode_page(tables& t, const decode_result& r, const machine_profile& m) {
     body.push_back({v.label, v.backend, num(v.tokens_per_s, 4), num(p.bytes_dense / 1e9, 4),
                     num(p.GBps, 4) + (p.cpu_measured ? " (CPU)" : " (SoC)"), num(p.tps_dense, 4),
                     pct(p.tps_dense / v.tokens_per_s - 1), pct(v.tokens_per_s * p.bytes_dense / (p.GBps * 1e9))});
+    const double share = v.tokens_per_s * p.bytes_dense / (p.GBps * 1e9);
+    share_lo = std::min(share_lo, share);
+    share_hi = std::max(share_hi, share);
     sources += "<li>" + escape(v.label) + ": " + escape(v.source) + " <a href=\"" + escape(v.url) + "\">" + escape(v.url) +
                "</a>. " + escape(v.format_note) + "</li>\n";
     t.md << "- " << v.label << ": " << v.source << " " << v.url << ". " << v.format_note << "\n";
@@ -195,6 +199,15 @@ void decode_page(tables& t, const decode_result& r, const machine_profile& m) {
             "share of bandwidth"},
         body, "decode-validation");
   t.html << "<ul>\n" << sources << "</ul>\n";
+  if (share_hi > 0) {
+    const std::string verdict =
+        "Published decode reached " + pct(share_lo) + " to " + pct(share_hi) +
+        " of the bandwidth the projection uses, so the projected tokens/s above are upper bounds by the same factor; "
+        "the sparse/dense ratio is the part that carries over, as far as the target's kernels read scattered strips "
+        "as well as dense ones.";
+    t.html << "<p id=\"decode-verdict\">" << escape(verdict) << "</p>\n";
+    t.md << "\n" << verdict << "\n";
+  }
 }
 
 }  // namespace roofline

@@ -286,6 +286,7 @@ projection_table projection_table::parse_json(const nlohmann::json& j, const std
   }
   if (!j.is_object()) throw std::runtime_error(what + ": expected a number or an object of projection names");
   for (const auto& [name, v] : j.items()) {
+    if (!name.empty() && name[0] == '_') continue;  // "_about" and the like: comments
     if (name == "default") {
       if (!v.is_number()) throw std::runtime_error(what + ": \"default\" must be a number");
       t.fallback = v.get<double>();

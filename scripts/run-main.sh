@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, on built-in defaults: installs what is missing, builds the tools
 # (-march=native), measures this machine (actsparse probe), runs the default benchmark sweep
-# (actsparse-bench, docs/bench.md) and writes the report to ./actsparse-report/ (override
-# with ACTSPARSE_REPORT_DIR). Extra arguments go to actsparse-bench, e.g.
+# (actsparse-bench, docs/bench.md), the whole-model decode benchmark (actsparse decode,
+# docs/decode.md) and writes the report to ./actsparse-report/ (override with
+# ACTSPARSE_REPORT_DIR). Extra arguments go to actsparse-bench, e.g.
 #   bash scripts/run-main.sh --shapes 4096x4096 --bits 4 --sparsity 0,50,90
 # Build trees go to build/ (ACTSPARSE_BUILD_ROOT), measurements to build/main/results/.
 set -euo pipefail
@@ -11,16 +12,16 @@ out=${ACTSPARSE_BUILD_ROOT:-$root/build}
 report=${ACTSPARSE_REPORT_DIR:-$PWD/actsparse-report}
 bash "$root/scripts/install-deps.sh"
 
-echo "== [1/4] build"
+echo "== [1/5] build"
 cmake -S "$root" -B "$out/main" -G Ninja -DCMAKE_BUILD_TYPE=Release -DACTSPARSE_BUILD_TESTS=OFF >/dev/null
 cmake --build "$out/main" -j "$(nproc)" --target actsparse-bench actsparse-tool
 results="$out/main/results"
 mkdir -p "$results"
 
-echo "== [2/4] probe: topology, read bandwidth per level, compute ceilings (about 20 s)"
+echo "== [2/5] probe: topology, read bandwidth per level, compute ceilings (about 20 s)"
 "$out/main/roofline/actsparse" probe --out "$results/machine.json"
 
-echo "== [3/4] benchmark sweep (about 6 min on 2 cores; one line per configuration, medians of 5)"
+echo "== [3/5] benchmark sweep (about 6 min on 2 cores; one line per configuration, medians of 5)"
 rm -f "$results/bench.json"
 set +e  # the progress filter (grep) may match nothing; the benchmark's own status decides
 "$out/main/bench/actsparse-bench" --benchmark_min_time=0.1 --benchmark_repetitions=5 \
@@ -31,6 +32,10 @@ set -e
 [ "$status" -eq 0 ] || { echo "run-main: actsparse-bench failed (exit $status)" >&2; exit "$status"; }
 [ -s "$results/bench.json" ] || { echo "run-main: the benchmark wrote no results" >&2; exit 1; }
 
-echo "== [4/4] report"
-"$out/main/roofline/actsparse" report --machine "$results/machine.json" --bench "$results/bench.json" --out "$report"
+echo "== [4/5] whole-model decode: the largest default model that fits, dense and 50% sparse (about 30 s)"
+"$out/main/roofline/actsparse" decode --machine "$results/machine.json" --out "$results/decode.json"
+
+echo "== [5/5] report"
+"$out/main/roofline/actsparse" report --machine "$results/machine.json" --bench "$results/bench.json" \
+  --decode "$results/decode.json" --out "$report"
 echo "open $report/index.html"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Report test: a quick probe and a tiny benchmark sweep feed `actsparse report`; headless
-# Chromium renders index.html and the test checks that the charts are drawn and that
-# numbers from the benchmark appear on the page. Then bad inputs (truncated JSON, a wrong
-# schema, a missing file) must fail with a clear message and leave no report behind.
+# Report test: a quick probe, a tiny benchmark sweep and a short whole-model decode run
+# (Qwen2-0.5B, the smallest built-in model) feed `actsparse report`; headless Chromium
+# renders index.html and decode.html and the test checks that the charts are drawn and
+# that numbers from the benchmark appear on the page. The decode run's bytes per token and
+# mean bits are checked against an independent count from the model's dimensions. Then bad
+# inputs (truncated JSON, a wrong schema, a missing file, bad decode options) must fail with
+# a clear message and leave no report or results behind.
 # Usage: check_report.sh ACTSPARSE_TOOL ACTSPARSE_BENCH WORK_DIR
 set -euo pipefail
 tool=$1 bench=$2 work=$3
@@ -13,8 +16,37 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 "$bench" --shapes 256x1024,512x512 --bits 4,3 --groups 64 --sparsity 0,50,90 --pattern uniform,clustered \
   --threads 1 --mode hot --baselines 1 --detect 1 --batch 1,4 --approx 50 --benchmark_min_time=0.005 \
   --benchmark_out=bench.json --benchmark_out_format=json >/dev/null
-"$tool" report --machine machine.json --bench bench.json --out report >/dev/null
-for f in index.html report.md rows.csv; do [ -s "report/$f" ] || fail "report/$f missing"; done
+# A mixed-precision table with one value per layer for down (Qwen2-0.5B has 24 layers).
+downs="3$(printf ',6%.0s' $(seq 23))"
+echo "{\"_about\": \"test\", \"default\": 4, \"v\": 8, \"down\": [$downs]}" > bits.json
+"$tool" decode --model qwen2-0.5b --tokens 2 --threads 1 --machine machine.json --out decode.json --quiet > decode.txt
+"$tool" decode --model qwen2-0.5b --tokens 1 --threads 1 --bits-file bits.json --apply ffn-down --sparsity 0.9 \
+  --out decode-mixed.json --quiet >/dev/null
+"$tool" report --machine machine.json --bench bench.json --decode decode.json --out report >/dev/null
+for f in index.html report.md rows.csv decode.html decode.md; do [ -s "report/$f" ] || fail "report/$f missing"; done
+
+# Oracle for the decode run: bytes per token from Qwen2-0.5B's dimensions (24 layers,
+# hidden 896, FFN 4864, kv 128, vocab 151936), 4-bit g64 strips padded to the kernels'
+# alignment, plus x, the index list and y, as docs/decode.md defines them; the sparse pass
+# skips round(K/2) inputs of every projection but lm_head and runs the sparse kernel.
+align=64; [ "$(uname -m)" = aarch64 ] && align=128
+sum_field() { grep -o "\"$2\": [-0-9.e+]*" "$1" | awk '{ s += $2 } END { printf "%.0f", s }'; }
+expected=$(awk -v A=$align -v bits=4 'function strip(N) { return int((N * bits / 8 + 4 * N / 64 + A - 1) / A) * A }
+  function mat(N, K, s,   nnz) { nnz = K - int(s * K + 0.5)
+    d += strip(N) * K + 4 * (K + N)
+    if (nnz < 0.85 * K) sp += nnz * strip(N) + 4 * (K + nnz + N); else sp += strip(N) * K + 4 * (K + N) }
+  BEGIN { for (l = 0; l < 24; l++) { mat(896, 896, .5); mat(128, 896, .5); mat(128, 896, .5); mat(896, 896, .5)
+            mat(4864, 896, .5); mat(4864, 896, .5); mat(896, 4864, .5) }
+          mat(151936, 896, 0); printf "%.0f %.0f", d, sp }')
+got="$(sum_field decode.json bytes_dense) $(sum_field decode.json bytes_sparse)"
+[ "$got" = "$expected" ] || fail "decode bytes per token (dense sparse) $got, expected $expected"
+# Mean bits of the mixed table, weighted by weights: v at 8, down at 3 in layer 0 and 6 after.
+mean=$(grep -o '"bits_mean": [0-9.e+-]*' decode-mixed.json | awk '{ printf "%.6f", $2 }')
+want=$(awk 'BEGIN { h = 896; f = 4864; kv = 128; w4 = 24 * (2 * h * h + kv * h + 2 * f * h) + 151936 * h
+  w8 = 24 * kv * h; wd = h * f; printf "%.6f", (4 * w4 + 8 * w8 + 3 * wd + 6 * 23 * wd) / (w4 + w8 + 24 * wd) }')
+[ "$mean" = "$want" ] || fail "mixed bits mean $mean, expected $want"
+grep -q "Qwen2-0.5B" decode.txt || fail "decode summary lacks the model: $(cat decode.txt)"
+echo "decode: bytes per token $got match the count from the model's dimensions; mixed mean $mean bits"
 
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
   --disable-component-update --disable-sync --user-data-dir="$work/chrome" --dump-dom "file://$work/report/index.html" \
@@ -36,18 +68,53 @@ speedup=$(awk -F, '$1=="sparse" && $2==256 && $4==4 && $6==0.9 && $10==0 {printf
 grep -q ">${speedup}x<" dom.html || fail "speedup ${speedup}x not on the page"
 echo "rendered: $svgs charts, $points points, $bars bars; 90% speedup ${speedup}x found"
 
+chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+  --disable-component-update --disable-sync --user-data-dir="$work/chrome" --dump-dom "file://$work/report/decode.html" \
+  > decode-dom.html 2>/dev/null
+dbars=$(grep -o 'class="bar"' decode-dom.html | wc -l)
+[ "$dbars" -ge 40 ] || fail "decode page: only $dbars bars drawn"
+for id in decode-tokens decode-projections decode-projections-table decode-validation decode-verdict; do
+  grep -q "id=\"$id\"" decode-dom.html || fail "decode page lacks #$id"
+done
+grep -q 'Apple M3 Pro' decode-dom.html || fail "decode page: Apple projections missing"
+grep -q 'pull/2917' decode-dom.html || fail "decode page: validation source missing"
+grep -q 'href="decode.html"' report/index.html || fail "index.html does not link decode.html"
+# The measured dense ms/token of the 1-thread run, as the JSON has it, is on the page.
+dense_ms=$(grep -A3 '"pass": "dense"' decode.json | grep -o '"seconds": [0-9.e+-]*' | head -1 | awk '{ printf "%.4g", $2 * 1e3 }')
+grep -q ">${dense_ms}<" decode-dom.html || fail "decode page lacks the dense ${dense_ms} ms/token"
+echo "decode page: $dbars bars, dense ${dense_ms} ms/token found"
+
 # Bad inputs: clear error, non-zero exit, no report directory.
 head -c 400 bench.json > truncated.json
 expect_fail() {
   local what=$1 needle=$2; shift 2
   if "$@" > out.txt 2>&1; then fail "$what: succeeded"; fi
-  grep -q "$needle" out.txt || fail "$what: message lacks '$needle': $(cat out.txt)"
+  grep -q -- "$needle" out.txt || fail "$what: message lacks '$needle': $(cat out.txt)"
   [ ! -e bad-report ] || fail "$what: left a report directory behind"
 }
 expect_fail "truncated bench" "not valid JSON" "$tool" report --machine machine.json --bench truncated.json --out bad-report
 echo '{"schema": "something-else/9"}' > wrong.json
 expect_fail "wrong schema" "unknown schema" "$tool" report --machine wrong.json --bench bench.json --out bad-report
 expect_fail "missing file" "cannot be opened" "$tool" report --machine nope.json --bench bench.json --out bad-report
+head -c 300 decode.json > decode-truncated.json
+expect_fail "truncated decode" "not valid JSON" "$tool" report --machine machine.json --bench bench.json \
+  --decode decode-truncated.json --out bad-report
+expect_fail "decode schema" "unknown schema" "$tool" report --machine machine.json --bench bench.json \
+  --decode bench.json --out bad-report
+decode_fail() {
+  local what=$1 needle=$2; shift 2
+  expect_fail "decode $what" "$needle" "$tool" decode --tokens 1 --out bad.json --quiet "$@"
+  [ ! -e bad.json ] || fail "decode $what: wrote results"
+}
+decode_fail "bits 7" "legal: 2, 3, 4, 5, 6, 8" --model qwen2-0.5b --bits 7
+decode_fail "bits name" "unknown projection 'gates'" --model qwen2-0.5b --bits default=4,gates=3
+decode_fail "bits range" "q = 9 is outside 2..8" --model qwen2-0.5b --bits q=9
+echo '{"down": [0.5, 0.5]}' > short.json
+decode_fail "layer count" "give one, or 24" --model qwen2-0.5b --sparsity-file short.json
+decode_fail "sparsity" "--sparsity" --model qwen2-0.5b --sparsity 1.5
+decode_fail "model" "known models: " --model llama-9
+decode_fail "threads" "is not a thread count" --model qwen2-0.5b --threads 0
+decode_fail "memory" "GB available" --model llama-3-70b --bits 8
 echo '{"benchmarks": []}' > empty.json
 expect_fail "empty bench" "no actsparse-bench rows" "$tool" report --machine machine.json --bench empty.json --out bad-report
 echo "report test passed"
