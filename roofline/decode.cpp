@@ -13,14 +13,12 @@
 // Attention over the KV cache, norms and the other per-token work are left out: this
 // measures the weight-streaming part of decode that sparsity changes.
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <actsparse/actsparse.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <cstring>
 #include <map>
@@ -97,26 +95,6 @@ void fill_random(actsparse::packed_matrix& W, std::uint64_t seed) {
       bi[g] = actsparse::float_to_half(-scale * half_range);
     }
   }
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-std::string now_utc() {
-  const std::time_t now = std::time(nullptr);
-  char date[64];
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return date;
-}
-
-std::string host_name() {
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return host;
 }
 
 }  // namespace

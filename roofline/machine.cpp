@@ -1,12 +1,36 @@
 // roofline/machine.cpp: machine profile lookups and JSON I/O.
 #include "machine.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
 
 namespace roofline {
+
+std::string host_name() {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return host;
+}
+
+std::string now_utc() {
+  const std::time_t now = std::time(nullptr);
+  char date[64];
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return date;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
 
 using nlohmann::json;
 

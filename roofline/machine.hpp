@@ -66,6 +66,11 @@ void from_json(const nlohmann::json& j, machine_profile& m);
 // problem (unreadable, not JSON, truncated, wrong schema, missing field).
 machine_profile load_machine(const std::string& path);
 
+// Small shared helpers: this host's name, the current UTC time (ISO 8601), a median.
+std::string host_name();
+std::string now_utc();
+double median(std::vector<double> v);
+
 // Parses a whole JSON file, with a clear error on failure; nan_as_null turns the bare
 // NaN/inf values Google Benchmark writes into null.
 nlohmann::json read_json_file(const std::string& path, const char* what, bool nan_as_null = false);

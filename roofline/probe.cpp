@@ -82,15 +82,10 @@ void read_topology(const topology& topo, machine_profile& m) {
     hwloc_obj_t o = hwloc_get_obj_by_type(topo.t, types[level - 1], 0);
     m.caches.push_back({level, std::size_t(o->attr->cache.size), int(o->attr->cache.linesize), n});
   }
-  char host[256] = {0};
-  gethostname(host, sizeof host - 1);
-  m.hostname = host;
+  m.hostname = host_name();
   m.cpu_model = cpu_model();
   m.isa = arch::name();
-  const std::time_t now = std::time(nullptr);
-  char date[64];
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  m.date = date;
+  m.date = now_utc();
 }
 
 std::size_t cache_size(const machine_profile& m, int level) {
@@ -115,12 +110,6 @@ float read_sum(const float* p, std::size_t n) {
 }
 
 inline void benchmark_escape(void* p) { asm volatile("" : : "g"(p) : "memory"); }
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
 
 void bandwidth_sweep(const topology& topo, machine_profile& m, const probe_options& opt) {
   const std::size_t llc = std::max(cache_size(m, 3), cache_size(m, 2));
