@@ -117,19 +117,22 @@ std::vector<plan_matrix> decode_result::plan() const {
   return out;
 }
 
-const model_shape& default_decode_model(int bits, int group, std::size_t available) {
+const model_shape& default_decode_model(const projection_table& bits, int group, std::size_t available) {
   // Llama-3-8B when its weights take at most half the available memory, else the largest
   // built-in model that does (the smallest as a last resort).
   const model_shape* best = nullptr;
   double best_bytes = 0;
-  projection_table b;
-  b.fallback = bits;
   for (const auto& m : builtin_models()) {
+    try {
+      bits.check(m, 2, 8, true, "bits");  // per-layer tables fit only models with their layer count
+    } catch (const std::runtime_error&) {
+      continue;
+    }
     double bytes = 0;
-    for (const auto& p : decode_plan(m, b, group, {})) bytes += machine_bytes(p);
-    if (m.name == "llama-3-8b" && bytes <= 0.5 * double(available)) return m;
-    if (bytes <= 0.5 * double(available) && bytes > best_bytes && m.layers > 0 && m.name != "llama-3-70b")
-      best = &m, best_bytes = bytes;
+    for (const auto& p : decode_plan(m, bits, group, {})) bytes += machine_bytes(p);
+    const bool fits = bytes <= 0.5 * double(available);
+    if (fits && m.name == "llama-3-8b") return m;
+    if (fits && bytes > best_bytes) best = &m, best_bytes = bytes;
   }
   return best ? *best : find_model("qwen2-0.5b");
 }
@@ -144,8 +147,8 @@ decode_result run_decode(const decode_options& opt) {
   decode_result r;
   const std::size_t available = read_meminfo("MemAvailable");
   const std::size_t total = read_meminfo("MemTotal");
-  const model_shape& model = opt.model.empty() ? default_decode_model(4, opt.group, available) : find_model(opt.model);
   const projection_table& bits = opt.bits;
+  const model_shape& model = opt.model.empty() ? default_decode_model(bits, opt.group, available) : find_model(opt.model);
   bits.check(model, 2, 8, true, "bits");
   auto no_seven = [](const std::string& name, double v) {  // check() allowed 2..8
     if (v == 7) throw std::runtime_error("bits: " + name + " = 7 is not a legal width (legal: 2, 3, 4, 5, 6, 8)");

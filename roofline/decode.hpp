@@ -57,7 +57,7 @@ struct decode_result {
 
 // Llama-3-8B when its packed weights (at `bits`) take at most half the available memory,
 // else the largest built-in model that does.
-const model_shape& default_decode_model(int bits, int group, std::size_t available_bytes);
+const model_shape& default_decode_model(const projection_table& bits, int group, std::size_t available_bytes);
 
 // Builds the model and runs the passes; throws std::runtime_error on bad options or when
 // the model does not fit in memory.
