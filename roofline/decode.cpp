@@ -19,10 +19,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <stdexcept>
+#include <thread>
 #include <tuple>
 
 #include "decode.hpp"
@@ -99,8 +100,6 @@ void fill_random(actsparse::packed_matrix& W, std::uint64_t seed) {
 
 }  // namespace
 
-double decode_part::ideal_bytes() const { return bytes_dense * (1.0 - sparsity); }
-
 std::vector<plan_matrix> decode_result::plan() const {
   std::vector<plan_matrix> out;
   for (const auto& p : parts) {
@@ -141,7 +140,13 @@ decode_result run_decode(const decode_options& opt) {
   if (opt.tokens < 1) throw std::runtime_error("--tokens must be >= 1, got " + std::to_string(opt.tokens));
   if (opt.group != 32 && opt.group != 64 && opt.group != 128)
     throw std::runtime_error("--group must be 32, 64 or 128, got " + std::to_string(opt.group));
-  for (int t : opt.threads)
+  std::vector<int> thread_counts = opt.threads;
+  if (thread_counts.empty()) {
+    const int cores = std::max(1, int(std::thread::hardware_concurrency()));
+    thread_counts = {1};
+    if (cores > 1) thread_counts.push_back(cores);
+  }
+  for (int t : thread_counts)
     if (t < 1) throw std::runtime_error("--threads values must be >= 1, got " + std::to_string(t));
 
   decode_result r;
@@ -223,6 +228,12 @@ decode_result run_decode(const decode_options& opt) {
     }
     active[i] = std::uint32_t(plan[i].K - std::size_t(std::llround(plan[i].sparsity * double(plan[i].K))));
   }
+  // Each matrix's pools, looked up once: the timed loop only indexes them.
+  std::vector<const std::vector<std::vector<float>>*> dense_x(plan.size()), sparse_x(plan.size());
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    dense_x[i] = &xs.at({plan[i].K, 0.0});
+    sparse_x[i] = &xs.at({plan[i].K, plan[i].sparsity});
+  }
   std::size_t max_n = 0;
   for (const auto& p : plan) max_n = std::max(max_n, p.N);
   std::vector<float> y(max_n);
@@ -243,7 +254,7 @@ decode_result run_decode(const decode_options& opt) {
     const auto start = clock_type::now();
     auto last = start;
     for (std::size_t i = 0; i < plan.size(); ++i) {
-      const auto& v = xs.at({plan[i].K, sparse ? plan[i].sparsity : 0.0});
+      const auto& v = *(sparse ? sparse_x : dense_x)[i];
       const float* x = v[(t + std::size_t(std::max(plan[i].layer, 0))) % kVariants].data();
       if (sparse) actsparse::gemv(W[i], x, y.data(), 0.0f, g);
       else actsparse::gemv_dense(W[i], x, y.data(), g);
@@ -254,7 +265,7 @@ decode_result run_decode(const decode_options& opt) {
     return std::chrono::duration<double>(last - start).count();
   };
 
-  for (int threads : opt.threads) {
+  for (int threads : thread_counts) {
     decode_run dense, sparse;
     dense.threads = sparse.threads = threads;
     dense.sparse = false;
@@ -326,12 +337,8 @@ void to_json(nlohmann::json& j, const decode_result& r) {
        {"tokens", r.tokens},
        {"memory", {{"weights_bytes", r.weights_bytes}, {"peak_rss_bytes", r.peak_rss_bytes},
                    {"available_bytes", r.available_bytes}, {"total_bytes", r.total_bytes}}},
-       {"parts", nlohmann::json::array()},
        {"runs", nlohmann::json::array()}};
-  for (const auto& p : r.parts)
-    j["parts"].push_back({{"proj", p.proj}, {"N", p.N}, {"K", p.K}, {"bits", p.bits}, {"sparsity", p.sparsity},
-                          {"matrices", p.matrices}, {"bytes_dense", p.bytes_dense}, {"bytes_sparse", p.bytes_sparse},
-                          {"weights_dense", p.weights_dense}, {"weights_sparse", p.weights_sparse}});
+  j["parts"] = r.parts;
   for (const auto& run : r.runs)
     j["runs"].push_back({{"threads", run.threads}, {"pass", run.sparse ? "sparse" : "dense"}, {"seconds", run.seconds},
                          {"token_seconds", run.token_seconds}, {"part_seconds", run.part_seconds}});
@@ -359,20 +366,7 @@ decode_result load_decode(const std::string& path) {
     r.peak_rss_bytes = mem.at("peak_rss_bytes");
     r.available_bytes = mem.at("available_bytes");
     r.total_bytes = mem.at("total_bytes");
-    for (const auto& p : j.at("parts")) {
-      decode_part d;
-      d.proj = p.at("proj");
-      d.N = p.at("N");
-      d.K = p.at("K");
-      d.bits = p.at("bits");
-      d.sparsity = p.at("sparsity");
-      d.matrices = p.at("matrices");
-      d.bytes_dense = p.at("bytes_dense");
-      d.bytes_sparse = p.at("bytes_sparse");
-      d.weights_dense = p.at("weights_dense");
-      d.weights_sparse = p.at("weights_sparse");
-      r.parts.push_back(d);
-    }
+    r.parts = j.at("parts").get<std::vector<decode_part>>();
     for (const auto& run : j.at("runs")) {
       decode_run d;
       d.threads = run.at("threads");

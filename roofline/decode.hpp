@@ -16,7 +16,7 @@ struct decode_options {
   std::string bits_spec, sparsity_spec;  // as the user gave them, for the record
   int group = 64;
   int tokens = 16;            // measured tokens per pass and thread count (after one warm-up)
-  std::vector<int> threads = {1};
+  std::vector<int> threads;   // thread counts, one pass pair each; empty: 1 and all cores
   bool clustered = false;     // activation pattern: uniform or clustered (bench/patterns.hpp)
   bool verbose = true;
 };
@@ -31,8 +31,9 @@ struct decode_part {
   // Per token, all matrices of the part: bytes the kernels must move (strips, x, index list,
   // y) and multiply-adds, for the dense pass (gemv_dense) and the sparse one (gemv()).
   double bytes_dense = 0, bytes_sparse = 0, weights_dense = 0, weights_sparse = 0;
-  double ideal_bytes() const;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(decode_part, proj, N, K, bits, sparsity, matrices, bytes_dense, bytes_sparse,
+                                   weights_dense, weights_sparse)
 
 struct decode_run {
   int threads = 1;
@@ -74,6 +75,8 @@ struct published_decode {
   int bits = 4, group = 64;
   double tokens_per_s = 0;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(published_decode, label, profile, model, format_note, backend, source, url, bits,
+                                   group, tokens_per_s)
 std::vector<published_decode> builtin_published();
 
 // The report's decode page (decode.html, decode.md): per-token figures, bytes and time per

@@ -12,22 +12,7 @@ namespace roofline {
 const char* published_decode_json();  // generated at build time from roofline/profiles/published.json
 
 std::vector<published_decode> builtin_published() {
-  std::vector<published_decode> out;
-  for (const auto& j : nlohmann::json::parse(published_decode_json())) {
-    published_decode p;
-    p.label = j.at("label");
-    p.profile = j.at("profile");
-    p.model = j.at("model");
-    p.bits = j.at("bits");
-    p.group = j.at("group");
-    p.format_note = j.value("format_note", "");
-    p.backend = j.at("backend");
-    p.tokens_per_s = j.at("tokens_per_s");
-    p.source = j.at("source");
-    p.url = j.at("url");
-    out.push_back(p);
-  }
-  return out;
+  return nlohmann::json::parse(published_decode_json()).get<std::vector<published_decode>>();
 }
 
 namespace {
@@ -35,8 +20,6 @@ namespace {
 std::string ms(double s) { return num(s * 1e3, 4); }
 std::string mb(double b) { return num(b / 1e6, 5); }
 std::string ratio(double x) { return num(x, 3) + "x"; }
-
-const char* const kOrder[] = {"q", "k", "v", "o", "gate", "up", "down", "lm_head"};
 
 struct projection_sums {
   double bytes_dense = 0, bytes_sparse = 0, dense_s = 0, sparse_s = 0, dense_model = 0, sparse_model = 0;
@@ -110,7 +93,8 @@ void decode_page(tables& t, const decode_result& r, const machine_profile& m) {
   std::vector<std::string> cats;
   std::vector<double> bd, bs, td, ts, md, msp;
   body.clear();
-  for (const char* proj : kOrder) {
+  for (const auto& shape : r.model.projections()) {  // decode order
+    const std::string& proj = shape.proj;
     if (!by.count(proj)) continue;
     const auto& s = by.at(proj);
     cats.push_back(proj);

@@ -9,7 +9,6 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
-#include <thread>
 #include <iostream>
 
 #include "decode.hpp"
@@ -84,8 +83,7 @@ int run_project(const std::string& profile_name, const std::string& profiles_fil
 
 struct decode_cli {
   decode_options opt;
-  std::string bits = "4", bits_file, apply = "all", sparsity_file, pattern = "uniform", threads, out = "decode.json",
-              machine;
+  std::string bits = "4", bits_file, apply = "all", sparsity_file, pattern = "uniform", out = "decode.json", machine;
   double sparsity = 0.5;
 };
 
@@ -103,7 +101,6 @@ int run_decode_cmd(decode_cli& c) {
     if (!o.sparsity.values.count("lm_head")) o.sparsity.values["lm_head"] = {0.0};
     o.sparsity_spec = "per-projection table from " + c.sparsity_file;
   } else {
-    if (!(c.sparsity >= 0 && c.sparsity <= 0.99)) throw CLI::ValidationError("--sparsity", "must be in [0, 0.99]");
     const sparsity_profile sp{c.apply == "dense" ? sparsity_kind::dense
                               : c.apply == "all" ? sparsity_kind::all
                                                  : sparsity_kind::ffn_down,
@@ -112,24 +109,6 @@ int run_decode_cmd(decode_cli& c) {
     o.sparsity_spec = sp.describe();
   }
   o.clustered = c.pattern == "clustered";
-  o.threads.clear();
-  if (c.threads.empty()) {
-    const int cores = std::max(1, int(std::thread::hardware_concurrency()));
-    o.threads = {1};
-    if (cores > 1) o.threads.push_back(cores);
-  } else {
-    std::size_t start = 0;
-    while (start <= c.threads.size()) {
-      const std::size_t end = std::min(c.threads.find(',', start), c.threads.size());
-      const std::string v = c.threads.substr(start, end - start);
-      char* e = nullptr;
-      const long t = std::strtol(v.c_str(), &e, 10);
-      if (v.empty() || *e != '\0' || t < 1 || t > 1024)
-        throw CLI::ValidationError("--threads", "'" + v + "' is not a thread count (a comma list of integers >= 1)");
-      o.threads.push_back(int(t));
-      start = end + 1;
-    }
-  }
   std::optional<machine_profile> machine;
   if (!c.machine.empty()) machine = load_machine(c.machine);  // read before the long run
 
@@ -202,13 +181,23 @@ int main(int argc, char** argv) {
   decode_cmd->add_option("--group", dc.opt.group, "group size")->check(CLI::IsMember({32, 64, 128}));
   decode_cmd->add_option("--apply", dc.apply, "sparse pass: all (TEAL-style), ffn-down (ReLU-style), dense, or file")
       ->check(CLI::IsMember({"dense", "all", "ffn-down", "file"}));
-  decode_cmd->add_option("--sparsity", dc.sparsity, "fraction of inputs skipped where --apply puts it, in [0, 0.99]");
+  decode_cmd->add_option("--sparsity", dc.sparsity, "fraction of inputs skipped where --apply puts it, in [0, 0.99]")
+      ->check(CLI::Range(0.0, 0.99));
   decode_cmd->add_option("--sparsity-file", dc.sparsity_file, "sparsity per projection and layer from a JSON file (docs/decode.md)");
   decode_cmd->add_option("--pattern", dc.pattern, "active positions: uniform or clustered")
       ->check(CLI::IsMember({"uniform", "clustered"}));
   decode_cmd->add_option("--tokens", dc.opt.tokens, "measured tokens per pass and thread count (after one warm-up)")
       ->check(CLI::Range(1, 100000));
-  decode_cmd->add_option("--threads", dc.threads, "comma list of thread counts; default: 1 and all cores");
+  const CLI::Validator thread_count(
+      [](std::string& v) -> std::string {
+        char* e = nullptr;
+        const long t = std::strtol(v.c_str(), &e, 10);
+        return v.empty() || *e != '\0' || t < 1 || t > 1024 ? "'" + v + "' is not a thread count (integers >= 1)" : "";
+      },
+      "THREADS");
+  decode_cmd->add_option("--threads", dc.opt.threads, "comma list of thread counts; default: 1 and all cores")
+      ->delimiter(',')
+      ->check(thread_count);
   decode_cmd->add_option("--machine", dc.machine, "machine profile (actsparse probe): print the model's prediction too");
   decode_cmd->add_option("--out", dc.out, "results (JSON, for `actsparse report --decode`)");
   decode_cmd->add_flag("--quiet", [&](std::int64_t) { dc.opt.verbose = false; }, "no progress output");

@@ -19,7 +19,7 @@ struct tables {
 
 // One table, written to both HTML and Markdown.
 inline void table(tables& t, const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& body,
-           const std::string& id = "") {
+                  const std::string& id = "") {
   t.html << "<table" << (id.empty() ? "" : " id=\"" + id + "\"") << "><thead><tr>";
   for (const auto& h : head) t.html << "<th>" << escape(h) << "</th>";
   t.html << "</tr></thead><tbody>\n";
