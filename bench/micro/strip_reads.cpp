@@ -20,7 +20,9 @@
 //   WORK       0, or 8 permute-and-add pairs per line read, as the 4-bit look-up kernel
 //              does per 64 code bytes (0)
 //   POOL_MIB   size of the pool of matrices (2048; 0: one matrix, reused: hot)
-//   Threads follow OMP_NUM_THREADS.
+//   Threads follow OMP_NUM_THREADS. PANELS=1 in the environment stores each thread's slices
+//   of all strips one after another (a matrix split into per-thread panels of outputs), so
+//   a thread's reads of consecutive strips are contiguous.
 // Example (the FFN down matrix of Llama-3-8B at 4 bits: 2304-byte strips, K = 14336):
 //   OMP_NUM_THREADS=1 actsparse-strip-reads 2304 14336 0.5 spread 8 4 8
 #include <omp.h>
@@ -46,6 +48,7 @@ enum class prefetch { none, spread, head, lines };
 
 struct options {
   std::size_t strip = 2304, K = 14336, ahead = 8, interleave = 1, work = 0, pool_mib = 2048;
+  bool panels = false;  // PANELS=1: each thread's slices of all strips stored together
   double active = 0.5;
   prefetch pf = prefetch::spread;
 };
@@ -70,9 +73,9 @@ inline __attribute__((always_inline)) void consume(__m512* acc, const std::uint8
 }
 
 template <std::size_t U, std::size_t Work>
-__m512 read_slices(const std::uint8_t* M, const std::uint32_t* idx, std::size_t n, std::size_t l0, std::size_t l1,
-                   const options& o) {
-  const std::size_t strip = o.strip, ahead = o.ahead;
+__m512 read_slices(const std::uint8_t* M, std::size_t strip, const std::uint32_t* idx, std::size_t n, std::size_t l0,
+                   std::size_t l1, const options& o) {
+  const std::size_t ahead = o.ahead;
   const prefetch pf = o.pf;
   __m512 acc[8];
   for (auto& a : acc) a = _mm512_setzero_ps();
@@ -127,9 +130,17 @@ double read_matrix(const std::uint8_t* M, const std::vector<std::uint32_t>& idx,
 #pragma omp parallel
   {
     const std::size_t nt = std::size_t(omp_get_num_threads()), t = std::size_t(omp_get_thread_num());
-    const std::size_t lines = o.strip / 64, l0 = lines * t / nt, l1 = lines * (t + 1) / nt;
+    const std::size_t lines = o.strip / 64;
+    std::size_t l0 = lines * t / nt, l1 = lines * (t + 1) / nt, stride = o.strip;
+    const std::uint8_t* base = M;
+    if (o.panels) {  // thread t's slices: lines [l0, l1) of every strip, one after another
+      base = M + o.K * l0 * 64;
+      stride = (l1 - l0) * 64;
+      l1 -= l0;
+      l0 = 0;
+    }
     auto run = [&](auto u, auto work) {
-      return read_slices<decltype(u)::value, decltype(work)::value>(M, idx.data(), idx.size(), l0, l1, o);
+      return read_slices<decltype(u)::value, decltype(work)::value>(base, stride, idx.data(), idx.size(), l0, l1, o);
     };
     auto with_u = [&](auto work) {
       switch (o.interleave) {
@@ -174,6 +185,7 @@ int main(int argc, char** argv) {
   if (argc > 6) o.interleave = std::strtoul(argv[6], nullptr, 10);
   if (argc > 7) o.work = std::strtoul(argv[7], nullptr, 10);
   if (argc > 8) o.pool_mib = std::strtoul(argv[8], nullptr, 10);
+  o.panels = std::getenv("PANELS") && std::string(std::getenv("PANELS")) == "1";
   if (o.work != 0 && o.work != 8) {
     std::fprintf(stderr, "WORK = %zu: legal values are 0 and 8\n", o.work);
     return 2;
@@ -209,9 +221,9 @@ int main(int argc, char** argv) {
   };
   const double t_all = median_seconds(all), t_active = median_seconds(active);
   const double gb_all = double(o.K * o.strip) / t_all / 1e9, gb_active = double(active.size() * o.strip) / t_active / 1e9;
-  std::printf("strip %zu B, K %zu, %d thread(s), prefetch %s, ahead %zu, interleave %zu, work %zu: all %.3f ms (%.1f GB/s); "
+  std::printf("%sstrip %zu B, K %zu, %d thread(s), prefetch %s, ahead %zu, interleave %zu, work %zu: all %.3f ms (%.1f GB/s); "
               "%.0f%% active %.3f ms (%.1f GB/s); time ratio %.2f (ideal %.2f)\n",
-              o.strip, o.K, omp_get_max_threads(), argc > 4 ? argv[4] : "spread", o.ahead, o.interleave, o.work, t_all * 1e3,
+              o.panels ? "panels, " : "", o.strip, o.K, omp_get_max_threads(), argc > 4 ? argv[4] : "spread", o.ahead, o.interleave, o.work, t_all * 1e3,
               gb_all, 100.0 * double(active.size()) / double(o.K), t_active * 1e3, gb_active, t_active / t_all,
               double(active.size()) / double(o.K));
   return sink[0] == 12345.0f ? 1 : 0;  // keeps the sums alive

@@ -236,6 +236,67 @@ class packed_matrix {
   std::unique_ptr<std::uint8_t, detail::aligned_free> data_;
 };
 
+// A packed matrix split by outputs into panels, one per thread: P packed_matrix row blocks
+// of whole groups, each in its own buffer (panel p holds rows [first_row(p), first_row(p) +
+// panel(p).rows()) of every strip). In a packed_matrix, p threads each read a 1/p slice of
+// every strip, side by side with the other threads' slices; here each thread streams its
+// own panels, contiguous strip after strip. The gemv functions give bitwise the same y
+// for both (the same kernels add the same terms per output in the same order). Measured:
+// docs/performance.md, "Panels".
+class panel_matrix {
+ public:
+  panel_matrix() = default;
+
+  // Copies W into `panels` row blocks: groups as evenly as they go (the first
+  // groups % panels panels get one group more). 1 <= panels <= W.groups().
+  panel_matrix(const packed_matrix& W, std::size_t panels) {
+    const char* where = "panel_matrix";
+    if (W.empty()) detail::fail(where, "W is empty (default-constructed or moved from)");
+    if (panels == 0 || panels > W.groups())
+      detail::fail(where, "panels = ", panels, " is out of range; legal values are 1 to W.groups() = ", W.groups(),
+                   " (each panel holds whole groups of ", W.group_size(), " outputs)");
+    rows_ = W.rows();
+    cols_ = W.cols();
+    const std::size_t G = W.groups(), g = static_cast<std::size_t>(W.group_size());
+    for (std::size_t p = 0; p < panels; ++p) {
+      const std::size_t g0 = G * p / panels, g1 = G * (p + 1) / panels;
+      packed_matrix B((g1 - g0) * g, cols_, W.config());
+      const std::size_t code_off = g0 * g * static_cast<std::size_t>(W.bits()) / 8;  // whole bytes: g >= 32
+      const std::ptrdiff_t K = static_cast<std::ptrdiff_t>(cols_);
+#pragma omp parallel for schedule(static)
+      for (std::ptrdiff_t kk = 0; kk < K; ++kk) {
+        const auto k = static_cast<std::size_t>(kk);
+        std::memcpy(B.strip(k), W.strip(k) + code_off, B.codes_bytes());
+        std::memcpy(B.scales(k), W.scales(k) + g0, (g1 - g0) * sizeof(std::uint16_t));
+        std::memcpy(B.biases(k), W.biases(k) + g0, (g1 - g0) * sizeof(std::uint16_t));
+      }
+      first_rows_.push_back(g0 * g);
+      panels_.push_back(std::move(B));
+    }
+  }
+
+  std::size_t rows() const { return rows_; }
+  std::size_t cols() const { return cols_; }
+  std::size_t panels() const { return panels_.size(); }
+  bool empty() const { return panels_.empty(); }
+  int bits() const { return panels_.empty() ? 0 : panels_[0].bits(); }
+  int group_size() const { return panels_.empty() ? 0 : panels_[0].group_size(); }
+  quant_config config() const { return panels_.empty() ? quant_config{} : panels_[0].config(); }
+  std::size_t bytes() const {
+    std::size_t b = 0;
+    for (const auto& P : panels_) b += P.bytes();
+    return b;
+  }
+
+  const packed_matrix& panel(std::size_t p) const { return panels_.at(p); }
+  std::size_t first_row(std::size_t p) const { return first_rows_.at(p); }
+
+ private:
+  std::size_t rows_ = 0, cols_ = 0;
+  std::vector<packed_matrix> panels_;
+  std::vector<std::size_t> first_rows_;
+};
+
 namespace detail {
 
 inline float load_element(const void* w, element_type t, std::size_t i) {

@@ -539,7 +539,8 @@ inline bool overlaps(const float* x, std::size_t n_in, const float* y, std::size
   return xb < yb + n_out * sizeof(float) && yb < xb + n_in * sizeof(float);
 }
 
-inline void check_gemv(const char* where, const packed_matrix& W, const float* x, const float* y) {
+template <class Matrix>  // packed_matrix or panel_matrix
+inline void check_gemv(const char* where, const Matrix& W, const float* x, const float* y) {
   if (W.empty()) fail(where, "W is empty (default-constructed or moved from)");
   check_ptr(where, "x", x);
   check_ptr(where, "y", y);
@@ -547,7 +548,8 @@ inline void check_gemv(const char* where, const packed_matrix& W, const float* x
     fail(where, "y (", W.rows(), " floats) overlaps x (", W.cols(), " floats); the product cannot be computed in place");
 }
 
-inline void check_index(const char* where, const packed_matrix& W, const std::uint32_t* idx, std::size_t nnz) {
+template <class Matrix>
+inline void check_index(const char* where, const Matrix& W, const std::uint32_t* idx, std::size_t nnz) {
   if (nnz > 0 && idx == nullptr) fail(where, "idx is null but nnz = ", nnz);
   for (std::size_t i = 0; i < nnz; ++i)
     if (idx[i] >= W.cols()) fail(where, "idx[", i, "] = ", idx[i], " is out of range; indices must be < cols = ", W.cols());
@@ -626,14 +628,56 @@ inline void run(const packed_matrix& W, const float* x, const std::uint32_t* idx
     });
   }
 }
+
+// Panels: thread t of p takes panels t, t + p, ...; each panel is one thread's packed_matrix
+// product into its rows of y. At most one thread per panel.
+template <class A, bool Dense>
+inline void run(const panel_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count, float keep_above,
+                float* y, int threads) {
+  const int p = static_cast<int>(std::min(static_cast<std::size_t>(std::max(threads, 1)), W.panels()));
+  auto each_panel = [&](auto&& product) {
+    parallel_for_threads(p, [&](int t, int nt) {
+      for (std::size_t b = static_cast<std::size_t>(t); b < W.panels(); b += static_cast<std::size_t>(nt))
+        product(W.panel(b), y + W.first_row(b));
+    });
+  };
+  if constexpr (std::is_same<A, xsimd::unavailable>::value) {
+    each_panel([&](const packed_matrix& P, float* yp) { gemv_ref_impl(P, x, idx, count, keep_above, Dense, yp); });
+  } else {
+    // The format is resolved here, outside the threads (with_format throws on a bad one).
+    with_format(W.panel(0), [&](auto bits, auto group) {
+      each_panel([&](const packed_matrix& P, float* yp) {
+        simd::gemv_run<decltype(bits)::value, decltype(group)::value, A, Dense>(P, x, idx, count, keep_above, yp, 1);
+      });
+    });
+  }
+}
+
+template <class A, class Matrix>
+inline void gemv_dense(const Matrix& W, const float* x, float* y, const gemv_options& opt) {
+  check_gemv("gemv_dense", W, x, y);
+  const int threads = requested_threads("gemv_dense", opt);
+  run<A, true>(W, x, nullptr, W.cols(), -std::numeric_limits<float>::infinity(), y, threads);
+}
+
+template <class A, class Matrix>
+inline void gemv_sparse(const Matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
+                        const gemv_options& opt) {
+  check_gemv("gemv_sparse", W, x, y);
+  check_index("gemv_sparse", W, idx, nnz);
+  const int threads = requested_threads("gemv_sparse", opt);
+  run<A, false>(W, x, idx, nnz, 0.0f, y, threads);
+}
 }  // namespace detail
 
 // y = W x over every input.
 template <class A>
 inline void gemv_dense(A, const packed_matrix& W, const float* x, float* y, const gemv_options& opt = {}) {
-  detail::check_gemv("gemv_dense", W, x, y);
-  const int threads = detail::requested_threads("gemv_dense", opt);
-  detail::run<A, true>(W, x, nullptr, W.cols(), -std::numeric_limits<float>::infinity(), y, threads);
+  detail::gemv_dense<A>(W, x, y, opt);
+}
+template <class A>
+inline void gemv_dense(A, const panel_matrix& W, const float* x, float* y, const gemv_options& opt = {}) {
+  detail::gemv_dense<A>(W, x, y, opt);
 }
 
 // y = sum over i < nnz of W[:, idx[i]] x[idx[i]]: only the listed strips are read. Any
@@ -642,10 +686,12 @@ inline void gemv_dense(A, const packed_matrix& W, const float* x, float* y, cons
 template <class A>
 inline void gemv_sparse(A, const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
                         const gemv_options& opt = {}) {
-  detail::check_gemv("gemv_sparse", W, x, y);
-  detail::check_index("gemv_sparse", W, idx, nnz);
-  const int threads = detail::requested_threads("gemv_sparse", opt);
-  detail::run<A, false>(W, x, idx, nnz, 0.0f, y, threads);
+  detail::gemv_sparse<A>(W, x, idx, nnz, y, opt);
+}
+template <class A>
+inline void gemv_sparse(A, const panel_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
+                        const gemv_options& opt = {}) {
+  detail::gemv_sparse<A>(W, x, idx, nnz, y, opt);
 }
 
 // Active fraction below which gemv() takes the sparse path. Both paths give bitwise the
@@ -656,31 +702,54 @@ inline void gemv_sparse(A, const packed_matrix& W, const float* x, const std::ui
 // it was 0.78-1.01x. Hot, sparse wins from 0%. So: sparse from 15% sparsity on.
 inline constexpr double kSparseBelowActiveFraction = 0.85;
 
+namespace detail {
+template <class A, class Matrix>
+inline void gemv(A arch, const Matrix& W, const float* x, float* y, float threshold, const gemv_options& opt) {
+  check_gemv("gemv", W, x, y);
+  check_threshold("gemv", threshold);
+  const int threads = requested_threads("gemv", opt);
+  std::vector<std::uint32_t> idx(W.cols());
+  const std::size_t nnz = find_active(arch, x, W.cols(), threshold, idx.data());
+  if (static_cast<double>(nnz) < kSparseBelowActiveFraction * static_cast<double>(W.cols()))
+    run<A, false>(W, x, idx.data(), nnz, 0.0f, y, threads);
+  else
+    run<A, true>(W, x, nullptr, W.cols(), threshold, y, threads);
+}
+}  // namespace detail
+
 // y = W x', x'_k = x_k where |x_k| > threshold (or NaN), else 0. Detects the active inputs
 // and runs the sparse kernel, or the dense one when too many are active.
 template <class A>
 inline void gemv(A arch, const packed_matrix& W, const float* x, float* y, float threshold = 0.0f,
                  const gemv_options& opt = {}) {
-  detail::check_gemv("gemv", W, x, y);
-  detail::check_threshold("gemv", threshold);
-  const int threads = detail::requested_threads("gemv", opt);
-  std::vector<std::uint32_t> idx(W.cols());
-  const std::size_t nnz = find_active(arch, x, W.cols(), threshold, idx.data());
-  if (static_cast<double>(nnz) < kSparseBelowActiveFraction * static_cast<double>(W.cols()))
-    detail::run<A, false>(W, x, idx.data(), nnz, 0.0f, y, threads);
-  else
-    detail::run<A, true>(W, x, nullptr, W.cols(), threshold, y, threads);
+  detail::gemv(arch, W, x, y, threshold, opt);
+}
+template <class A>
+inline void gemv(A arch, const panel_matrix& W, const float* x, float* y, float threshold = 0.0f,
+                 const gemv_options& opt = {}) {
+  detail::gemv(arch, W, x, y, threshold, opt);
 }
 
 // The same on the best arch the includer's compiler flags enable.
 inline void gemv_dense(const packed_matrix& W, const float* x, float* y, const gemv_options& opt = {}) {
   gemv_dense(simd::native_arch{}, W, x, y, opt);
 }
+inline void gemv_dense(const panel_matrix& W, const float* x, float* y, const gemv_options& opt = {}) {
+  gemv_dense(simd::native_arch{}, W, x, y, opt);
+}
 inline void gemv_sparse(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
                         const gemv_options& opt = {}) {
   gemv_sparse(simd::native_arch{}, W, x, idx, nnz, y, opt);
 }
+inline void gemv_sparse(const panel_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
+                        const gemv_options& opt = {}) {
+  gemv_sparse(simd::native_arch{}, W, x, idx, nnz, y, opt);
+}
 inline void gemv(const packed_matrix& W, const float* x, float* y, float threshold = 0.0f,
+                 const gemv_options& opt = {}) {
+  gemv(simd::native_arch{}, W, x, y, threshold, opt);
+}
+inline void gemv(const panel_matrix& W, const float* x, float* y, float threshold = 0.0f,
                  const gemv_options& opt = {}) {
   gemv(simd::native_arch{}, W, x, y, threshold, opt);
 }
