@@ -178,6 +178,7 @@ decode_result run_decode(const decode_options& opt) {
   r.sparsity_spec = opt.sparsity_spec;
   r.pattern = opt.clustered ? "clustered" : "uniform";
   r.tokens = opt.tokens;
+  r.panels = opt.panels;
   r.date = now_utc();
   r.host = host_name();
   r.isa = actsparse::simd::native_arch::name();
@@ -249,6 +250,18 @@ decode_result run_decode(const decode_options& opt) {
     d.weights_dense += N * K;
   }
 
+  // Panels (--panels): each matrix becomes a panel_matrix, one row block per thread; the
+  // packed copy is dropped as soon as its panels exist. The bytes above stay those of the
+  // packed matrix: the panels hold the same strips, cut by outputs.
+  std::vector<actsparse::panel_matrix> WP;
+  if (opt.panels > 0) {
+    WP.reserve(plan.size());
+    for (auto& M : W) {
+      WP.emplace_back(M, std::min<std::size_t>(std::size_t(opt.panels), M.groups()));
+      M = actsparse::packed_matrix{};
+    }
+  }
+
   auto token = [&](bool sparse, int threads, std::size_t t, std::vector<double>* part_s) {
     const actsparse::gemv_options g{threads};
     const auto start = clock_type::now();
@@ -256,8 +269,13 @@ decode_result run_decode(const decode_options& opt) {
     for (std::size_t i = 0; i < plan.size(); ++i) {
       const auto& v = *(sparse ? sparse_x : dense_x)[i];
       const float* x = v[(t + std::size_t(std::max(plan[i].layer, 0))) % kVariants].data();
-      if (sparse) actsparse::gemv(W[i], x, y.data(), 0.0f, g);
-      else actsparse::gemv_dense(W[i], x, y.data(), g);
+      if (!WP.empty()) {
+        if (sparse) actsparse::gemv(WP[i], x, y.data(), 0.0f, g);
+        else actsparse::gemv_dense(WP[i], x, y.data(), g);
+      } else {
+        if (sparse) actsparse::gemv(W[i], x, y.data(), 0.0f, g);
+        else actsparse::gemv_dense(W[i], x, y.data(), g);
+      }
       const auto now = clock_type::now();
       if (part_s) (*part_s)[matrix_part[i]] += std::chrono::duration<double>(now - last).count();
       last = now;
@@ -335,6 +353,7 @@ void to_json(nlohmann::json& j, const decode_result& r) {
        {"sparsity", r.sparsity_spec},
        {"pattern", r.pattern},
        {"tokens", r.tokens},
+       {"panels", r.panels},
        {"memory", {{"weights_bytes", r.weights_bytes}, {"peak_rss_bytes", r.peak_rss_bytes},
                    {"available_bytes", r.available_bytes}, {"total_bytes", r.total_bytes}}},
        {"runs", nlohmann::json::array()}};
@@ -361,6 +380,7 @@ decode_result load_decode(const std::string& path) {
     r.sparsity_spec = j.at("sparsity");
     r.pattern = j.at("pattern");
     r.tokens = j.at("tokens");
+    r.panels = j.value("panels", 0);
     const auto& mem = j.at("memory");
     r.weights_bytes = mem.at("weights_bytes");
     r.peak_rss_bytes = mem.at("peak_rss_bytes");

@@ -18,6 +18,7 @@ struct decode_options {
   int tokens = 16;            // measured tokens per pass and thread count (after one warm-up)
   std::vector<int> threads;   // thread counts, one pass pair each; empty: 1 and all cores
   bool clustered = false;     // activation pattern: uniform or clustered (bench/patterns.hpp)
+  int panels = 0;             // 0: packed matrices; P: each split into min(P, groups) panels
   bool verbose = true;
 };
 
@@ -49,6 +50,7 @@ struct decode_result {
   double bits_mean = 0;
   std::string bits_spec, sparsity_spec, pattern, date, host, isa;
   int tokens = 0;
+  int panels = 0;  // as in decode_options
   double weights_bytes = 0, peak_rss_bytes = 0, available_bytes = 0, total_bytes = 0;
   std::vector<decode_part> parts;
   std::vector<decode_run> runs;  // per thread count: dense, then sparse

@@ -120,6 +120,7 @@ int run_decode_cmd(decode_cli& c) {
               r.peak_rss_bytes / 1e9, r.total_bytes / 1e9);
   std::printf("sparse pass: %s (%s activations); %d tokens per pass, medians\n", r.sparsity_spec.c_str(),
               r.pattern.c_str(), r.tokens);
+  if (r.panels > 0) std::printf("matrices split into %d panels each (panel_matrix)\n", r.panels);
   std::printf("%-8s %-7s %10s %10s %10s %9s %10s %9s %8s\n", "threads", "pass", "ms/token", "MB/token", "eff GB/s",
               "tokens/s", "model ms", "speedup", "ideal");
   for (std::size_t i = 0; i < r.runs.size(); ++i) {
@@ -198,6 +199,9 @@ int main(int argc, char** argv) {
   decode_cmd->add_option("--threads", dc.opt.threads, "comma list of thread counts; default: 1 and all cores")
       ->delimiter(',')
       ->check(thread_count);
+  decode_cmd->add_option("--panels", dc.opt.panels,
+                         "split each matrix by outputs into this many panels (panel_matrix), one per thread; 0: off")
+      ->check(CLI::Range(0, 1024));
   decode_cmd->add_option("--machine", dc.machine, "machine profile (actsparse probe): print the model's prediction too");
   decode_cmd->add_option("--out", dc.out, "results (JSON, for `actsparse report --decode`)");
   decode_cmd->add_flag("--quiet", [&](std::int64_t) { dc.opt.verbose = false; }, "no progress output");
