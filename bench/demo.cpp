@@ -4,9 +4,10 @@
 // through a pool of copies larger than the last-level cache, as a decode pass reads a
 // whole model). The Google Benchmark harness and report replace it (issue 3).
 //
-// Usage: actsparse-demo [N K bits group pool_MiB reps sparsities]
-//   defaults: 4096 14336 4 64 1280 15 0,0.2,0.5,0.7,0.9,0.95
-//   (Llama-3-8B FFN down projection, 4.5 bpw, 1.25 GiB pool)
+// Usage: actsparse-demo [N K bits group pool_MiB reps sparsities panels]
+//   defaults: 4096 14336 4 64 1280 15 0,0.2,0.5,0.7,0.9,0.95 0
+//   (Llama-3-8B FFN down projection, 4.5 bpw, 1.25 GiB pool). panels > 0 also times the
+//   same matrices as panel_matrix of that many panels (columns p_dense_ms, p_sparse_ms).
 // Threads follow OMP_NUM_THREADS. Figures are medians over reps calls; activations are
 // uniform random with exact zeros.
 #include <actsparse/actsparse.hpp>
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
     p = *end == ',' ? end + 1 : end;
     if (end == p && *p) break;
   }
+  const std::size_t panels = argc > 8 ? std::strtoull(argv[8], nullptr, 10) : 0;
 
   std::mt19937 rng(1);
   std::normal_distribution<float> normal(0.0f, 0.02f);
@@ -72,12 +74,19 @@ int main(int argc, char** argv) {
   w = {};
   const std::size_t copies = std::max<std::size_t>(1, (pool_mib << 20) / first.bytes() + 1);
   std::vector<actsparse::packed_matrix> pool(copies, first);
+  std::vector<actsparse::panel_matrix> panel_pool;
+  try {
+    if (panels > 0) panel_pool.assign(copies, actsparse::panel_matrix(first, panels));
+  } catch (const actsparse::error& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 2;
+  }
   std::printf("actsparse-demo: W %zu x %zu, %d-bit g%d (%.2f bits/weight), %.1f MiB per matrix; "
               "stream pool %zu copies = %.0f MiB; %d reps, medians\n",
               N, K, bits, group, first.bytes() * 8.0 / double(N * K), first.bytes() / 1048576.0, copies,
               copies * first.bytes() / 1048576.0, reps);
-  std::printf("%-7s %8s %7s %11s %11s %8s %9s %12s %12s\n", "mode", "sparsity", "active", "dense_ms", "sparse_ms",
-              "speedup", "ideal", "dense_GB/s", "sparse_GB/s");
+  std::printf("%-7s %8s %7s %11s %11s %8s %9s %12s %12s%s\n", "mode", "sparsity", "active", "dense_ms", "sparse_ms",
+              "speedup", "ideal", "dense_GB/s", "sparse_GB/s", panels ? "  p_dense_ms  p_sparse_ms" : "");
 
   std::vector<float> x(K), y(N);
   std::vector<std::uint32_t> idx(K);
@@ -95,8 +104,18 @@ int main(int argc, char** argv) {
       const double dense_bytes = double(first.bytes()) + 4.0 * (K + N);
       const double sparse_bytes = double(nnz) * first.strip_bytes() + 4.0 * (2 * nnz + N);
       const double ideal = nnz ? double(K) / double(nnz) : 0.0;
-      std::printf("%-7s %7.0f%% %7zu %11.3f %11.3f %7.2fx %8.2fx %12.2f %12.2f\n", mode, s * 100, nnz, td * 1e3,
+      std::printf("%-7s %7.0f%% %7zu %11.3f %11.3f %7.2fx %8.2fx %12.2f %12.2f", mode, s * 100, nnz, td * 1e3,
                   ts * 1e3, td / ts, ideal, dense_bytes / td / 1e9, sparse_bytes / ts / 1e9);
+      if (panels) {
+        const double tpd = time_calls(count, reps, [&](std::size_t i) {
+          actsparse::gemv_dense(panel_pool[i], x.data(), y.data());
+        });
+        const double tps = time_calls(count, reps, [&](std::size_t i) {
+          actsparse::gemv_sparse(panel_pool[i], x.data(), idx.data(), nnz, y.data());
+        });
+        std::printf(" %11.3f %12.3f", tpd * 1e3, tps * 1e3);
+      }
+      std::printf("\n");
     }
   }
   return 0;
