@@ -22,6 +22,7 @@ echo "{\"_about\": \"test\", \"default\": 4, \"v\": 8, \"down\": [$downs]}" > bi
 "$tool" decode --model qwen2-0.5b --tokens 2 --threads 1 --machine machine.json --out decode.json --quiet > decode.txt
 "$tool" decode --model qwen2-0.5b --tokens 1 --threads 1 --bits-file bits.json --apply ffn-down --sparsity 0.9 \
   --out decode-mixed.json --quiet >/dev/null
+"$tool" decode --model qwen2-0.5b --tokens 1 --threads 2 --panels 2 --out decode-panels.json --quiet >/dev/null
 "$tool" report --machine machine.json --bench bench.json --decode decode.json --out report >/dev/null
 for f in index.html report.md rows.csv decode.html decode.md; do [ -s "report/$f" ] || fail "report/$f missing"; done
 
@@ -46,6 +47,10 @@ want=$(awk 'BEGIN { h = 896; f = 4864; kv = 128; w4 = 24 * (2 * h * h + kv * h +
   w8 = 24 * kv * h; wd = h * f; printf "%.6f", (4 * w4 + 8 * w8 + 3 * wd + 6 * 23 * wd) / (w4 + w8 + 24 * wd) }')
 [ "$mean" = "$want" ] || fail "mixed bits mean $mean, expected $want"
 grep -q "Qwen2-0.5B" decode.txt || fail "decode summary lacks the model: $(cat decode.txt)"
+# Panels hold the same strips: the same bytes per token, and the run says it used them.
+got_p="$(sum_field decode-panels.json bytes_dense) $(sum_field decode-panels.json bytes_sparse)"
+[ "$got_p" = "$expected" ] || fail "decode --panels 2 bytes per token $got_p, expected $expected"
+grep -q '"panels": 2' decode-panels.json || fail "decode-panels.json does not record panels = 2"
 echo "decode: bytes per token $got match the count from the model's dimensions; mixed mean $mean bits"
 
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
@@ -114,6 +119,7 @@ decode_fail "layer count" "give one, or 24" --model qwen2-0.5b --sparsity-file s
 decode_fail "sparsity" "--sparsity" --model qwen2-0.5b --sparsity 1.5
 decode_fail "model" "known models: " --model llama-9
 decode_fail "threads" "is not a thread count" --model qwen2-0.5b --threads 0
+decode_fail "panels" "--panels" --model qwen2-0.5b --panels -1
 decode_fail "memory" "GB available" --model llama-3-70b --bits 8
 echo '{"benchmarks": []}' > empty.json
 expect_fail "empty bench" "no actsparse-bench rows" "$tool" report --machine machine.json --bench empty.json --out bad-report
