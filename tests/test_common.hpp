@@ -138,6 +138,21 @@ inline std::vector<float> sparse_x(std::size_t n, double sparsity, std::uint32_t
   return x;
 }
 
+// A matrix packed from normal weights (sigma 0.05).
+inline actsparse::packed_matrix random_matrix(std::size_t N, std::size_t K, actsparse::quant_config cfg,
+                                              std::uint32_t seed) {
+  const auto w = random_normal(N * K, seed, 0.05f);
+  return actsparse::pack(w.data(), N, K, cfg);
+}
+
+// The ascending indices of x's non-zero entries (what find_active(x, 0) returns).
+inline std::vector<std::uint32_t> active_list(const std::vector<float>& x) {
+  std::vector<std::uint32_t> idx;
+  for (std::size_t k = 0; k < x.size(); ++k)
+    if (x[k] != 0.0f) idx.push_back(static_cast<std::uint32_t>(k));
+  return idx;
+}
+
 // Oracle: dequantize (independently: from the fp16 scale/bias and the code) and take a
 // double-precision dense product. Also returns, per output, the magnitude the float
 // kernel's rounding error scales with: sum_k |x_k| (|scale q| + |bias|).

@@ -17,18 +17,6 @@ using namespace actsparse_test;
 
 namespace {
 
-packed_matrix random_matrix(std::size_t N, std::size_t K, quant_config cfg, std::uint32_t seed) {
-  const auto w = random_normal(N * K, seed, 0.05f);
-  return pack(w.data(), N, K, cfg);
-}
-
-std::vector<std::uint32_t> active_list(const std::vector<float>& x) {
-  std::vector<std::uint32_t> idx;
-  for (std::size_t k = 0; k < x.size(); ++k)
-    if (x[k] != 0.0f) idx.push_back(static_cast<std::uint32_t>(k));
-  return idx;
-}
-
 // Rows in units of groups, chosen around the vector width (scales are converted V groups
 // at a time) and past one macro-kernel tile (kTileOutputs).
 std::vector<std::size_t> row_groups(int g) {

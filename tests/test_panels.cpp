@@ -12,18 +12,6 @@ using namespace actsparse_test;
 
 namespace {
 
-packed_matrix random_matrix(std::size_t N, std::size_t K, quant_config cfg, std::uint32_t seed) {
-  const auto w = random_normal(N * K, seed, 0.05f);
-  return pack(w.data(), N, K, cfg);
-}
-
-std::vector<std::uint32_t> active_list(const std::vector<float>& x) {
-  std::vector<std::uint32_t> idx;
-  for (std::size_t k = 0; k < x.size(); ++k)
-    if (x[k] != 0.0f) idx.push_back(static_cast<std::uint32_t>(k));
-  return idx;
-}
-
 // Every path on W and on its panels, compared bit for bit; the packed results also against
 // the double-precision oracle, so a wrong pair cannot agree by accident.
 void expect_same_products(const packed_matrix& W, std::size_t panels, const std::vector<float>& x, bool finite) {
