@@ -1,11 +1,13 @@
 // kernels/dispatch.cpp: actsparse::dispatch (dispatch.hpp): picks one kernel table per
 // process and forwards every call to it. Built with the baseline flags only.
 #include <actsparse/dispatch.hpp>
+#include <actsparse/gemv.hpp>
 
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "cpu.hpp"
 #include "kernel_table.hpp"
@@ -150,6 +152,49 @@ void gemv_sparse(const packed_matrix& W, const float* x, const std::uint32_t* id
 void gemv(const packed_matrix& W, const float* x, float* y, float threshold, const gemv_options& opt) {
   current().table->gemv(ref("gemv", W), x, y, threshold, opt.threads);
 }
+// Panels: every argument is checked here, before the threads start, so the table's
+// entries (which check again) cannot throw inside the parallel region.
+void gemv_dense(const panel_matrix& W, const float* x, float* y, const gemv_options& opt) {
+  detail::check_gemv("gemv_dense", W, x, y);
+  const int threads = detail::requested_threads("gemv_dense", opt);
+  const ks::table* t = current().table;
+  detail::for_each_panel(W, threads, y, [&](const packed_matrix& P, float* yp) {
+    t->gemv_dense(ref("gemv_dense", P), x, yp, 1);
+  });
+}
+void gemv_sparse(const panel_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
+                 const gemv_options& opt) {
+  detail::check_gemv("gemv_sparse", W, x, y);
+  detail::check_index("gemv_sparse", W, idx, nnz);
+  const int threads = detail::requested_threads("gemv_sparse", opt);
+  const ks::table* t = current().table;
+  detail::for_each_panel(W, threads, y, [&](const packed_matrix& P, float* yp) {
+    t->gemv_sparse(ref("gemv_sparse", P), x, idx, nnz, yp, 1);
+  });
+}
+// gemv() of gemv.hpp, with the detection done once for all panels. Its dense path counts
+// x_k only where |x_k| > threshold (or NaN); the table's dense entry counts every x_k, so it
+// gets x with the others set to +0, which is what the kernel does with them.
+void gemv(const panel_matrix& W, const float* x, float* y, float threshold, const gemv_options& opt) {
+  detail::check_gemv("gemv", W, x, y);
+  detail::check_threshold("gemv", threshold);
+  const int threads = detail::requested_threads("gemv", opt);
+  const ks::table* t = current().table;
+  std::vector<std::uint32_t> idx(W.cols());
+  const std::size_t nnz = t->find_active(x, W.cols(), threshold, idx.data());
+  if (static_cast<double>(nnz) < kSparseBelowActiveFraction * static_cast<double>(W.cols())) {
+    detail::for_each_panel(W, threads, y, [&](const packed_matrix& P, float* yp) {
+      t->gemv_sparse(ref("gemv", P), x, idx.data(), nnz, yp, 1);
+    });
+  } else {
+    std::vector<float> kept(W.cols(), 0.0f);
+    for (std::size_t i = 0; i < nnz; ++i) kept[idx[i]] = x[idx[i]];
+    detail::for_each_panel(W, threads, y, [&](const packed_matrix& P, float* yp) {
+      t->gemv_dense(ref("gemv", P), kept.data(), yp, 1);
+    });
+  }
+}
+
 void gemm_dense(const packed_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt) {
   current().table->gemm_dense(ref("gemm_dense", W), X, m, Y, opt.threads);
 }

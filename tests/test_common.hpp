@@ -85,6 +85,18 @@ inline void gemv(dispatched, const packed_matrix& W, const float* x, float* y, f
                  const gemv_options& o = {}) {
   dsp::gemv(W, x, y, t, o);
 }
+using actsparse::panel_matrix;
+inline void gemv_dense(dispatched, const panel_matrix& W, const float* x, float* y, const gemv_options& o = {}) {
+  dsp::gemv_dense(W, x, y, o);
+}
+inline void gemv_sparse(dispatched, const panel_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz,
+                        float* y, const gemv_options& o = {}) {
+  dsp::gemv_sparse(W, x, idx, nnz, y, o);
+}
+inline void gemv(dispatched, const panel_matrix& W, const float* x, float* y, float t = 0.0f,
+                 const gemv_options& o = {}) {
+  dsp::gemv(W, x, y, t, o);
+}
 inline void gemm_dense(dispatched, const packed_matrix& W, const float* X, std::size_t m, float* Y,
                        const gemv_options& o = {}) {
   dsp::gemm_dense(W, X, m, Y, o);

@@ -90,6 +90,26 @@ TEST(Panels, LargePanelsAndDenseInputs) {
   expect_same_products(W, 5, sparse_x(6, 0.5, 32), true);
 }
 
+// A threshold masks the same inputs on both: few below it (gemv's dense path, which masks in
+// the kernel) and most below it (the sparse path).
+TEST(Panels, ThresholdsMaskTheSameInputs) {
+  const packed_matrix W = random_matrix(6 * 64, 40, {4, 64}, 35);
+  auto x = random_normal(40, 36);
+  x[3] = 0.01f;  // below the lower threshold too
+  x[17] = -0.02f;
+  std::vector<float> yw(W.rows()), yp(W.rows()), y0(W.rows());
+  const panel_matrix P(W, 3);
+  gemv(test_arch{}, W, x.data(), y0.data(), 0.0f);
+  gemv(test_arch{}, W, x.data(), yw.data(), 0.05f);
+  ASSERT_FALSE(bitwise_equal(y0.data(), yw.data(), W.rows())) << "the threshold masked nothing";
+  for (float t : {0.05f, 0.8f})
+    for (int threads : {1, 3}) {
+      gemv(test_arch{}, W, x.data(), yw.data(), t, {threads});
+      gemv(test_arch{}, P, x.data(), yp.data(), t, {threads});
+      EXPECT_TRUE(bitwise_equal(yw.data(), yp.data(), W.rows())) << "threshold " << t << ", threads " << threads;
+    }
+}
+
 // NaN and Inf reach the same outputs, as the same bits.
 TEST(Panels, NonFiniteInputsPropagateAsInThePackedMatrix) {
   const packed_matrix W = random_matrix(4 * 64, 12, {4, 64}, 40);

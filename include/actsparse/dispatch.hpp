@@ -58,6 +58,12 @@ void gemv_dense(const packed_matrix& W, const float* x, float* y, const gemv_opt
 void gemv_sparse(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
                  const gemv_options& opt = {});
 void gemv(const packed_matrix& W, const float* x, float* y, float threshold = 0.0f, const gemv_options& opt = {});
+// The same on a panel_matrix: one thread per panel, each running this instruction set's
+// 1-thread kernel on its panel; y is bitwise that of the packed_matrix calls.
+void gemv_dense(const panel_matrix& W, const float* x, float* y, const gemv_options& opt = {});
+void gemv_sparse(const panel_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
+                 const gemv_options& opt = {});
+void gemv(const panel_matrix& W, const float* x, float* y, float threshold = 0.0f, const gemv_options& opt = {});
 void gemm_dense(const packed_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt = {});
 void gemm_sparse(const packed_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
                  float* Y, const gemv_options& opt = {});

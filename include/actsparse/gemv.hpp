@@ -629,18 +629,22 @@ inline void run(const packed_matrix& W, const float* x, const std::uint32_t* idx
   }
 }
 
-// Panels: thread t of p takes panels t, t + p, ...; each panel is one thread's packed_matrix
-// product into its rows of y. At most one thread per panel.
+// Panels: thread t of p takes panels t, t + p, ..., and runs product(panel, its rows of y)
+// on one thread. At most one thread per panel. product must not throw (it runs inside the
+// parallel region): check everything before.
+template <class F>
+inline void for_each_panel(const panel_matrix& W, int threads, float* y, F&& product) {
+  const int p = static_cast<int>(std::min(static_cast<std::size_t>(std::max(threads, 1)), W.panels()));
+  parallel_for_threads(p, [&](int t, int nt) {
+    for (std::size_t b = static_cast<std::size_t>(t); b < W.panels(); b += static_cast<std::size_t>(nt))
+      product(W.panel(b), y + W.first_row(b));
+  });
+}
+
 template <class A, bool Dense>
 inline void run(const panel_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count, float keep_above,
                 float* y, int threads) {
-  const int p = static_cast<int>(std::min(static_cast<std::size_t>(std::max(threads, 1)), W.panels()));
-  auto each_panel = [&](auto&& product) {
-    parallel_for_threads(p, [&](int t, int nt) {
-      for (std::size_t b = static_cast<std::size_t>(t); b < W.panels(); b += static_cast<std::size_t>(nt))
-        product(W.panel(b), y + W.first_row(b));
-    });
-  };
+  auto each_panel = [&](auto&& product) { for_each_panel(W, threads, y, product); };
   if constexpr (std::is_same<A, xsimd::unavailable>::value) {
     each_panel([&](const packed_matrix& P, float* yp) { gemv_ref_impl(P, x, idx, count, keep_above, Dense, yp); });
   } else {
