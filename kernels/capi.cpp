@@ -9,8 +9,11 @@
 #include <new>
 #include <string>
 
+// A matrix from actsparse_pack or actsparse_from_mlx holds W; one from
+// actsparse_split_panels holds P (and an empty W).
 struct actsparse_matrix {
   actsparse::packed_matrix W;
+  actsparse::panel_matrix P;
 };
 
 namespace {
@@ -43,7 +46,17 @@ actsparse_status guard(F&& f) noexcept {
 
 const actsparse::packed_matrix& matrix(const char* where, const actsparse_matrix* W) {
   if (W == nullptr) actsparse::detail::fail(where, "W is null");
+  if (!W->P.empty())
+    actsparse::detail::fail(where, "W is a panel matrix (actsparse_split_panels); ", where,
+                            " takes a matrix from actsparse_pack or actsparse_from_mlx");
   return W->W;
+}
+
+// The gemv entry points take either kind: f(packed_matrix) or f(panel_matrix).
+template <class F>
+void either(const char* where, const actsparse_matrix* W, F&& f) {
+  if (W != nullptr && !W->P.empty()) f(W->P);
+  else f(matrix(where, W));
 }
 
 actsparse::element_type element(const char* where, const char* param, actsparse_dtype t) {
@@ -59,11 +72,24 @@ actsparse::element_type element(const char* where, const char* param, actsparse_
 
 actsparse::gemv_options options() { return {g_threads.load(std::memory_order_relaxed)}; }
 
+// Shape and size of either kind (0 for NULL).
+template <class F>
+auto of(const actsparse_matrix* W, F&& f) -> decltype(f(W->W)) {
+  if (W == nullptr) return 0;
+  return W->P.empty() ? f(W->W) : f(W->P);
+}
+std::size_t strip_bytes_of(const actsparse::packed_matrix& W) { return W.strip_bytes(); }
+std::size_t strip_bytes_of(const actsparse::panel_matrix& P) {
+  std::size_t b = 0;
+  for (std::size_t p = 0; p < P.panels(); ++p) b += P.panel(p).strip_bytes();
+  return b;
+}
+
 template <class Make>
 actsparse_status make(const char* where, actsparse_matrix** out, Make&& m) {
   return guard([&] {
     if (out == nullptr) actsparse::detail::fail(where, "out is null");
-    auto* W = new actsparse_matrix{m()};
+    auto* W = new actsparse_matrix{m(), {}};
     *out = W;
   });
 }
@@ -106,14 +132,36 @@ actsparse_status actsparse_to_mlx(const actsparse_matrix* W, uint32_t* wq, uint1
   return guard([&] { actsparse::to_mlx(matrix("to_mlx", W), wq, scales, biases); });
 }
 
+actsparse_status actsparse_split_panels(const actsparse_matrix* W, size_t panels, actsparse_matrix** out) {
+  return guard([&] {
+    if (out == nullptr) actsparse::detail::fail("split_panels", "out is null");
+    actsparse::panel_matrix P(matrix("split_panels", W), panels);
+    *out = new actsparse_matrix{{}, std::move(P)};
+  });
+}
+
 void actsparse_free(actsparse_matrix* W) { delete W; }
 
-size_t actsparse_rows(const actsparse_matrix* W) { return W ? W->W.rows() : 0; }
-size_t actsparse_cols(const actsparse_matrix* W) { return W ? W->W.cols() : 0; }
-int actsparse_bits(const actsparse_matrix* W) { return W ? W->W.bits() : 0; }
-int actsparse_group_size(const actsparse_matrix* W) { return W ? W->W.group_size() : 0; }
-size_t actsparse_bytes(const actsparse_matrix* W) { return W ? W->W.bytes() : 0; }
-size_t actsparse_strip_bytes(const actsparse_matrix* W) { return W ? W->W.strip_bytes() : 0; }
+size_t actsparse_panels(const actsparse_matrix* W) { return W ? W->P.panels() : 0; }
+
+size_t actsparse_rows(const actsparse_matrix* W) {
+  return of(W, [](const auto& M) { return M.rows(); });
+}
+size_t actsparse_cols(const actsparse_matrix* W) {
+  return of(W, [](const auto& M) { return M.cols(); });
+}
+int actsparse_bits(const actsparse_matrix* W) {
+  return of(W, [](const auto& M) { return M.bits(); });
+}
+int actsparse_group_size(const actsparse_matrix* W) {
+  return of(W, [](const auto& M) { return M.group_size(); });
+}
+size_t actsparse_bytes(const actsparse_matrix* W) {
+  return of(W, [](const auto& M) { return M.bytes(); });
+}
+size_t actsparse_strip_bytes(const actsparse_matrix* W) {
+  return of(W, [](const auto& M) { return strip_bytes_of(M); });
+}
 
 actsparse_status actsparse_find_active(const float* x, size_t n, float threshold, uint32_t* idx, size_t* nnz) {
   return guard([&] {
@@ -124,16 +172,22 @@ actsparse_status actsparse_find_active(const float* x, size_t n, float threshold
 }
 
 actsparse_status actsparse_gemv_dense(const actsparse_matrix* W, const float* x, float* y) {
-  return guard([&] { actsparse::dispatch::gemv_dense(matrix("gemv_dense", W), x, y, options()); });
+  return guard([&] {
+    either("gemv_dense", W, [&](const auto& M) { actsparse::dispatch::gemv_dense(M, x, y, options()); });
+  });
 }
 
 actsparse_status actsparse_gemv_sparse(const actsparse_matrix* W, const float* x, const uint32_t* idx, size_t nnz,
                                        float* y) {
-  return guard([&] { actsparse::dispatch::gemv_sparse(matrix("gemv_sparse", W), x, idx, nnz, y, options()); });
+  return guard([&] {
+    either("gemv_sparse", W, [&](const auto& M) { actsparse::dispatch::gemv_sparse(M, x, idx, nnz, y, options()); });
+  });
 }
 
 actsparse_status actsparse_gemv(const actsparse_matrix* W, const float* x, float* y, float threshold) {
-  return guard([&] { actsparse::dispatch::gemv(matrix("gemv", W), x, y, threshold, options()); });
+  return guard([&] {
+    either("gemv", W, [&](const auto& M) { actsparse::dispatch::gemv(M, x, y, threshold, options()); });
+  });
 }
 
 actsparse_status actsparse_gemm(const actsparse_matrix* W, const float* X, size_t m, float* Y, float threshold) {

@@ -79,13 +79,25 @@ ACTSPARSE_API actsparse_status actsparse_to_mlx(const actsparse_matrix* W, uint3
 /* Releases W (NULL is a no-op). */
 ACTSPARSE_API void actsparse_free(actsparse_matrix* W);
 
+/* Copies W into `panels` row blocks of whole groups (1 to rows / group_size), each in its
+ * own buffer, as a new matrix *out (free it with actsparse_free; W stays valid). With a plain
+ * matrix, t threads each read a 1/t slice of every strip; with panels, each thread streams
+ * its own panel. actsparse_gemv_dense, actsparse_gemv_sparse and actsparse_gemv on it give
+ * bitwise W's results, with at most one thread per panel: make as many panels as the threads
+ * you call with. actsparse_to_mlx and actsparse_gemm do not take a panel matrix. */
+ACTSPARSE_API actsparse_status actsparse_split_panels(const actsparse_matrix* W, size_t panels,
+                                                      actsparse_matrix** out);
+/* Panels of W: 0 for a matrix from actsparse_pack or actsparse_from_mlx (and for NULL). */
+ACTSPARSE_API size_t actsparse_panels(const actsparse_matrix* W);
+
 /* Shape and size of W (0 for NULL). bytes: the packed strips, what a dense product reads. */
 ACTSPARSE_API size_t actsparse_rows(const actsparse_matrix* W);
 ACTSPARSE_API size_t actsparse_cols(const actsparse_matrix* W);
 ACTSPARSE_API int actsparse_bits(const actsparse_matrix* W);
 ACTSPARSE_API int actsparse_group_size(const actsparse_matrix* W);
 ACTSPARSE_API size_t actsparse_bytes(const actsparse_matrix* W);
-/* Bytes of one input's strip: a sparse product reads nnz of them. */
+/* Bytes of one input's strip (of all its panels' strips, for a panel matrix): a sparse
+ * product reads nnz of them. */
 ACTSPARSE_API size_t actsparse_strip_bytes(const actsparse_matrix* W);
 
 /* Writes the ascending k < n with |x[k]| > threshold (or NaN / Inf) to idx (room for n) and

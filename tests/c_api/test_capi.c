@@ -153,6 +153,30 @@ int main(int argc, char** argv) {
     CHECK(actsparse_set_threads(0) == ACTSPARSE_OK, "set_threads");
     CHECK(memcmp(yd, ys, sizeof ys) == 0, "bits=%d: 1 thread differs", bits);
 
+    /* Panels: the same products bit for bit, on 1 and 2 threads. N = 256 is 4 groups. */
+    {
+      actsparse_matrix* P = NULL;
+      CHECK(actsparse_split_panels(W, 3, &P) == ACTSPARSE_OK && P != NULL, "split_panels: %s", actsparse_last_error());
+      CHECK(actsparse_panels(P) == 3 && actsparse_panels(W) == 0, "panels %zu", actsparse_panels(P));
+      CHECK(actsparse_rows(P) == N && actsparse_cols(P) == K && actsparse_bits(P) == bits &&
+                actsparse_group_size(P) == 64 && actsparse_bytes(P) == K * actsparse_strip_bytes(P),
+            "panel matrix shape");
+      float yp[256];
+      for (int threads = 1; threads <= 2; ++threads) {
+        CHECK(actsparse_set_threads(threads) == ACTSPARSE_OK, "set_threads");
+        CHECK(actsparse_gemv(P, x, yp, 0.0f) == ACTSPARSE_OK, "gemv on panels: %s", actsparse_last_error());
+        CHECK(memcmp(yd, yp, sizeof yp) == 0, "bits=%d: gemv on panels differs", bits);
+        CHECK(actsparse_gemv_dense(P, x, yp) == ACTSPARSE_OK, "gemv_dense on panels");
+        CHECK(memcmp(yd, yp, sizeof yp) == 0, "bits=%d: gemv_dense on panels differs", bits);
+        CHECK(actsparse_gemv_sparse(P, x, idx, nnz, yp) == ACTSPARSE_OK, "gemv_sparse on panels");
+        CHECK(memcmp(yd, yp, sizeof yp) == 0, "bits=%d: gemv_sparse on panels differs", bits);
+      }
+      CHECK(actsparse_set_threads(0) == ACTSPARSE_OK, "set_threads");
+      CHECK(actsparse_gemm(P, X, m, Y, 0.0f) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "gemm took a panel matrix");
+      CHECK(contains(actsparse_last_error(), "W is a panel matrix"), "message: %s", actsparse_last_error());
+      actsparse_free(P);
+    }
+
     /* MLX round trip: export, import, same product bit for bit. */
     if (bits == 4) {
       uint32_t* wq = malloc(K * N * 4 / 32 * sizeof *wq);
@@ -199,6 +223,15 @@ int main(int argc, char** argv) {
   CHECK(contains(actsparse_last_error(), "idx[1] = 200"), "message: %s", actsparse_last_error());
   CHECK(actsparse_gemv(W, x, y, -1.0f) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "threshold -1");
   CHECK(contains(actsparse_last_error(), "threshold"), "message: %s", actsparse_last_error());
+  actsparse_matrix* P = (actsparse_matrix*)0x1;
+  CHECK(actsparse_split_panels(W, 0, &P) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "0 panels accepted");
+  CHECK(contains(actsparse_last_error(), "panels = 0") && contains(actsparse_last_error(), "legal values are 1 to"),
+        "message: %s", actsparse_last_error());
+  CHECK(actsparse_split_panels(W, 5, &P) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "5 panels of 4 groups accepted");
+  CHECK(P == (actsparse_matrix*)0x1, "out written on failure");
+  CHECK(actsparse_split_panels(NULL, 2, &P) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "W NULL split");
+  CHECK(actsparse_split_panels(W, 2, NULL) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "out NULL split");
+  CHECK(contains(actsparse_last_error(), "out is null"), "message: %s", actsparse_last_error());
   CHECK(actsparse_gemv(NULL, x, y, 0.0f) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "W NULL");
   CHECK(contains(actsparse_last_error(), "W is null"), "message: %s", actsparse_last_error());
   CHECK(actsparse_gemv(W, NULL, y, 0.0f) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "x NULL");
