@@ -5,8 +5,9 @@
  *   - No exception crosses it. Every call that can fail returns an actsparse_status; on
  *     failure actsparse_last_error() describes it (which function, which parameter, the
  *     legal values), and nothing the caller passed has been written (outputs included).
- *   - Ownership: actsparse_pack and actsparse_from_mlx allocate a matrix the caller owns and
- *     releases with actsparse_free; they copy the source arrays, which the caller keeps.
+ *   - Ownership: actsparse_pack, actsparse_from_mlx and actsparse_split_panels allocate a
+ *     matrix the caller owns and releases with actsparse_free; they copy their sources, which
+ *     the caller keeps.
  *     Every other pointer is borrowed for the duration of the call.
  *   - Threads: OpenMP, OMP_NUM_THREADS by default, or actsparse_set_threads. y is bitwise the
  *     same for any thread count. Calls are reentrant; a matrix may be shared by threads.
