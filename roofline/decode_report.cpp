@@ -43,7 +43,11 @@ void decode_page(tables& t, const decode_result& r, const machine_profile& m) {
           r.model.label + ", " + r.bits_spec + " bits (mean " + num(r.bits_mean, 3) + " bits per weight before scales), g" +
               std::to_string(r.group) + ". Sparse pass: " + r.sparsity_spec + ", " + r.pattern +
               " activations; dense pass: every input active (gemv_dense). The passes alternate token by token; "
-              "medians of " + std::to_string(r.tokens) + " tokens after one warm-up each. Memory: " +
+              "medians of " + std::to_string(r.tokens) + " tokens after one warm-up each. " +
+              (r.panels > 0 ? "Every matrix split into " + std::to_string(r.panels) +
+                                  " panels (panel_matrix: one buffer per thread). "
+                            : std::string()) +
+              "Memory: " +
               num(r.weights_bytes / 1e9, 4) + " GB of packed weights, peak resident " + num(r.peak_rss_bytes / 1e9, 4) +
               " GB, " + num(r.total_bytes / 1e9, 4) + " GB in the machine. Model = the roofline prediction summed over "
               "the pass's matrices (max(bytes / bandwidth of the level holding the whole model, weights / compute "
