@@ -135,6 +135,9 @@ TEST(Panels, BadInputGetsAClearErrorAndLeavesYAlone) {
   expect_error([&] { panel_matrix(W, 0); }, "panels = 0 is out of range; legal values are 1 to W.groups() = 3");
   expect_error([&] { panel_matrix(W, 4); }, "panels = 4");
   expect_error([&] { panel_matrix(packed_matrix{}, 1); }, "W is empty");
+  expect_error([&] { panel_matrix(W, 2).panel(2); }, "p = 2 is out of range; legal values are 0 to 1");
+  expect_error([&] { panel_matrix(W, 3).first_row(7); }, "p = 7 is out of range; legal values are 0 to 2");
+  expect_error([&] { panel_matrix{}.panel(0); }, "the matrix is empty");
 
   const panel_matrix P(W, 2);
   const auto x = random_normal(8, 51);

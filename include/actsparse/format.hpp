@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "error.hpp"
@@ -288,10 +289,18 @@ class panel_matrix {
     return b;
   }
 
-  const packed_matrix& panel(std::size_t p) const { return panels_.at(p); }
-  std::size_t first_row(std::size_t p) const { return first_rows_.at(p); }
+  const packed_matrix& panel(std::size_t p) const { return panels_[checked("panel_matrix::panel", p)]; }
+  std::size_t first_row(std::size_t p) const { return first_rows_[checked("panel_matrix::first_row", p)]; }
 
  private:
+  std::size_t checked(const char* where, std::size_t p) const {
+    if (p >= panels_.size())
+      detail::fail(where, "p = ", p, " is out of range; ",
+                   panels_.empty() ? std::string("the matrix is empty")
+                                   : "legal values are 0 to " + std::to_string(panels_.size() - 1));
+    return p;
+  }
+
   std::size_t rows_ = 0, cols_ = 0;
   std::vector<packed_matrix> panels_;
   std::vector<std::size_t> first_rows_;
