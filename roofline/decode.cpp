@@ -269,13 +269,12 @@ decode_result run_decode(const decode_options& opt) {
     for (std::size_t i = 0; i < plan.size(); ++i) {
       const auto& v = *(sparse ? sparse_x : dense_x)[i];
       const float* x = v[(t + std::size_t(std::max(plan[i].layer, 0))) % kVariants].data();
-      if (!WP.empty()) {
-        if (sparse) actsparse::gemv(WP[i], x, y.data(), 0.0f, g);
-        else actsparse::gemv_dense(WP[i], x, y.data(), g);
-      } else {
-        if (sparse) actsparse::gemv(W[i], x, y.data(), 0.0f, g);
-        else actsparse::gemv_dense(W[i], x, y.data(), g);
-      }
+      auto product = [&](const auto& M) {  // packed_matrix or panel_matrix
+        if (sparse) actsparse::gemv(M, x, y.data(), 0.0f, g);
+        else actsparse::gemv_dense(M, x, y.data(), g);
+      };
+      if (WP.empty()) product(W[i]);
+      else product(WP[i]);
       const auto now = clock_type::now();
       if (part_s) (*part_s)[matrix_part[i]] += std::chrono::duration<double>(now - last).count();
       last = now;

@@ -644,13 +644,14 @@ inline void for_each_panel(const panel_matrix& W, int threads, float* y, F&& pro
 template <class A, bool Dense>
 inline void run(const panel_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count, float keep_above,
                 float* y, int threads) {
-  auto each_panel = [&](auto&& product) { for_each_panel(W, threads, y, product); };
   if constexpr (std::is_same<A, xsimd::unavailable>::value) {
-    each_panel([&](const packed_matrix& P, float* yp) { gemv_ref_impl(P, x, idx, count, keep_above, Dense, yp); });
+    for_each_panel(W, threads, y, [&](const packed_matrix& P, float* yp) {
+      gemv_ref_impl(P, x, idx, count, keep_above, Dense, yp);
+    });
   } else {
     // The format is resolved here, outside the threads (with_format throws on a bad one).
     with_format(W.panel(0), [&](auto bits, auto group) {
-      each_panel([&](const packed_matrix& P, float* yp) {
+      for_each_panel(W, threads, y, [&](const packed_matrix& P, float* yp) {
         simd::gemv_run<decltype(bits)::value, decltype(group)::value, A, Dense>(P, x, idx, count, keep_above, yp, 1);
       });
     });
