@@ -13,6 +13,7 @@
 //   --pattern uniform,clustered   --threads 1,2   --mode hot,stream
 //   --baselines 0|1 (fp32 / fp16 dense GEMV)   --detect 0|1 (find_active rows)
 //   --batch 1,4,16,64 (gemm rows)   --approx 40,50 (thresholded gemv rows, percent)   --gemv 0|1
+//   --panels 0|1 (each gemv row with t > 1 threads also on a panel_matrix of t panels)
 // plus Google Benchmark's own flags (--benchmark_out=..., --benchmark_repetitions=...).
 #include <benchmark/benchmark.h>
 #include <hwloc.h>
@@ -48,6 +49,7 @@ struct sweep {
   std::vector<int> batch;         // gemm rows for these batch sizes (empty: none)
   std::vector<double> approx;     // thresholded-gemv rows for these target sparsities (empty: none)
   bool gemv = true, baselines = true, detect = true;
+  bool panels = false;            // dense_panels / sparse_panels rows for every thread count > 1
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -130,6 +132,7 @@ std::vector<sweep> default_sweeps() {
   a.sparsity = {0, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99};
   a.clustered = {false, true};
   a.stream = {false, true};
+  a.panels = true;
   sweep b = a;
   b.shapes = {{4096, 14336}};
   b.bits = {2, 3, 5, 6, 8};
@@ -137,6 +140,7 @@ std::vector<sweep> default_sweeps() {
   b.clustered = {false};
   b.baselines = false;
   b.detect = false;
+  b.panels = false;
   // Batches: union sparsity and time per token versus batch size, all cores, streamed.
   sweep c = b;
   c.bits = {4};
@@ -227,6 +231,10 @@ std::vector<sweep> parse_flags(int& argc, char** argv) {
       s.baselines = parse_int("--baselines", v) != 0;
     } else if (take("--detect")) {
       s.detect = parse_int("--detect", v) != 0;
+    } else if (take("--panels")) {
+      const long p = parse_int("--panels", v);
+      if (p != 0 && p != 1) usage_error("--panels: '" + v + "'; legal values are 0, 1");
+      s.panels = p != 0;
     } else {
       argv[out++] = argv[i];
     }
@@ -250,6 +258,7 @@ std::vector<sweep> parse_flags(int& argc, char** argv) {
 struct pool_cache {
   std::string key;
   std::vector<actsparse::packed_matrix> packed;
+  std::vector<actsparse::panel_matrix> panels;
   std::vector<bench::dense_matrix> dense;
 };
 pool_cache g_pool;
@@ -272,14 +281,33 @@ const std::vector<M>& cached_pool(std::vector<M>& slot, const std::string& key, 
   return slot;
 }
 
+actsparse::packed_matrix random_packed(shape sh, int bits, int group) {
+  std::vector<float> w(sh.N * sh.K);
+  std::mt19937 rng(static_cast<std::uint32_t>(bits * 131 + group));
+  std::normal_distribution<float> nd(0.0f, 0.02f);
+  for (auto& v : w) v = nd(rng);
+  return actsparse::pack(w.data(), sh.N, sh.K, {bits, group});
+}
+
 const std::vector<actsparse::packed_matrix>& packed_pool(shape sh, int bits, int group, bool stream) {
-  return cached_pool(g_pool.packed, pool_key("packed", sh, bits, group, stream), stream, [&] {
-    std::vector<float> w(sh.N * sh.K);
-    std::mt19937 rng(static_cast<std::uint32_t>(bits * 131 + group));
-    std::normal_distribution<float> nd(0.0f, 0.02f);
-    for (auto& v : w) v = nd(rng);
-    return actsparse::pack(w.data(), sh.N, sh.K, {bits, group});
+  return cached_pool(g_pool.packed, pool_key("packed", sh, bits, group, stream), stream,
+                     [&] { return random_packed(sh, bits, group); });
+}
+
+// The packed matrix of packed_pool in `panels` row blocks (one per thread).
+const std::vector<actsparse::panel_matrix>& panel_pool(shape sh, int bits, int group, bool stream, int panels) {
+  const std::string key = pool_key("panels", sh, bits, group, stream) + "/" + std::to_string(panels);
+  return cached_pool(g_pool.panels, key, stream, [&] {
+    return actsparse::panel_matrix(random_packed(sh, bits, group), static_cast<std::size_t>(panels));
   });
+}
+
+// Bytes of one strip of every panel: what a sparse call reads per active input.
+std::size_t strip_bytes(const actsparse::packed_matrix& W) { return W.strip_bytes(); }
+std::size_t strip_bytes(const actsparse::panel_matrix& W) {
+  std::size_t b = 0;
+  for (std::size_t p = 0; p < W.panels(); ++p) b += W.panel(p).strip_bytes();
+  return b;
 }
 
 const std::vector<bench::dense_matrix>& dense_pool(shape sh, int bits, bool stream) {
@@ -313,50 +341,65 @@ std::string fmt_name(const char* kind, shape sh, int bits, int group, double s, 
   return buf;
 }
 
+// The dense row and the sparse rows of one configuration on the matrices of `pool` (a
+// function returning the pool, so it is built only when the first of its rows runs).
+// `kind` is "" for packed matrices and "_panels" for panel matrices.
+template <class Pool>
+void register_gemv_rows(const sweep& sw, const std::string& kind, shape sh, int bits, int group, int threads,
+                        bool stream, Pool pool_of) {
+  // Dense run of this configuration: the denominator of every speedup.
+  benchmark::RegisterBenchmark(
+      fmt_name(("dense" + kind).c_str(), sh, bits, group, 0, false, threads, stream).c_str(),
+      [=](benchmark::State& st) {
+        const auto& pool = pool_of();
+        const auto x = bench::activations(sh.K, 0.0, false, 1);
+        std::vector<float> y(sh.N);
+        std::size_t i = 0;
+        for (auto _ : st) {
+          actsparse::gemv_dense(arch{}, pool[i], x.data(), y.data(), {threads});
+          benchmark::DoNotOptimize(y.data());
+          i = (i + 1) % pool.size();
+        }
+        const double bytes = double(pool[0].bytes()) + 4.0 * double(sh.K + sh.N);
+        set_counters(st, sh, bits, group, 0, 1, threads, stream, false, true, bytes, 2.0 * sh.N * sh.K);
+      })
+      ->UseRealTime();
+  for (bool clustered : sw.clustered)
+    for (double s : sw.sparsity)
+      benchmark::RegisterBenchmark(
+          fmt_name(("sparse" + kind).c_str(), sh, bits, group, s, clustered, threads, stream).c_str(),
+          [=](benchmark::State& st) {
+            const auto& pool = pool_of();
+            const auto x = bench::activations(sh.K, s, clustered, 2);
+            std::vector<std::uint32_t> idx(sh.K);
+            const std::size_t nnz = actsparse::find_active(arch{}, x.data(), sh.K, 0.0f, idx.data());
+            std::vector<float> y(sh.N);
+            std::size_t i = 0;
+            for (auto _ : st) {
+              actsparse::gemv_sparse(arch{}, pool[i], x.data(), idx.data(), nnz, y.data(), {threads});
+              benchmark::DoNotOptimize(y.data());
+              i = (i + 1) % pool.size();
+            }
+            const double bytes = double(nnz) * double(strip_bytes(pool[0])) + 4.0 * double(2 * nnz + sh.N);
+            set_counters(st, sh, bits, group, s, double(nnz) / double(sh.K), threads, stream, clustered, false, bytes,
+                         2.0 * double(sh.N) * double(nnz));
+          })
+          ->UseRealTime();
+}
+
+// Packed rows for every configuration; with sw.panels, each configuration with t > 1
+// threads again on a panel_matrix of t panels (kinds dense_panels and sparse_panels).
 void register_gemv(const sweep& sw) {
   for (const shape sh : sw.shapes)
     for (int bits : sw.bits)
       for (int group : sw.groups)
         for (bool stream : sw.stream)
           for (int threads : sw.threads) {
-            // Dense run of this configuration: the denominator of every speedup.
-            benchmark::RegisterBenchmark(
-                fmt_name("dense", sh, bits, group, 0, false, threads, stream).c_str(),
-                [=](benchmark::State& st) {
-                  const auto& pool = packed_pool(sh, bits, group, stream);
-                  const auto x = bench::activations(sh.K, 0.0, false, 1);
-                  std::vector<float> y(sh.N);
-                  std::size_t i = 0;
-                  for (auto _ : st) {
-                    actsparse::gemv_dense(arch{}, pool[i], x.data(), y.data(), {threads});
-                    benchmark::DoNotOptimize(y.data());
-                    i = (i + 1) % pool.size();
-                  }
-                  const double bytes = double(pool[0].bytes()) + 4.0 * double(sh.K + sh.N);
-                  set_counters(st, sh, bits, group, 0, 1, threads, stream, false, true, bytes, 2.0 * sh.N * sh.K);
-                })
-                ->UseRealTime();
-            for (bool clustered : sw.clustered)
-              for (double s : sw.sparsity)
-                benchmark::RegisterBenchmark(
-                    fmt_name("sparse", sh, bits, group, s, clustered, threads, stream).c_str(),
-                    [=](benchmark::State& st) {
-                      const auto& pool = packed_pool(sh, bits, group, stream);
-                      const auto x = bench::activations(sh.K, s, clustered, 2);
-                      std::vector<std::uint32_t> idx(sh.K);
-                      const std::size_t nnz = actsparse::find_active(arch{}, x.data(), sh.K, 0.0f, idx.data());
-                      std::vector<float> y(sh.N);
-                      std::size_t i = 0;
-                      for (auto _ : st) {
-                        actsparse::gemv_sparse(arch{}, pool[i], x.data(), idx.data(), nnz, y.data(), {threads});
-                        benchmark::DoNotOptimize(y.data());
-                        i = (i + 1) % pool.size();
-                      }
-                      const double bytes = double(nnz) * double(pool[0].strip_bytes()) + 4.0 * double(2 * nnz + sh.N);
-                      set_counters(st, sh, bits, group, s, double(nnz) / double(sh.K), threads, stream, clustered, false,
-                                   bytes, 2.0 * double(sh.N) * double(nnz));
-                    })
-                    ->UseRealTime();
+            register_gemv_rows(sw, "", sh, bits, group, threads, stream,
+                               [=]() -> const auto& { return packed_pool(sh, bits, group, stream); });
+            if (sw.panels && threads > 1 && sh.N / static_cast<std::size_t>(group) >= static_cast<std::size_t>(threads))
+              register_gemv_rows(sw, "_panels", sh, bits, group, threads, stream,
+                                 [=]() -> const auto& { return panel_pool(sh, bits, group, stream, threads); });
           }
 }
 

@@ -136,7 +136,9 @@ void roofline_section(tables& t, const machine_profile& m, const std::vector<row
         s.name = key;
         s.line = false;
         s.hollow = !v.r.stream;
-        s.color = svg::palette(v.r.kind == "dense" ? 0 : v.r.kind == "sparse" ? 1 : v.r.kind == "fp32" ? 2 : 3);
+        static const char* order[] = {"dense", "sparse", "fp32", "fp16", "dense_panels", "sparse_panels"};
+        const auto* it = std::find(std::begin(order), std::end(order), v.r.kind);
+        s.color = svg::palette(it == std::end(order) ? 3 : std::size_t(it - std::begin(order)));
       }
       s.points.push_back({v.r.GFLOPs / v.r.eff_GBps, v.r.GFLOPs});
     }
@@ -386,6 +388,34 @@ void batch_section(tables& t, const std::vector<row_view>& rows) {
         body, "batch-table");
 }
 
+// Panel matrices (actsparse-bench --panels 1) against the packed matrix of the same
+// configuration, sparsity and pattern, in the same run.
+void panels_section(tables& t, const std::vector<row_view>& rows) {
+  std::vector<std::vector<std::string>> body;
+  for (const auto& v : rows) {
+    if (v.r.kind != "dense_panels" && v.r.kind != "sparse_panels") continue;
+    const std::string packed_kind = v.r.kind.substr(0, v.r.kind.size() - std::string("_panels").size());
+    const row_view* packed = nullptr;
+    for (const auto& d : rows)
+      if (d.r.kind == packed_kind && same_config(d.r, v.r) && d.r.sparsity == v.r.sparsity &&
+          d.r.clustered == v.r.clustered)
+        packed = &d;
+    if (!packed) continue;
+    body.push_back({packed_kind, shape_name(v.r), num(v.r.bits), num(v.r.group), std::to_string(int(v.r.threads)),
+                    mode_name(v.r), v.r.clustered ? "clustered" : "uniform", pct(1 - v.r.active),
+                    num(packed->r.seconds * 1e3, 4), num(v.r.seconds * 1e3, 4),
+                    num(packed->r.seconds / v.r.seconds, 3) + "x"});
+  }
+  if (body.empty()) return;
+  heading(t, "Panels: one buffer per thread",
+          "The same products on a panel_matrix with one panel per thread (each thread streams its own contiguous "
+          "buffer) against the packed matrix (each thread reads its slice of every strip). Results are bitwise "
+          "equal; gain = packed time / panel time, in the same run.");
+  table(t,
+        {"kernel", "shape", "bits", "group", "threads", "mode", "pattern", "sparsity", "packed ms", "panels ms", "gain"},
+        body, "panels");
+}
+
 void approx_section(tables& t, const std::vector<row_view>& rows) {
   std::vector<std::vector<std::string>> body;
   svg::chart c("Approximate mode: error against sparsity", {"inputs skipped", false}, {"relative L2 error of y", false});
@@ -474,10 +504,10 @@ void write_report(const report_options& opt) {
   std::vector<row_view> rows;
   for (const auto& r : all)
     if (r.kind != "find_active") rows.push_back({r, predict(m, r), nullptr, nullptr});
-  for (auto& v : rows)
-    if (v.r.kind == "sparse")
+  for (auto& v : rows)  // sparse pairs with dense, sparse_panels with dense_panels
+    if (v.r.kind == "sparse" || v.r.kind == "sparse_panels")
       for (const auto& d : rows)
-        if (d.r.kind == "dense" && same_config(d.r, v.r)) v.dense = &d.r, v.dense_p = &d.p;
+        if (d.r.kind == "dense" + v.r.kind.substr(6) && same_config(d.r, v.r)) v.dense = &d.r, v.dense_p = &d.p;
 
   tables t;
   t.md << "# actsparse report\n\nMachine profile: `" << opt.machine_path << "`, benchmark: `" << opt.bench_path << "`.\n\n";
@@ -487,6 +517,7 @@ void write_report(const report_options& opt) {
   roof_fraction_section(t, rows);
   bytes_section(t, rows);
   batch_section(t, rows);
+  panels_section(t, rows);
   approx_section(t, rows);
   projection_section(t, rows);
   detect_section(t, rows, all);

@@ -21,7 +21,7 @@ mkdir -p "$results"
 echo "== [2/5] probe: topology, read bandwidth per level, compute ceilings (about 20 s)"
 "$out/main/roofline/actsparse" probe --out "$results/machine.json"
 
-echo "== [3/5] benchmark sweep (about 6 min on 2 cores; one line per configuration, medians of 5)"
+echo "== [3/5] benchmark sweep (about 7 min on 2 cores; one line per configuration, medians of 5)"
 rm -f "$results/bench.json"
 set +e  # the progress filter (grep) may match nothing; the benchmark's own status decides
 "$out/main/bench/actsparse-bench" --benchmark_min_time=0.1 --benchmark_repetitions=5 \

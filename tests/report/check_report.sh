@@ -53,6 +53,22 @@ got_p="$(sum_field decode-panels.json bytes_dense) $(sum_field decode-panels.jso
 grep -q '"panels": 2' decode-panels.json || fail "decode-panels.json does not record panels = 2"
 echo "decode: bytes per token $got match the count from the model's dimensions; mixed mean $mean bits"
 
+# Panel rows: a 2-thread sweep with --panels 1. The report's gain must be the packed row's time
+# over the panel row's, both taken from rows.csv.
+"$bench" --shapes 512x1024 --bits 4 --groups 64 --sparsity 0,50 --pattern uniform --threads 2 --mode hot \
+  --baselines 0 --detect 0 --panels 1 --benchmark_min_time=0.005 --benchmark_out=bench-panels.json \
+  --benchmark_out_format=json >/dev/null
+"$tool" report --machine machine.json --bench bench-panels.json --out report-panels >/dev/null
+[ "$(grep -c '^sparse_panels,512,1024,4,64,' report-panels/rows.csv)" = 2 ] || fail "panel rows missing from rows.csv"
+gain=$(awk -F, '$2==512 && $6==0.5 && $8==2 { t[$1] = $12 } END { if (t["sparse"] && t["sparse_panels"])
+  printf "%.3g", t["sparse"] / t["sparse_panels"] }' report-panels/rows.csv)
+[ -n "$gain" ] || fail "no packed/panel pair at 50% in rows.csv"
+grep -q "^| sparse | 512x1024 | 4 | 64 | 2 | hot | uniform | 50% | .* | ${gain}x |$" report-panels/report.md ||
+  fail "panels table lacks the 50% sparse gain ${gain}x: $(grep -A6 '## Panels' report-panels/report.md)"
+if "$bench" --panels 3 >/dev/null 2>err.txt; then fail "--panels 3 accepted"; fi
+grep -q -- "--panels: '3'; legal values are 0, 1" err.txt || fail "--panels 3: $(cat err.txt)"
+echo "panels: gain ${gain}x at 50% matches rows.csv"
+
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
   --disable-component-update --disable-sync --user-data-dir="$work/chrome" --dump-dom "file://$work/report/index.html" \
   > dom.html 2>/dev/null
