@@ -10,7 +10,7 @@ peer=$2
 out=${3:-peer-compare}
 mkdir -p "$out"
 "$bench" --shapes 4096x14336,14336x4096 --bits 2,3,4,8 --groups 64 --sparsity 0,50 --pattern uniform \
-  --threads 1,2 --mode stream --baselines 0 --detect 0 \
+  --threads 1,2 --mode stream --baselines 0 --detect 0 --panels 1 \
   --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
   --benchmark_out="$out/actsparse.json" --benchmark_out_format=json
 "$peer" --shapes 4096x14336,14336x4096 --types q4_0,q4_K,q8_0,q2_K,q3_K --threads 1,2 --mode stream \
