@@ -302,14 +302,6 @@ const std::vector<actsparse::panel_matrix>& panel_pool(shape sh, int bits, int g
   });
 }
 
-// Bytes of one strip of every panel: what a sparse call reads per active input.
-std::size_t strip_bytes(const actsparse::packed_matrix& W) { return W.strip_bytes(); }
-std::size_t strip_bytes(const actsparse::panel_matrix& W) {
-  std::size_t b = 0;
-  for (std::size_t p = 0; p < W.panels(); ++p) b += W.panel(p).strip_bytes();
-  return b;
-}
-
 const std::vector<bench::dense_matrix>& dense_pool(shape sh, int bits, bool stream) {
   return cached_pool(g_pool.dense, pool_key("dense", sh, bits, 0, stream), stream,
                      [&] { return bench::dense_matrix::random(sh.N, sh.K, bits == 16, 3); });
@@ -380,7 +372,7 @@ void register_gemv_rows(const sweep& sw, const std::string& kind, shape sh, int 
               benchmark::DoNotOptimize(y.data());
               i = (i + 1) % pool.size();
             }
-            const double bytes = double(nnz) * double(strip_bytes(pool[0])) + 4.0 * double(2 * nnz + sh.N);
+            const double bytes = double(nnz) * double(pool[0].strip_bytes()) + 4.0 * double(2 * nnz + sh.N);
             set_counters(st, sh, bits, group, s, double(nnz) / double(sh.K), threads, stream, clustered, false, bytes,
                          2.0 * double(sh.N) * double(nnz));
           })

@@ -52,7 +52,7 @@ const actsparse::packed_matrix& matrix(const char* where, const actsparse_matrix
   return W->W;
 }
 
-// The gemv entry points take either kind: f(packed_matrix) or f(panel_matrix).
+// The product entry points take either kind: f(packed_matrix) or f(panel_matrix).
 template <class F>
 void either(const char* where, const actsparse_matrix* W, F&& f) {
   if (W != nullptr && !W->P.empty()) f(W->P);
@@ -77,12 +77,6 @@ template <class F>
 auto of(const actsparse_matrix* W, F&& f) -> decltype(f(W->W)) {
   if (W == nullptr) return 0;
   return W->P.empty() ? f(W->W) : f(W->P);
-}
-std::size_t strip_bytes_of(const actsparse::packed_matrix& W) { return W.strip_bytes(); }
-std::size_t strip_bytes_of(const actsparse::panel_matrix& P) {
-  std::size_t b = 0;
-  for (std::size_t p = 0; p < P.panels(); ++p) b += P.panel(p).strip_bytes();
-  return b;
 }
 
 template <class Make>
@@ -160,7 +154,7 @@ size_t actsparse_bytes(const actsparse_matrix* W) {
   return of(W, [](const auto& M) { return M.bytes(); });
 }
 size_t actsparse_strip_bytes(const actsparse_matrix* W) {
-  return of(W, [](const auto& M) { return strip_bytes_of(M); });
+  return of(W, [](const auto& M) { return M.strip_bytes(); });
 }
 
 actsparse_status actsparse_find_active(const float* x, size_t n, float threshold, uint32_t* idx, size_t* nnz) {
@@ -191,7 +185,9 @@ actsparse_status actsparse_gemv(const actsparse_matrix* W, const float* x, float
 }
 
 actsparse_status actsparse_gemm(const actsparse_matrix* W, const float* X, size_t m, float* Y, float threshold) {
-  return guard([&] { actsparse::dispatch::gemm(matrix("gemm", W), X, m, Y, threshold, options()); });
+  return guard([&] {
+    either("gemm", W, [&](const auto& M) { actsparse::dispatch::gemm(M, X, m, Y, threshold, options()); });
+  });
 }
 
 actsparse_status actsparse_set_threads(int threads) {

@@ -1,6 +1,7 @@
 // kernels/dispatch.cpp: actsparse::dispatch (dispatch.hpp): picks one kernel table per
 // process and forwards every call to it. Built with the baseline flags only.
 #include <actsparse/dispatch.hpp>
+#include <actsparse/gemm.hpp>
 #include <actsparse/gemv.hpp>
 
 #include <atomic>
@@ -196,14 +197,48 @@ void gemv(const panel_matrix& W, const float* x, float* y, float threshold, cons
 }
 
 void gemm_dense(const packed_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt) {
-  current().table->gemm_dense(ref("gemm_dense", W), X, m, Y, opt.threads);
+  current().table->gemm_dense(ref("gemm_dense", W), X, m, Y, W.rows(), opt.threads);
 }
 void gemm_sparse(const packed_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
                  float* Y, const gemv_options& opt) {
-  current().table->gemm_sparse(ref("gemm_sparse", W), X, m, idx, nnz, Y, opt.threads);
+  current().table->gemm_sparse(ref("gemm_sparse", W), X, m, idx, nnz, Y, W.rows(), opt.threads);
 }
 void gemm(const packed_matrix& W, const float* X, std::size_t m, float* Y, float threshold, const gemv_options& opt) {
-  current().table->gemm(ref("gemm", W), X, m, Y, threshold, opt.threads);
+  current().table->gemm(ref("gemm", W), X, m, Y, W.rows(), threshold, opt.threads);
+}
+// Panels, checked first as for gemv: each panel's rows of Y (ldy = all outputs) on one
+// thread. gemm() decides batched or per row in each panel; the rule depends only on X, so
+// every panel takes the same path, and on the per-row path each panel detects again (O(m K)
+// per panel, small against the product).
+void gemm_dense(const panel_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt) {
+  detail::check_gemm("gemm_dense", W, X, m, Y, W.rows());
+  const int threads = detail::requested_threads("gemm_dense", opt);
+  const ks::table* t = current().table;
+  if (m == 0) return;
+  detail::for_each_panel(W, threads, Y, [&](const packed_matrix& P, float* Yp) {
+    t->gemm_dense(ref("gemm_dense", P), X, m, Yp, W.rows(), 1);
+  });
+}
+void gemm_sparse(const panel_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
+                 float* Y, const gemv_options& opt) {
+  detail::check_gemm("gemm_sparse", W, X, m, Y, W.rows());
+  detail::check_index("gemm_sparse", W, idx, nnz);
+  const int threads = detail::requested_threads("gemm_sparse", opt);
+  const ks::table* t = current().table;
+  if (m == 0) return;
+  detail::for_each_panel(W, threads, Y, [&](const packed_matrix& P, float* Yp) {
+    t->gemm_sparse(ref("gemm_sparse", P), X, m, idx, nnz, Yp, W.rows(), 1);
+  });
+}
+void gemm(const panel_matrix& W, const float* X, std::size_t m, float* Y, float threshold, const gemv_options& opt) {
+  detail::check_gemm("gemm", W, X, m, Y, W.rows());
+  detail::check_threshold("gemm", threshold);
+  const int threads = detail::requested_threads("gemm", opt);
+  const ks::table* t = current().table;
+  if (m == 0) return;
+  detail::for_each_panel(W, threads, Y, [&](const packed_matrix& P, float* Yp) {
+    t->gemm(ref("gemm", P), X, m, Yp, W.rows(), threshold, 1);
+  });
 }
 
 }  // namespace dispatch

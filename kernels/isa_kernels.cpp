@@ -68,15 +68,15 @@ void gemv_sparse(const ks::matrix_ref& W, const float* x, const std::uint32_t* i
 void gemv(const ks::matrix_ref& W, const float* x, float* y, float t, int threads) {
   as::gemv(arch{}, view(W), x, y, t, {threads});
 }
-void gemm_dense(const ks::matrix_ref& W, const float* X, std::size_t m, float* Y, int threads) {
-  as::gemm_dense(arch{}, view(W), X, m, Y, {threads});
+void gemm_dense(const ks::matrix_ref& W, const float* X, std::size_t m, float* Y, std::size_t ldy, int threads) {
+  as::detail::gemm_dense<arch>(view(W), X, m, Y, ldy, {threads});
 }
 void gemm_sparse(const ks::matrix_ref& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
-                 float* Y, int threads) {
-  as::gemm_sparse(arch{}, view(W), X, m, idx, nnz, Y, {threads});
+                 float* Y, std::size_t ldy, int threads) {
+  as::detail::gemm_sparse<arch>(view(W), X, m, idx, nnz, Y, ldy, {threads});
 }
-void gemm(const ks::matrix_ref& W, const float* X, std::size_t m, float* Y, float t, int threads) {
-  as::gemm(arch{}, view(W), X, m, Y, t, {threads});
+void gemm(const ks::matrix_ref& W, const float* X, std::size_t m, float* Y, std::size_t ldy, float t, int threads) {
+  as::detail::gemm(arch{}, view(W), X, m, Y, ldy, t, {threads});
 }
 
 }  // namespace

@@ -18,7 +18,9 @@ struct matrix_ref {
 };
 
 // One entry per kernel of the public API; arguments as in dispatch.hpp, threads as
-// gemv_options::threads. Entries validate their arguments and throw actsparse::error.
+// gemv_options::threads, ldy the distance between rows of Y (W.rows() for a whole matrix,
+// the full output count for one panel of a panel_matrix). Entries validate their arguments
+// and throw actsparse::error.
 struct table {
   const char* name;
   std::size_t (*find_active)(const float* x, std::size_t n, float threshold, std::uint32_t* idx);
@@ -27,10 +29,11 @@ struct table {
   void (*gemv_sparse)(const matrix_ref& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
                       int threads);
   void (*gemv)(const matrix_ref& W, const float* x, float* y, float threshold, int threads);
-  void (*gemm_dense)(const matrix_ref& W, const float* X, std::size_t m, float* Y, int threads);
+  void (*gemm_dense)(const matrix_ref& W, const float* X, std::size_t m, float* Y, std::size_t ldy, int threads);
   void (*gemm_sparse)(const matrix_ref& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
-                      float* Y, int threads);
-  void (*gemm)(const matrix_ref& W, const float* X, std::size_t m, float* Y, float threshold, int threads);
+                      float* Y, std::size_t ldy, int threads);
+  void (*gemm)(const matrix_ref& W, const float* X, std::size_t m, float* Y, std::size_t ldy, float threshold,
+               int threads);
 };
 
 // Defined by isa_kernels.cpp, once per ISA the build has (a table this build lacks is

@@ -252,7 +252,8 @@ decode_result run_decode(const decode_options& opt) {
 
   // Panels (--panels): each matrix becomes a panel_matrix, one row block per thread; the
   // packed copy is dropped as soon as its panels exist. The bytes above stay those of the
-  // packed matrix: the panels hold the same strips, cut by outputs.
+  // packed matrix: the panels hold the same strips, cut by outputs (plus the line padding
+  // of each panel strip, which is none for most model shapes: panel_matrix::strip_bytes).
   std::vector<actsparse::panel_matrix> WP;
   if (opt.panels > 0) {
     WP.reserve(plan.size());

@@ -109,6 +109,18 @@ inline void gemm(dispatched, const packed_matrix& W, const float* X, std::size_t
                  const gemv_options& o = {}) {
   dsp::gemm(W, X, m, Y, t, o);
 }
+inline void gemm_dense(dispatched, const panel_matrix& W, const float* X, std::size_t m, float* Y,
+                       const gemv_options& o = {}) {
+  dsp::gemm_dense(W, X, m, Y, o);
+}
+inline void gemm_sparse(dispatched, const panel_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx,
+                        std::size_t nnz, float* Y, const gemv_options& o = {}) {
+  dsp::gemm_sparse(W, X, m, idx, nnz, Y, o);
+}
+inline void gemm(dispatched, const panel_matrix& W, const float* X, std::size_t m, float* Y, float t = 0.0f,
+                 const gemv_options& o = {}) {
+  dsp::gemm(W, X, m, Y, t, o);
+}
 #else
 using test_arch = actsparse::simd::native_arch;
 inline constexpr std::size_t kV = xsimd::batch<float, test_arch>::size;

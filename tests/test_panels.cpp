@@ -1,7 +1,8 @@
-// tests/test_panels.cpp: panel_matrix (format.hpp) and the gemv functions on it (gemv.hpp).
-// The panels hold exactly W's rows, and every product equals the packed_matrix one bit
-// for bit (which test_gemv.cpp checks against the oracles), for every format, panel count,
-// thread count, path (dense, sparse, gemv) and NaN/Inf input; plus every error path.
+// tests/test_panels.cpp: panel_matrix (format.hpp) and the gemv and gemm functions on it
+// (gemv.hpp, gemm.hpp). The panels hold exactly W's rows, and every product equals the
+// packed_matrix one bit for bit (which test_gemv.cpp and test_gemm.cpp check against the
+// oracles), for every format, panel count, thread count, path (dense, sparse, gemv; gemm's
+// batched and per-row paths) and NaN/Inf input; plus every error path.
 #include "test_common.hpp"
 
 #include <cmath>
@@ -36,6 +37,46 @@ void expect_same_products(const packed_matrix& W, std::size_t panels, const std:
     gemv(test_arch{}, W, x.data(), yw.data(), 0.0f, opt);
     gemv(test_arch{}, P, x.data(), yp.data(), 0.0f, opt);
     EXPECT_TRUE(bitwise_equal(yw.data(), yp.data(), N)) << "gemv, " << where;
+  }
+}
+
+// m rows of K inputs, each with the given fraction of zeros.
+std::vector<float> rows_x(std::size_t m, std::size_t K, double sparsity, std::uint32_t seed) {
+  std::vector<float> X;
+  for (std::size_t r = 0; r < m; ++r) {
+    const auto x = sparse_x(K, sparsity, seed + static_cast<std::uint32_t>(r));
+    X.insert(X.end(), x.begin(), x.end());
+  }
+  return X;
+}
+
+// gemm, gemm_dense and gemm_sparse (over the union list) on W and on its panels, bit for
+// bit; row 0 of the packed gemm_dense also against the double-precision oracle.
+void expect_same_batches(const packed_matrix& W, std::size_t panels, const std::vector<float>& X, std::size_t m,
+                         bool finite) {
+  const panel_matrix P(W, panels);
+  const std::size_t N = W.rows(), K = W.cols();
+  std::vector<std::uint32_t> idx(K);
+  idx.resize(find_active_union(test_arch{}, X.data(), m, K, 0.0f, idx.data()));
+  std::vector<float> Yw(m * N), Yp(m * N);
+  for (int threads : {1, 2, 3}) {
+    const gemv_options opt{threads};
+    const std::string where = "bits " + std::to_string(W.bits()) + " g" + std::to_string(W.group_size()) + " N " +
+                              std::to_string(N) + " m " + std::to_string(m) + " panels " + std::to_string(panels) +
+                              " threads " + std::to_string(threads);
+    gemm_dense(test_arch{}, W, X.data(), m, Yw.data(), opt);
+    if (finite && threads == 1) {
+      const std::vector<float> x0(X.begin(), X.begin() + static_cast<std::ptrdiff_t>(K)), y0(Yw.begin(), Yw.begin() + static_cast<std::ptrdiff_t>(N));
+      EXPECT_TRUE(near_oracle(y0, dense_oracle(W, x0), W.bits(), K)) << where;
+    }
+    gemm_dense(test_arch{}, P, X.data(), m, Yp.data(), opt);
+    EXPECT_TRUE(bitwise_equal(Yw.data(), Yp.data(), m * N)) << "gemm_dense, " << where;
+    gemm_sparse(test_arch{}, W, X.data(), m, idx.data(), idx.size(), Yw.data(), opt);
+    gemm_sparse(test_arch{}, P, X.data(), m, idx.data(), idx.size(), Yp.data(), opt);
+    EXPECT_TRUE(bitwise_equal(Yw.data(), Yp.data(), m * N)) << "gemm_sparse, " << where;
+    gemm(test_arch{}, W, X.data(), m, Yw.data(), 0.0f, opt);
+    gemm(test_arch{}, P, X.data(), m, Yp.data(), 0.0f, opt);
+    EXPECT_TRUE(bitwise_equal(Yw.data(), Yp.data(), m * N)) << "gemm, " << where;
   }
 }
 
@@ -81,6 +122,31 @@ TEST(Panels, ProductsEqualThePackedMatrixBitwise) {
         const auto x = sparse_x(23, 0.5, ++seed);
         for (std::size_t panels = 1; panels <= groups; panels += 2) expect_same_products(W, panels, x, true);
       }
+}
+
+// Batches: 1 and 3 rows (gemm() runs one gemv per row), 4 and 9 dense rows (its batched
+// kernel), every format.
+TEST(Panels, BatchesEqualThePackedMatrixBitwise) {
+  std::uint32_t seed = 60;
+  for (int bits : kBits)
+    for (int g : kGroups) {
+      const packed_matrix W = random_matrix(5 * static_cast<std::size_t>(g), 19, {bits, g}, ++seed);
+      for (std::size_t m : {1, 3, 4, 9}) {
+        const double sparsity = m >= 4 ? 0.0 : 0.5;
+        ASSERT_EQ(gemm_takes_batched(W, rows_x(m, 19, sparsity, seed).data(), m, 0.0f), m >= 4);
+        for (std::size_t panels : {1, 2, 5}) expect_same_batches(W, panels, rows_x(m, 19, sparsity, seed), m, true);
+      }
+    }
+}
+
+// Panels longer than the batched kernel's tile (1024 outputs at 4 rows), and NaN / Inf.
+TEST(Panels, LargeAndNonFiniteBatches) {
+  const packed_matrix W = random_matrix(40 * 64, 7, {4, 64}, 70);
+  expect_same_batches(W, 2, rows_x(5, 7, 0.0, 71), 5, true);
+  auto X = rows_x(4, 7, 0.0, 72);
+  X[7 + 2] = std::numeric_limits<float>::quiet_NaN();
+  X[3 * 7 + 5] = std::numeric_limits<float>::infinity();
+  expect_same_batches(W, 3, X, 4, false);
 }
 
 // Past one macro-kernel tile per panel, with every input active (gemv takes the dense path).
@@ -156,4 +222,19 @@ TEST(Panels, BadInputGetsAClearErrorAndLeavesYAlone) {
   expect_error([&] { gemv_dense(test_arch{}, P, x.data(), nullptr); }, "y is null");
   std::vector<float> xy(W.rows() + 8, 1.0f);
   expect_error([&] { gemv_dense(test_arch{}, P, xy.data(), xy.data() + 7); }, "overlaps x");
+
+  // gemm on panels: the same checks, Y (2 rows) untouched.
+  const std::size_t m = 2;
+  const auto X = random_normal(m * 8, 52);
+  y.assign(m * W.rows(), 42.0f);
+  expect_untouched([&] { gemm_sparse(test_arch{}, P, X.data(), m, bad_idx.data(), 2, y.data()); }, "idx[1] = 8");
+  expect_untouched([&] { gemm_dense(test_arch{}, P, nullptr, m, y.data()); }, "X is null");
+  expect_untouched([&] { gemm(test_arch{}, P, X.data(), m, y.data(), -1.0f); }, "threshold = -1");
+  expect_untouched([&] { gemm(test_arch{}, P, X.data(), m, y.data(), 0.0f, {-3}); }, "options.threads = -3");
+  expect_untouched([&] { gemm_dense(test_arch{}, panel_matrix{}, X.data(), m, y.data()); }, "W is empty");
+  expect_error([&] { gemm(test_arch{}, P, X.data(), m, nullptr); }, "Y is null");
+  std::vector<float> XY(m * (W.rows() + 8), 1.0f);
+  expect_error([&] { gemm_dense(test_arch{}, P, XY.data(), m, XY.data() + 3); }, "overlaps X");
+  gemm(test_arch{}, P, X.data(), 0, y.data());  // m = 0 is nothing to do
+  for (float v : y) ASSERT_EQ(v, 42.0f);
 }

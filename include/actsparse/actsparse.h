@@ -83,9 +83,9 @@ ACTSPARSE_API void actsparse_free(actsparse_matrix* W);
 /* Copies W into `panels` row blocks of whole groups (1 to rows / group_size), each in its
  * own buffer, as a new matrix *out (free it with actsparse_free; W stays valid). With a plain
  * matrix, t threads each read a 1/t slice of every strip; with panels, each thread streams
- * its own panel. actsparse_gemv_dense, actsparse_gemv_sparse and actsparse_gemv on it give
- * bitwise W's results, with at most one thread per panel: make as many panels as the threads
- * you call with. actsparse_to_mlx and actsparse_gemm do not take a panel matrix. */
+ * its own panel. actsparse_gemv_dense, actsparse_gemv_sparse, actsparse_gemv and
+ * actsparse_gemm on it give bitwise W's results, with at most one thread per panel: make as
+ * many panels as the threads you call with. actsparse_to_mlx does not take a panel matrix. */
 ACTSPARSE_API actsparse_status actsparse_split_panels(const actsparse_matrix* W, size_t panels,
                                                       actsparse_matrix** out);
 /* Panels of W: 0 for a matrix from actsparse_pack or actsparse_from_mlx (and for NULL). */

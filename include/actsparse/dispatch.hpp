@@ -69,6 +69,12 @@ void gemm_sparse(const packed_matrix& W, const float* X, std::size_t m, const st
                  float* Y, const gemv_options& opt = {});
 void gemm(const packed_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
           const gemv_options& opt = {});
+// The same on a panel_matrix: one thread per panel; Y is bitwise that of the packed calls.
+void gemm_dense(const panel_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt = {});
+void gemm_sparse(const panel_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
+                 float* Y, const gemv_options& opt = {});
+void gemm(const panel_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
+          const gemv_options& opt = {});
 
 }  // namespace dispatch
 }  // namespace actsparse

@@ -288,6 +288,14 @@ class panel_matrix {
     for (const auto& P : panels_) b += P.bytes();
     return b;
   }
+  // One input's strips over all panels: what a sparse call reads per active input. Each
+  // panel's strip is padded to whole lines, so this can exceed the packed matrix's
+  // strip_bytes() (1024 outputs at 4-bit g64 in 2 panels: 2 x 320 against 576).
+  std::size_t strip_bytes() const {
+    std::size_t b = 0;
+    for (const auto& P : panels_) b += P.strip_bytes();
+    return b;
+  }
 
   const packed_matrix& panel(std::size_t p) const { return panels_[checked("panel_matrix::panel", p)]; }
   std::size_t first_row(std::size_t p) const { return first_rows_[checked("panel_matrix::first_row", p)]; }

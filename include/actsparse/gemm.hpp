@@ -15,6 +15,9 @@
 // ascending k, bsum likewise, y = acc + bsum), and a skipped zero is a no-op there, so
 // gemm(X) equals m separate gemv calls bit for bit, on the same arch, for any thread count.
 //
+// On a panel_matrix, each thread runs the 1-thread driver on its own panels (gemv.hpp,
+// for_each_panel), writing their rows of Y; the results are bitwise the packed ones.
+//
 // Layers as in gemv.hpp: the driver splits outputs over threads; the macro-kernel holds
 // the accumulators of up to kMaxRows rows for a tile of outputs sized to stay in L1 and
 // walks the union list; the micro-kernel unpacks one chunk of one strip and applies it to
@@ -165,9 +168,9 @@ void gemm_tile(const packed_matrix& W, const float* X, std::size_t ldx, std::siz
 
 template <int Bits, int Group, class A, bool Dense>
 void gemm_run(const packed_matrix& W, const float* X, std::size_t M, const std::uint32_t* idx, std::size_t count,
-              float keep_above, float* Y, int threads) {
+              float keep_above, float* Y, std::size_t ldy, int threads) {
   using Tr = gemm_traits<A>;
-  const std::size_t G = W.groups(), K = W.cols(), N = W.rows();
+  const std::size_t G = W.groups(), K = W.cols(), N = W.rows();  // Y: [M][ldy], row m at Y + m * ldy
   const std::size_t work = count * N * M;
   const std::size_t useful = std::max<std::size_t>(1, work / gemv_traits<A>::kMinWeightsPerThread);
   const int p = static_cast<int>(std::min({static_cast<std::size_t>(threads), G, useful}));
@@ -180,7 +183,7 @@ void gemm_run(const packed_matrix& W, const float* X, std::size_t M, const std::
       const std::size_t tile = std::max<std::size_t>(Group, Tr::kTileFloats / rows / Group * Group);
       for (std::size_t n = g0 * Group; n < g1 * Group; n += tile)
         gemm_tile<Bits, Group, A, Dense>(W, X + m0 * K, K, rows, idx, count, keep_above, n,
-                                         std::min(n + tile, g1 * Group), Y + m0 * N, N, scratch);
+                                         std::min(n + tile, g1 * Group), Y + m0 * ldy, ldy, scratch);
     }
   });
 }
@@ -189,18 +192,23 @@ void gemm_run(const packed_matrix& W, const float* X, std::size_t M, const std::
 
 namespace detail {
 
-inline void check_gemm(const char* where, const packed_matrix& W, const float* X, std::size_t m, const float* Y) {
+// Y is m rows of W.rows() floats, ldy apart (ldy >= W.rows(): W.rows() for a whole matrix,
+// the full output count when W is one panel of it).
+template <class Matrix>  // packed_matrix or panel_matrix
+inline void check_gemm(const char* where, const Matrix& W, const float* X, std::size_t m, const float* Y,
+                       std::size_t ldy) {
   if (W.empty()) fail(where, "W is empty (default-constructed or moved from)");
+  if (ldy < W.rows()) fail(where, "ldy = ", ldy, " is below W.rows() = ", W.rows());
   if (m == 0) return;
   check_ptr(where, "X", X);
   check_ptr(where, "Y", Y);
-  if (overlaps(X, m * W.cols(), Y, m * W.rows()))
+  if (overlaps(X, m * W.cols(), Y, (m - 1) * ldy + W.rows()))
     fail(where, "Y (", m, " x ", W.rows(), " floats) overlaps X (", m, " x ", W.cols(), " floats)");
 }
 
 template <class A, bool Dense>
 inline void run_gemm(const packed_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t count,
-                     float keep_above, float* Y, int threads) {
+                     float keep_above, float* Y, std::size_t ldy, int threads) {
   if (m == 0) return;
   if constexpr (std::is_same<A, xsimd::unavailable>::value) {
     // Scalar twins: row by row (the same per-row arithmetic as the batched kernel).
@@ -212,15 +220,26 @@ inline void run_gemm(const packed_matrix& W, const float* X, std::size_t m, cons
         const std::uint32_t k = Dense ? static_cast<std::uint32_t>(i) : idx[i];
         if (is_active(x[k], keep_above)) own.push_back(k);
       }
-      gemv_ref_impl(W, x, own.data(), own.size(), 0.0f, false, Y + r * W.rows());
+      gemv_ref_impl(W, x, own.data(), own.size(), 0.0f, false, Y + r * ldy);
     }
     (void)threads;
   } else {
     with_format(W, [&](auto bits, auto group) {
-      simd::gemm_run<decltype(bits)::value, decltype(group)::value, A, Dense>(W, X, m, idx, count, keep_above, Y,
+      simd::gemm_run<decltype(bits)::value, decltype(group)::value, A, Dense>(W, X, m, idx, count, keep_above, Y, ldy,
                                                                               threads);
     });
   }
+}
+
+// Panels: each panel's rows of Y by the 1-thread kernel, one thread per panel (gemv.hpp).
+// The format was checked when the panels were made, so nothing here throws but allocation.
+template <class A, bool Dense>
+inline void run_gemm(const panel_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t count,
+                     float keep_above, float* Y, std::size_t ldy, int threads) {
+  if (m == 0) return;
+  for_each_panel(W, threads, Y, [&](const packed_matrix& P, float* Yp) {
+    run_gemm<A, Dense>(P, X, m, idx, count, keep_above, Yp, ldy, 1);
+  });
 }
 
 }  // namespace detail
@@ -246,24 +265,52 @@ inline std::size_t find_active_union(const float* X, std::size_t m, std::size_t 
   return find_active_union(simd::native_arch{}, X, m, n, threshold, idx);
 }
 
+namespace detail {
+// The entry points below, on either kind of matrix (gemv.hpp does the same for gemv). ldy is
+// W.rows() for the public calls; the dispatching library passes more for one panel of a
+// matrix.
+template <class A, class Matrix>
+inline void gemm_sparse(const Matrix& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
+                        float* Y, std::size_t ldy, const gemv_options& opt) {
+  check_gemm("gemm_sparse", W, X, m, Y, ldy);
+  check_index("gemm_sparse", W, idx, nnz);
+  const int threads = requested_threads("gemm_sparse", opt);
+  run_gemm<A, false>(W, X, m, idx, nnz, 0.0f, Y, ldy, threads);
+}
+
+template <class A, class Matrix>
+inline void gemm_dense(const Matrix& W, const float* X, std::size_t m, float* Y, std::size_t ldy,
+                       const gemv_options& opt) {
+  check_gemm("gemm_dense", W, X, m, Y, ldy);
+  const int threads = requested_threads("gemm_dense", opt);
+  run_gemm<A, true>(W, X, m, nullptr, W.cols(), -std::numeric_limits<float>::infinity(), Y, ldy, threads);
+}
+}  // namespace detail
+
 // Y = X W^T over the strips in idx (a union list: any order, each listed once per use);
 // in each row only the listed inputs with x != 0 count. X is [m][cols], Y is [m][rows].
 template <class A>
 inline void gemm_sparse(A, const packed_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx,
                         std::size_t nnz, float* Y, const gemv_options& opt = {}) {
-  detail::check_gemm("gemm_sparse", W, X, m, Y);
-  detail::check_index("gemm_sparse", W, idx, nnz);
-  const int threads = detail::requested_threads("gemm_sparse", opt);
-  detail::run_gemm<A, false>(W, X, m, idx, nnz, 0.0f, Y, threads);
+  detail::gemm_sparse<A>(W, X, m, idx, nnz, Y, W.rows(), opt);
+}
+// The same on a panel matrix: one thread per panel, Y bitwise that of the packed matrix.
+template <class A>
+inline void gemm_sparse(A, const panel_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx,
+                        std::size_t nnz, float* Y, const gemv_options& opt = {}) {
+  detail::gemm_sparse<A>(W, X, m, idx, nnz, Y, W.rows(), opt);
 }
 
 // Y = X W^T over every strip.
 template <class A>
 inline void gemm_dense(A, const packed_matrix& W, const float* X, std::size_t m, float* Y,
                        const gemv_options& opt = {}) {
-  detail::check_gemm("gemm_dense", W, X, m, Y);
-  const int threads = detail::requested_threads("gemm_dense", opt);
-  detail::run_gemm<A, true>(W, X, m, nullptr, W.cols(), -std::numeric_limits<float>::infinity(), Y, threads);
+  detail::gemm_dense<A>(W, X, m, Y, W.rows(), opt);
+}
+template <class A>
+inline void gemm_dense(A, const panel_matrix& W, const float* X, std::size_t m, float* Y,
+                       const gemv_options& opt = {}) {
+  detail::gemm_dense<A>(W, X, m, Y, W.rows(), opt);
 }
 
 // When gemm() runs the rows as one batch: measured on the development machine
@@ -278,38 +325,66 @@ inline void gemm_dense(A, const packed_matrix& W, const float* X, std::size_t m,
 inline constexpr std::size_t kGemmBatchedMinRows = 4;
 inline constexpr double kGemmBatchedAbove = 0.9, kGemmBatchedAbove8 = 0.75;
 
-// The rule above, on X ([m][cols]) at this threshold: true when gemm() runs the batch.
-inline bool gemm_takes_batched(const packed_matrix& W, const float* X, std::size_t m, float threshold) {
+// The rule above, on X ([m][cols]) at this threshold: true when gemm() runs the batch. It
+// depends on W only through cols.
+inline bool gemm_takes_batched(std::size_t cols, const float* X, std::size_t m, float threshold) {
   if (m < kGemmBatchedMinRows) return false;
   std::size_t active = 0;
-  for (std::size_t i = 0; i < m * W.cols(); ++i) active += detail::is_active(X[i], threshold) ? 1 : 0;
-  const double fraction = static_cast<double>(active) / static_cast<double>(m * W.cols());
+  for (std::size_t i = 0; i < m * cols; ++i) active += detail::is_active(X[i], threshold) ? 1 : 0;
+  const double fraction = static_cast<double>(active) / static_cast<double>(m * cols);
   return fraction > (m >= 8 ? kGemmBatchedAbove8 : kGemmBatchedAbove);
 }
+inline bool gemm_takes_batched(const packed_matrix& W, const float* X, std::size_t m, float threshold) {
+  return gemm_takes_batched(W.cols(), X, m, threshold);
+}
+
+namespace detail {
+template <class A, class Matrix>
+inline void gemm(A arch, const Matrix& W, const float* X, std::size_t m, float* Y, std::size_t ldy, float threshold,
+                 const gemv_options& opt) {
+  check_gemm("gemm", W, X, m, Y, ldy);
+  check_threshold("gemm", threshold);
+  const int threads = requested_threads("gemm", opt);
+  if (gemm_takes_batched(W.cols(), X, m, threshold)) {
+    run_gemm<A, true>(W, X, m, nullptr, W.cols(), threshold, Y, ldy, threads);
+    return;
+  }
+  for (std::size_t r = 0; r < m; ++r) detail::gemv(arch, W, X + r * W.cols(), Y + r * ldy, threshold, opt);
+}
+}  // namespace detail
 
 // Y = X' W^T with x'_mk = x_mk where |x_mk| > threshold (or NaN / Inf), else 0, by the rule
 // above. Row r of Y equals gemv(W, X + r * cols, ., threshold) bit for bit either way.
 template <class A>
 inline void gemm(A arch, const packed_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
                  const gemv_options& opt = {}) {
-  detail::check_gemm("gemm", W, X, m, Y);
-  detail::check_threshold("gemm", threshold);
-  const int threads = detail::requested_threads("gemm", opt);
-  if (gemm_takes_batched(W, X, m, threshold)) {
-    detail::run_gemm<A, true>(W, X, m, nullptr, W.cols(), threshold, Y, threads);
-    return;
-  }
-  for (std::size_t r = 0; r < m; ++r) gemv(arch, W, X + r * W.cols(), Y + r * W.rows(), threshold, opt);
+  detail::gemm(arch, W, X, m, Y, W.rows(), threshold, opt);
+}
+template <class A>
+inline void gemm(A arch, const panel_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
+                 const gemv_options& opt = {}) {
+  detail::gemm(arch, W, X, m, Y, W.rows(), threshold, opt);
 }
 
 inline void gemm_sparse(const packed_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx,
                         std::size_t nnz, float* Y, const gemv_options& opt = {}) {
   gemm_sparse(simd::native_arch{}, W, X, m, idx, nnz, Y, opt);
 }
+inline void gemm_sparse(const panel_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx,
+                        std::size_t nnz, float* Y, const gemv_options& opt = {}) {
+  gemm_sparse(simd::native_arch{}, W, X, m, idx, nnz, Y, opt);
+}
 inline void gemm_dense(const packed_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt = {}) {
   gemm_dense(simd::native_arch{}, W, X, m, Y, opt);
 }
+inline void gemm_dense(const panel_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt = {}) {
+  gemm_dense(simd::native_arch{}, W, X, m, Y, opt);
+}
 inline void gemm(const packed_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
+                 const gemv_options& opt = {}) {
+  gemm(simd::native_arch{}, W, X, m, Y, threshold, opt);
+}
+inline void gemm(const panel_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
                  const gemv_options& opt = {}) {
   gemm(simd::native_arch{}, W, X, m, Y, threshold, opt);
 }

@@ -170,9 +170,14 @@ int main(int argc, char** argv) {
         CHECK(memcmp(yd, yp, sizeof yp) == 0, "bits=%d: gemv_dense on panels differs", bits);
         CHECK(actsparse_gemv_sparse(P, x, idx, nnz, yp) == ACTSPARSE_OK, "gemv_sparse on panels");
         CHECK(memcmp(yd, yp, sizeof yp) == 0, "bits=%d: gemv_sparse on panels differs", bits);
+        float YP[3 * 256];
+        CHECK(actsparse_gemm(P, X, m, YP, 0.0f) == ACTSPARSE_OK, "gemm on panels: %s", actsparse_last_error());
+        CHECK(memcmp(Y, YP, sizeof YP) == 0, "bits=%d: gemm on panels differs", bits);
       }
       CHECK(actsparse_set_threads(0) == ACTSPARSE_OK, "set_threads");
-      CHECK(actsparse_gemm(P, X, m, Y, 0.0f) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "gemm took a panel matrix");
+      uint32_t wq[200 * 256 / 4];
+      uint16_t sc[200 * 4], bi[200 * 4];
+      CHECK(actsparse_to_mlx(P, wq, sc, bi) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "to_mlx took a panel matrix");
       CHECK(contains(actsparse_last_error(), "W is a panel matrix"), "message: %s", actsparse_last_error());
       actsparse_free(P);
     }
