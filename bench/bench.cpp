@@ -13,7 +13,7 @@
 //   --pattern uniform,clustered   --threads 1,2   --mode hot,stream
 //   --baselines 0|1 (fp32 / fp16 dense GEMV)   --detect 0|1 (find_active rows)
 //   --batch 1,4,16,64 (gemm rows)   --approx 40,50 (thresholded gemv rows, percent)   --gemv 0|1
-//   --panels 0|1 (each gemv row with t > 1 threads also on a panel_matrix of t panels)
+//   --panels 0|1 (default 1: each gemv row with t > 1 threads also on a panel_matrix of t panels)
 // plus Google Benchmark's own flags (--benchmark_out=..., --benchmark_repetitions=...).
 #include <benchmark/benchmark.h>
 #include <hwloc.h>
