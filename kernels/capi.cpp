@@ -52,11 +52,17 @@ const actsparse::packed_matrix& matrix(const char* where, const actsparse_matrix
   return W->W;
 }
 
-// The product entry points take either kind: f(packed_matrix) or f(panel_matrix).
+// f(packed_matrix) or f(panel_matrix), whichever W holds.
+template <class F>
+auto visit(const actsparse_matrix& W, F&& f) -> decltype(f(W.W)) {
+  return W.P.empty() ? f(W.W) : f(W.P);
+}
+
+// The product entry points take either kind.
 template <class F>
 void either(const char* where, const actsparse_matrix* W, F&& f) {
-  if (W != nullptr && !W->P.empty()) f(W->P);
-  else f(matrix(where, W));
+  if (W == nullptr) actsparse::detail::fail(where, "W is null");
+  visit(*W, f);
 }
 
 actsparse::element_type element(const char* where, const char* param, actsparse_dtype t) {
@@ -75,8 +81,7 @@ actsparse::gemv_options options() { return {g_threads.load(std::memory_order_rel
 // Shape and size of either kind (0 for NULL).
 template <class F>
 auto of(const actsparse_matrix* W, F&& f) -> decltype(f(W->W)) {
-  if (W == nullptr) return 0;
-  return W->P.empty() ? f(W->W) : f(W->P);
+  return W ? visit(*W, f) : 0;
 }
 
 template <class Make>

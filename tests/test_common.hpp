@@ -162,6 +162,24 @@ inline std::vector<float> sparse_x(std::size_t n, double sparsity, std::uint32_t
   return x;
 }
 
+// m rows over K inputs: "independent" rows each drop a random `sparsity` of inputs;
+// "correlated" rows share most of one active set (each keeps an input of a common base
+// set with probability 0.8 and otherwise takes a random one), as nearby tokens do.
+inline std::vector<float> batch_x(std::size_t m, std::size_t K, double sparsity, bool correlated, std::uint32_t seed) {
+  std::vector<float> X(m * K, 0.0f);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::normal_distribution<float> nd;
+  const auto base = sparse_x(K, sparsity, seed + 1);
+  for (std::size_t r = 0; r < m; ++r)
+    for (std::size_t k = 0; k < K; ++k) {
+      const bool on = correlated ? (base[k] != 0.0f ? u(rng) < 0.8 : u(rng) < 0.2 * (1 - sparsity))
+                                 : u(rng) >= sparsity;
+      if (on) X[r * K + k] = nd(rng);
+    }
+  return X;
+}
+
 // A matrix packed from normal weights (sigma 0.05).
 inline actsparse::packed_matrix random_matrix(std::size_t N, std::size_t K, actsparse::quant_config cfg,
                                               std::uint32_t seed) {

@@ -40,16 +40,6 @@ void expect_same_products(const packed_matrix& W, std::size_t panels, const std:
   }
 }
 
-// m rows of K inputs, each with the given fraction of zeros.
-std::vector<float> rows_x(std::size_t m, std::size_t K, double sparsity, std::uint32_t seed) {
-  std::vector<float> X;
-  for (std::size_t r = 0; r < m; ++r) {
-    const auto x = sparse_x(K, sparsity, seed + static_cast<std::uint32_t>(r));
-    X.insert(X.end(), x.begin(), x.end());
-  }
-  return X;
-}
-
 // gemm, gemm_dense and gemm_sparse (over the union list) on W and on its panels, bit for
 // bit; row 0 of the packed gemm_dense also against the double-precision oracle.
 void expect_same_batches(const packed_matrix& W, std::size_t panels, const std::vector<float>& X, std::size_t m,
@@ -132,9 +122,9 @@ TEST(Panels, BatchesEqualThePackedMatrixBitwise) {
     for (int g : kGroups) {
       const packed_matrix W = random_matrix(5 * static_cast<std::size_t>(g), 19, {bits, g}, ++seed);
       for (std::size_t m : {1, 3, 4, 9}) {
-        const double sparsity = m >= 4 ? 0.0 : 0.5;
-        ASSERT_EQ(gemm_takes_batched(W, rows_x(m, 19, sparsity, seed).data(), m, 0.0f), m >= 4);
-        for (std::size_t panels : {1, 2, 5}) expect_same_batches(W, panels, rows_x(m, 19, sparsity, seed), m, true);
+        const auto X = batch_x(m, 19, m >= 4 ? 0.0 : 0.5, false, seed);
+        ASSERT_EQ(gemm_takes_batched(W, X.data(), m, 0.0f), m >= 4);
+        for (std::size_t panels : {1, 2, 5}) expect_same_batches(W, panels, X, m, true);
       }
     }
 }
@@ -142,8 +132,8 @@ TEST(Panels, BatchesEqualThePackedMatrixBitwise) {
 // Panels longer than the batched kernel's tile (1024 outputs at 4 rows), and NaN / Inf.
 TEST(Panels, LargeAndNonFiniteBatches) {
   const packed_matrix W = random_matrix(40 * 64, 7, {4, 64}, 70);
-  expect_same_batches(W, 2, rows_x(5, 7, 0.0, 71), 5, true);
-  auto X = rows_x(4, 7, 0.0, 72);
+  expect_same_batches(W, 2, batch_x(5, 7, 0.0, false, 71), 5, true);
+  auto X = batch_x(4, 7, 0.0, false, 72);
   X[7 + 2] = std::numeric_limits<float>::quiet_NaN();
   X[3 * 7 + 5] = std::numeric_limits<float>::infinity();
   expect_same_batches(W, 3, X, 4, false);
