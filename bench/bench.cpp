@@ -13,7 +13,7 @@
 //   --pattern uniform,clustered   --threads 1,2   --mode hot,stream
 //   --baselines 0|1 (fp32 / fp16 dense GEMV)   --detect 0|1 (find_active rows)
 //   --batch 1,4,16,64 (gemm rows)   --approx 40,50 (thresholded gemv rows, percent)   --gemv 0|1
-//   --panels 0|1 (default 1: each gemv row with t > 1 threads also on a panel_matrix of t panels)
+//   --panels 0|1 (default 1: each gemv and gemm row with t > 1 threads also on a panel_matrix of t panels)
 // plus Google Benchmark's own flags (--benchmark_out=..., --benchmark_repetitions=...).
 #include <benchmark/benchmark.h>
 #include <hwloc.h>
@@ -49,7 +49,7 @@ struct sweep {
   std::vector<int> batch;         // gemm rows for these batch sizes (empty: none)
   std::vector<double> approx;     // thresholded-gemv rows for these target sparsities (empty: none)
   bool gemv = true, baselines = true, detect = true;
-  bool panels = false;            // dense_panels / sparse_panels rows for every thread count > 1
+  bool panels = false;            // *_panels rows (gemv and gemm) for every thread count > 1
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -149,6 +149,7 @@ std::vector<sweep> default_sweeps() {
   c.sparsity = {0.5, 0.9};
   c.batch = {1, 2, 4, 8, 16, 32, 64};
   c.gemv = false;
+  c.panels = true;  // gemm on a panel_matrix too
   // Approximate mode: calibrated thresholds on heavy-tailed activations, 1 thread, streamed.
   sweep d = c;
   d.threads = {1};
@@ -398,87 +399,100 @@ void register_gemv(const sweep& sw) {
 // Batched products: gemm_sparse over the union of m rows' active strips (each strip
 // unpacked once per 4-row block; `bytes` counts each union strip once, the least any
 // kernel must move), gemm_dense over every strip, and gemm() as shipped (gemm_rows). Rows
-// are independent or correlated (bench/patterns.hpp).
-void register_gemm(const sweep& sw) {
+// are independent or correlated (bench/patterns.hpp). `kind` is "" for packed matrices and
+// "_panels" for panel matrices (gemm_dense_panels, ...); `pool_of` as in register_gemv_rows.
+template <class Pool>
+void register_gemm_rows(const sweep& sw, const std::string& kind, shape sh, int bits, int group, int threads,
+                        bool stream, int m, Pool pool_of) {
   using C = benchmark::Counter;
+  auto counters = [=](benchmark::State& st, double s, double active, double union_active, bool correlated, bool dense,
+                      double bytes, double flops) {
+    set_counters(st, sh, bits, group, s, active, threads, stream, false, dense, bytes, flops);
+    st.counters["batch"] = m;
+    st.counters["union_active"] = union_active;
+    st.counters["correlated"] = correlated;
+    // kIsRate | kInvert gives seconds per unit: units of 1e-6 tokens make it microseconds.
+    st.counters["us_per_token"] = C(double(st.iterations()) * m * 1e-6, C::kIsRate | C::kInvert);
+  };
+  const std::string config = "/N:" + std::to_string(sh.N) + "/K:" + std::to_string(sh.K) +
+                             "/bits:" + std::to_string(bits) + "/g:" + std::to_string(group);
+  const std::string tail = "/m:" + std::to_string(m) + "/t:" + std::to_string(threads) + (stream ? "/stream" : "/hot");
+  benchmark::RegisterBenchmark(
+      ("gemm_dense" + kind + config + tail).c_str(),
+      [=](benchmark::State& st) {
+        const auto& pool = pool_of();
+        const auto X = bench::batch_activations(std::size_t(m), sh.K, 0.0, false, 5);
+        std::vector<float> Y(std::size_t(m) * sh.N);
+        std::size_t i = 0;
+        for (auto _ : st) {
+          actsparse::gemm_dense(arch{}, pool[i], X.data(), std::size_t(m), Y.data(), {threads});
+          benchmark::DoNotOptimize(Y.data());
+          i = (i + 1) % pool.size();
+        }
+        counters(st, 0, 1, 1, false, true, double(pool[0].bytes()) + 4.0 * m * double(sh.K + sh.N),
+                 2.0 * m * double(sh.N) * double(sh.K));
+      })
+      ->UseRealTime();
+  // gemm_rows: gemm() as shipped (its measured rule picks batched or per-row gemv);
+  // gemm_sparse: the batched kernel over the union list.
+  for (const bool via_gemm : {true, false})
+    for (bool correlated : {false, true})
+      for (double s : sw.sparsity)
+        benchmark::RegisterBenchmark(
+            (std::string(via_gemm ? "gemm_rows" : "gemm_sparse") + kind + config + "/s:" + pct_name(s) +
+             (correlated ? "/correlated" : "/independent") + tail)
+                .c_str(),
+            [=](benchmark::State& st) {
+              const auto& pool = pool_of();
+              const auto X = bench::batch_activations(std::size_t(m), sh.K, s, correlated, 6);
+              std::vector<std::uint32_t> idx(sh.K);
+              const std::size_t nnz =
+                  actsparse::find_active_union(arch{}, X.data(), std::size_t(m), sh.K, 0.0f, idx.data());
+              double row_active = 0;
+              for (float v : X) row_active += v != 0.0f ? 1 : 0;
+              std::vector<float> Y(std::size_t(m) * sh.N);
+              std::size_t i = 0;
+              for (auto _ : st) {
+                if (via_gemm)
+                  actsparse::gemm(arch{}, pool[i], X.data(), std::size_t(m), Y.data(), 0.0f, {threads});
+                else
+                  actsparse::gemm_sparse(arch{}, pool[i], X.data(), std::size_t(m), idx.data(), nnz, Y.data(),
+                                         {threads});
+                benchmark::DoNotOptimize(Y.data());
+                i = (i + 1) % pool.size();
+              }
+              // Strips the path must read: the union list once (gemm_sparse), all strips
+              // once (gemm() batched) or each row's own strips (gemm() per row).
+              const bool batched =
+                  via_gemm && actsparse::gemm_takes_batched(sh.K, X.data(), std::size_t(m), 0.0f);
+              const bool per_row = via_gemm && !batched;
+              const double strips = per_row ? row_active : batched ? double(sh.K) : double(nnz);
+              const double index = per_row ? row_active : batched ? 0.0 : double(nnz);
+              const double bytes =
+                  strips * double(pool[0].strip_bytes()) + 4.0 * (double(m) * double(sh.K + sh.N) + index);
+              counters(st, s, row_active / double(m) / double(sh.K), double(nnz) / double(sh.K), correlated, false,
+                       bytes, 2.0 * double(sh.N) * row_active);
+            })
+            ->UseRealTime();
+}
+
+// Packed rows for every configuration and batch size; with sw.panels, each configuration
+// with t > 1 threads again on a panel_matrix of t panels (kinds gemm_*_panels).
+void register_gemm(const sweep& sw) {
   for (const shape sh : sw.shapes)
     for (int bits : sw.bits)
       for (int group : sw.groups)
         for (bool stream : sw.stream)
-          for (int threads : sw.threads)
-            for (int m : sw.batch) {
-              auto counters = [=](benchmark::State& st, double s, double active, double union_active, bool correlated,
-                                  bool dense, double bytes, double flops) {
-                set_counters(st, sh, bits, group, s, active, threads, stream, false, dense, bytes, flops);
-                st.counters["batch"] = m;
-                st.counters["union_active"] = union_active;
-                st.counters["correlated"] = correlated;
-                // kIsRate | kInvert gives seconds per unit: units of 1e-6 tokens make it microseconds.
-                st.counters["us_per_token"] = C(double(st.iterations()) * m * 1e-6, C::kIsRate | C::kInvert);
-              };
-              benchmark::RegisterBenchmark(
-                  ("gemm_dense/N:" + std::to_string(sh.N) + "/K:" + std::to_string(sh.K) + "/bits:" + std::to_string(bits) +
-                   "/g:" + std::to_string(group) + "/m:" + std::to_string(m) + "/t:" + std::to_string(threads) +
-                   (stream ? "/stream" : "/hot"))
-                      .c_str(),
-                  [=](benchmark::State& st) {
-                    const auto& pool = packed_pool(sh, bits, group, stream);
-                    const auto X = bench::batch_activations(std::size_t(m), sh.K, 0.0, false, 5);
-                    std::vector<float> Y(std::size_t(m) * sh.N);
-                    std::size_t i = 0;
-                    for (auto _ : st) {
-                      actsparse::gemm_dense(arch{}, pool[i], X.data(), std::size_t(m), Y.data(), {threads});
-                      benchmark::DoNotOptimize(Y.data());
-                      i = (i + 1) % pool.size();
-                    }
-                    counters(st, 0, 1, 1, false, true, double(pool[0].bytes()) + 4.0 * m * double(sh.K + sh.N),
-                             2.0 * m * double(sh.N) * double(sh.K));
-                  })
-                  ->UseRealTime();
-              // gemm_rows: gemm() as shipped (its measured rule picks batched or per-row gemv);
-              // gemm_sparse: the batched kernel over the union list.
-              for (const bool via_gemm : {true, false})
-                for (bool correlated : {false, true})
-                  for (double s : sw.sparsity)
-                    benchmark::RegisterBenchmark(
-                        (std::string(via_gemm ? "gemm_rows" : "gemm_sparse") + "/N:" + std::to_string(sh.N) +
-                         "/K:" + std::to_string(sh.K) + "/bits:" + std::to_string(bits) + "/g:" + std::to_string(group) +
-                         "/s:" + pct_name(s) + (correlated ? "/correlated" : "/independent") + "/m:" + std::to_string(m) +
-                         "/t:" + std::to_string(threads) + (stream ? "/stream" : "/hot"))
-                            .c_str(),
-                        [=](benchmark::State& st) {
-                          const auto& pool = packed_pool(sh, bits, group, stream);
-                          const auto X = bench::batch_activations(std::size_t(m), sh.K, s, correlated, 6);
-                          std::vector<std::uint32_t> idx(sh.K);
-                          const std::size_t nnz =
-                              actsparse::find_active_union(arch{}, X.data(), std::size_t(m), sh.K, 0.0f, idx.data());
-                          double row_active = 0;
-                          for (float v : X) row_active += v != 0.0f ? 1 : 0;
-                          std::vector<float> Y(std::size_t(m) * sh.N);
-                          std::size_t i = 0;
-                          for (auto _ : st) {
-                            if (via_gemm)
-                              actsparse::gemm(arch{}, pool[i], X.data(), std::size_t(m), Y.data(), 0.0f, {threads});
-                            else
-                              actsparse::gemm_sparse(arch{}, pool[i], X.data(), std::size_t(m), idx.data(), nnz,
-                                                     Y.data(), {threads});
-                            benchmark::DoNotOptimize(Y.data());
-                            i = (i + 1) % pool.size();
-                          }
-                          // Strips the path must read: the union list once (gemm_sparse), all strips
-                          // once (gemm() batched) or each row's own strips (gemm() per row).
-                          const bool batched =
-                              via_gemm && actsparse::gemm_takes_batched(pool[0], X.data(), std::size_t(m), 0.0f);
-                          const bool per_row = via_gemm && !batched;
-                          const double strips = per_row ? row_active : batched ? double(sh.K) : double(nnz);
-                          const double index = per_row ? row_active : batched ? 0.0 : double(nnz);
-                          const double bytes = strips * double(pool[0].strip_bytes()) +
-                                               4.0 * (double(m) * double(sh.K + sh.N) + index);
-                          counters(st, s, row_active / double(m) / double(sh.K), double(nnz) / double(sh.K), correlated,
-                                   false, bytes, 2.0 * double(sh.N) * row_active);
-                        })
-                        ->UseRealTime();
-            }
+          for (int threads : sw.threads) {
+            // All batch sizes on one pool before the next (the benchmark holds one pool at a time).
+            for (int m : sw.batch)
+              register_gemm_rows(sw, "", sh, bits, group, threads, stream, m,
+                                 [=]() -> const auto& { return packed_pool(sh, bits, group, stream); });
+            if (sw.panels && threads > 1 && sh.N / static_cast<std::size_t>(group) >= static_cast<std::size_t>(threads))
+              for (int m : sw.batch)
+                register_gemm_rows(sw, "_panels", sh, bits, group, threads, stream, m,
+                                   [=]() -> const auto& { return panel_pool(sh, bits, group, stream, threads); });
+          }
 }
 
 // Approximate mode: heavy-tailed activations with no exact zeros (Laplace), the threshold

@@ -46,8 +46,10 @@ std::vector<bench_row> load_bench(const std::string& path) {
     bench_row r;
     r.name = b.value("run_name", b.value("name", ""));
     r.kind = kind_of(r.name);
-    static const char* kinds[] = {"dense",      "sparse",      "fp32",      "fp16",   "find_active", "gemm_dense",
-                                  "gemm_sparse", "gemm_rows", "approx", "dense_panels", "sparse_panels"};
+    static const char* kinds[] = {"dense",        "sparse",        "fp32",           "fp16",
+                                  "find_active",  "gemm_dense",    "gemm_sparse",    "gemm_rows",
+                                  "approx",       "dense_panels",  "sparse_panels",  "gemm_dense_panels",
+                                  "gemm_sparse_panels", "gemm_rows_panels"};
     if (std::find(std::begin(kinds), std::end(kinds), r.kind) == std::end(kinds)) continue;
     if (!b.contains("real_time") || !b.contains("K"))
       throw std::runtime_error("benchmark JSON '" + path + "': row '" + r.name + "' lacks real_time or the K counter");

@@ -43,6 +43,12 @@ double predict_ratio(const row_view& v) { return v.dense_p ? v.dense_p->seconds 
 std::string shape_name(const bench_row& r) { return num(r.N, 6) + "x" + num(r.K, 6); }
 std::string mode_name(const bench_row& r) { return r.stream ? "stream" : "hot"; }
 
+// Rows on a panel_matrix (actsparse-bench --panels 1): the packed kind + "_panels".
+bool is_panels(const bench_row& r) {
+  const std::string suffix = "_panels";
+  return r.kind.size() > suffix.size() && r.kind.compare(r.kind.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 bool same_config(const bench_row& a, const bench_row& b) {
   return a.N == b.N && a.K == b.K && a.bits == b.bits && a.group == b.group && a.threads == b.threads &&
          a.stream == b.stream;
@@ -339,7 +345,7 @@ void projection_section(tables& t, const std::vector<row_view>& rows) {
 void batch_section(tables& t, const std::vector<row_view>& rows) {
   std::vector<const row_view*> b;
   for (const auto& v : rows)
-    if (v.r.kind.rfind("gemm_", 0) == 0) b.push_back(&v);
+    if (v.r.kind.rfind("gemm_", 0) == 0 && !is_panels(v.r)) b.push_back(&v);
   if (b.empty()) return;
   heading(t, "Batches",
           "Time per token for m activation rows: gemm_rows is gemm() as shipped (its measured rule: one sparse gemv "
@@ -393,16 +399,19 @@ void batch_section(tables& t, const std::vector<row_view>& rows) {
 void panels_section(tables& t, const std::vector<row_view>& rows) {
   std::vector<std::vector<std::string>> body;
   for (const auto& v : rows) {
-    if (v.r.kind != "dense_panels" && v.r.kind != "sparse_panels") continue;
+    if (!is_panels(v.r)) continue;
     const std::string packed_kind = v.r.kind.substr(0, v.r.kind.size() - std::string("_panels").size());
     const row_view* packed = nullptr;
     for (const auto& d : rows)
       if (d.r.kind == packed_kind && same_config(d.r, v.r) && d.r.sparsity == v.r.sparsity &&
-          d.r.clustered == v.r.clustered)
+          d.r.clustered == v.r.clustered && d.r.batch == v.r.batch && d.r.correlated == v.r.correlated)
         packed = &d;
     if (!packed) continue;
+    const bool batch = packed_kind.rfind("gemm_", 0) == 0;
+    const std::string pattern = batch ? (v.r.correlated ? "correlated rows" : "independent rows")
+                                      : (v.r.clustered ? "clustered" : "uniform");
     body.push_back({packed_kind, shape_name(v.r), num(v.r.bits), num(v.r.group), std::to_string(int(v.r.threads)),
-                    mode_name(v.r), v.r.clustered ? "clustered" : "uniform", pct(1 - v.r.active),
+                    num(v.r.batch), mode_name(v.r), pattern, pct(1 - v.r.active),
                     num(packed->r.seconds * 1e3, 4), num(v.r.seconds * 1e3, 4),
                     num(packed->r.seconds / v.r.seconds, 3) + "x"});
   }
@@ -412,7 +421,8 @@ void panels_section(tables& t, const std::vector<row_view>& rows) {
           "buffer) against the packed matrix (each thread reads its slice of every strip). Results are bitwise "
           "equal; gain = packed time / panel time, in the same run.");
   table(t,
-        {"kernel", "shape", "bits", "group", "threads", "mode", "pattern", "sparsity", "packed ms", "panels ms", "gain"},
+        {"kernel", "shape", "bits", "group", "threads", "m", "mode", "pattern", "sparsity", "packed ms", "panels ms",
+         "gain"},
         body, "panels");
 }
 

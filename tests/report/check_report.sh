@@ -53,21 +53,31 @@ got_p="$(sum_field decode-panels.json bytes_dense) $(sum_field decode-panels.jso
 grep -q '"panels": 2' decode-panels.json || fail "decode-panels.json does not record panels = 2"
 echo "decode: bytes per token $got match the count from the model's dimensions; mixed mean $mean bits"
 
-# Panel rows: a 2-thread sweep with --panels 1. The report's gain must be the packed row's time
-# over the panel row's, both taken from rows.csv.
+# Panel rows: a 2-thread sweep with --panels 1 (gemv, and gemm at m = 4). The report's gain must be
+# the packed row's time over the panel row's, both taken from rows.csv.
 "$bench" --shapes 512x1024 --bits 4 --groups 64 --sparsity 0,50 --pattern uniform --threads 2 --mode hot \
-  --baselines 0 --detect 0 --panels 1 --benchmark_min_time=0.005 --benchmark_out=bench-panels.json \
+  --baselines 0 --detect 0 --batch 4 --panels 1 --benchmark_min_time=0.005 --benchmark_out=bench-panels.json \
   --benchmark_out_format=json >/dev/null
 "$tool" report --machine machine.json --bench bench-panels.json --out report-panels >/dev/null
 [ "$(grep -c '^sparse_panels,512,1024,4,64,' report-panels/rows.csv)" = 2 ] || fail "panel rows missing from rows.csv"
 gain=$(awk -F, '$2==512 && $6==0.5 && $8==2 { t[$1] = $12 } END { if (t["sparse"] && t["sparse_panels"])
   printf "%.3g", t["sparse"] / t["sparse_panels"] }' report-panels/rows.csv)
 [ -n "$gain" ] || fail "no packed/panel pair at 50% in rows.csv"
-grep -q "^| sparse | 512x1024 | 4 | 64 | 2 | hot | uniform | 50% | .* | ${gain}x |$" report-panels/report.md ||
+grep -q "^| sparse | 512x1024 | 4 | 64 | 2 | 1 | hot | uniform | 50% | .* | ${gain}x |$" report-panels/report.md ||
   fail "panels table lacks the 50% sparse gain ${gain}x: $(grep -A6 '## Panels' report-panels/report.md)"
+ggain=$(awk -F, '$2==512 && $8==2 { t[$1] = $12 } END { if (t["gemm_dense"] && t["gemm_dense_panels"])
+  printf "%.3g", t["gemm_dense"] / t["gemm_dense_panels"] }' report-panels/rows.csv)
+[ -n "$ggain" ] || fail "no packed/panel gemm_dense pair in rows.csv"
+grep -q "^| gemm_dense | 512x1024 | 4 | 64 | 2 | 4 | hot | independent rows | 0% | .* | ${ggain}x |$" \
+  report-panels/report.md || fail "panels table lacks gemm_dense's gain ${ggain}x: $(grep -A12 '## Panels' report-panels/report.md)"
+[ "$(grep -c '^| gemm_rows | 512x1024 | 4 | 64 | 2 | 4 | hot | ' report-panels/report.md)" = 4 ] ||
+  fail "panels table lacks the 4 gemm_rows pairs (2 sparsities x 2 row patterns)"
+if sed -n '/^## Batches/,/^## Panels/p' report-panels/report.md | grep -q '_panels'; then
+  fail "panel rows leaked into the Batches section"
+fi
 if "$bench" --panels 3 >/dev/null 2>err.txt; then fail "--panels 3 accepted"; fi
 grep -q -- "--panels: '3'; legal values are 0, 1" err.txt || fail "--panels 3: $(cat err.txt)"
-echo "panels: gain ${gain}x at 50% matches rows.csv"
+echo "panels: gain ${gain}x at 50% (gemv) and ${ggain}x (gemm_dense, m = 4) match rows.csv"
 
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
   --disable-component-update --disable-sync --user-data-dir="$work/chrome" --dump-dom "file://$work/report/index.html" \
