@@ -44,7 +44,7 @@
 
 namespace {
 
-enum class prefetch { none, spread, head, lines };
+enum class prefetch { none, spread, head, lines, sweep };
 
 struct options {
   std::size_t strip = 2304, K = 14336, ahead = 8, interleave = 1, work = 0, pool_mib = 2048;
@@ -80,6 +80,7 @@ __m512 read_slices(const std::uint8_t* M, std::size_t strip, const std::uint32_t
   __m512 acc[8];
   for (auto& a : acc) a = _mm512_setzero_ps();
   std::size_t i = 0;
+  std::size_t cs = n ? idx[0] : 0, cl = l0;  // `sweep`: the next strip and line to prefetch
   for (; i + U <= n; i += U) {
     const std::uint8_t* p[U];
     const std::uint8_t* q[U];
@@ -104,6 +105,20 @@ __m512 read_slices(const std::uint8_t* M, std::size_t strip, const std::uint32_t
           consume<Work>(acc, p[u] + l * 64);
         }
       }
+      continue;
+    }
+    if (pf == prefetch::sweep) {
+      // Every strip's slice in address order, active or not, up to the strip AHEAD strips on
+      // in the list: the memory sees one sequential stream, the arithmetic only active strips.
+      const std::size_t goal = idx[std::min(i + ahead + U, n) - 1];
+      for (std::size_t l = l0; l < l1; ++l)
+        for (std::size_t u = 0; u < U; ++u) {
+          for (int r = 0; r < 4 && cs <= goal; ++r) {
+            __builtin_prefetch(M + cs * strip + cl * 64, 0, 2);
+            if (++cl == l1) cl = l0, ++cs;
+          }
+          consume<Work>(acc, p[u] + l * 64);
+        }
       continue;
     }
     if (pre && pf == prefetch::spread) {
@@ -176,8 +191,9 @@ int main(int argc, char** argv) {
     else if (p == "lines") o.pf = prefetch::lines;
     else if (p == "spread") o.pf = prefetch::spread;
     else if (p == "head") o.pf = prefetch::head;
+    else if (p == "sweep") o.pf = prefetch::sweep;
     else {
-      std::fprintf(stderr, "PREFETCH = '%s': legal values are none, spread, head, lines\n", p.c_str());
+      std::fprintf(stderr, "PREFETCH = '%s': legal values are none, spread, head, lines, sweep\n", p.c_str());
       return 2;
     }
   }
