@@ -13,7 +13,9 @@
 //   PREFETCH   none | spread (each line of the strip AHEAD strips on, as the same line of
 //              this strip is read: the kernels' scheme; the default) | head (only the first
 //              line of that strip, then the hardware prefetcher) | lines (the line AHEAD
-//              line steps on along these strips, running on into the next pass's)
+//              line steps on along these strips, running on into the next pass's) | sweep
+//              (every strip in address order, active or not, up to the one AHEAD strips on
+//              in the list: sequential memory traffic, arithmetic on active strips only)
 //   AHEAD      strips, or line steps for `lines` (8)
 //   INTERLEAVE strips read side by side, 64 bytes of each in turn, as the kernels' passes
 //              of 4 strips do: 1, 2, 4 or 8 (1)
@@ -179,7 +181,7 @@ double read_matrix(const std::uint8_t* M, const std::vector<std::uint32_t>& idx,
 int main(int argc, char** argv) {
   options o;
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s STRIP_BYTES K ACTIVE_FRACTION [none|spread|head [AHEAD [INTERLEAVE [WORK [POOL_MIB]]]]]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s STRIP_BYTES K ACTIVE_FRACTION [none|spread|head|lines|sweep [AHEAD [INTERLEAVE [WORK [POOL_MIB]]]]]\n", argv[0]);
     return 2;
   }
   o.strip = std::strtoul(argv[1], nullptr, 10);
