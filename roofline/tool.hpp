@@ -27,7 +27,8 @@ machine_profile probe(const probe_options& opt);
 
 // ---- benchmark rows (Google Benchmark JSON from actsparse-bench)
 struct bench_row {
-  std::string name, kind;  // dense, sparse, fp32, fp16, find_active, gemm_dense, gemm_sparse, gemm_rows, approx
+  std::string name, kind;  // dense, sparse, fp32, fp16, find_active, gemm_dense, gemm_sparse, gemm_rows, approx,
+                           // and any of dense, sparse, gemm_* + "_panels" (on a panel_matrix)
   double N = 0, K = 0, bits = 0, group = 0, sparsity = 0, active = 1, threads = 1;
   bool stream = false, clustered = false, dense = false;
   double bytes = 0, eff_GBps = 0, GFLOPs = 0, seconds = 0;  // seconds per call (real time)
