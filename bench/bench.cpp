@@ -380,20 +380,28 @@ void register_gemv_rows(const sweep& sw, const std::string& kind, shape sh, int 
           ->UseRealTime();
 }
 
-// Packed rows for every configuration; with sw.panels, each configuration with t > 1
-// threads again on a panel_matrix of t panels (kinds dense_panels and sparse_panels).
+// Calls rows(kind, pool_of) with the packed pool (kind "") and, with sw.panels and t > 1
+// threads (and at least one group per thread), again with a pool of panel_matrix of t panels
+// (kind "_panels"). The packed pool's rows are all registered before the panel pool's, and
+// the benchmark holds one pool at a time.
+template <class Rows>
+void on_each_pool(const sweep& sw, shape sh, int bits, int group, int threads, bool stream, Rows rows) {
+  rows(std::string(), [=]() -> const auto& { return packed_pool(sh, bits, group, stream); });
+  if (sw.panels && threads > 1 && sh.N / static_cast<std::size_t>(group) >= static_cast<std::size_t>(threads))
+    rows(std::string("_panels"), [=]() -> const auto& { return panel_pool(sh, bits, group, stream, threads); });
+}
+
+// Packed rows for every configuration, and panel rows (dense_panels, sparse_panels) as
+// on_each_pool says.
 void register_gemv(const sweep& sw) {
   for (const shape sh : sw.shapes)
     for (int bits : sw.bits)
       for (int group : sw.groups)
         for (bool stream : sw.stream)
-          for (int threads : sw.threads) {
-            register_gemv_rows(sw, "", sh, bits, group, threads, stream,
-                               [=]() -> const auto& { return packed_pool(sh, bits, group, stream); });
-            if (sw.panels && threads > 1 && sh.N / static_cast<std::size_t>(group) >= static_cast<std::size_t>(threads))
-              register_gemv_rows(sw, "_panels", sh, bits, group, threads, stream,
-                                 [=]() -> const auto& { return panel_pool(sh, bits, group, stream, threads); });
-          }
+          for (int threads : sw.threads)
+            on_each_pool(sw, sh, bits, group, threads, stream, [&](const std::string& kind, auto pool_of) {
+              register_gemv_rows(sw, kind, sh, bits, group, threads, stream, pool_of);
+            });
 }
 
 // Batched products: gemm_sparse over the union of m rows' active strips (each strip
@@ -476,23 +484,17 @@ void register_gemm_rows(const sweep& sw, const std::string& kind, shape sh, int 
             ->UseRealTime();
 }
 
-// Packed rows for every configuration and batch size; with sw.panels, each configuration
-// with t > 1 threads again on a panel_matrix of t panels (kinds gemm_*_panels).
+// Packed rows for every configuration and batch size, and panel rows (gemm_*_panels) as
+// on_each_pool says.
 void register_gemm(const sweep& sw) {
   for (const shape sh : sw.shapes)
     for (int bits : sw.bits)
       for (int group : sw.groups)
         for (bool stream : sw.stream)
-          for (int threads : sw.threads) {
-            // All batch sizes on one pool before the next (the benchmark holds one pool at a time).
-            for (int m : sw.batch)
-              register_gemm_rows(sw, "", sh, bits, group, threads, stream, m,
-                                 [=]() -> const auto& { return packed_pool(sh, bits, group, stream); });
-            if (sw.panels && threads > 1 && sh.N / static_cast<std::size_t>(group) >= static_cast<std::size_t>(threads))
-              for (int m : sw.batch)
-                register_gemm_rows(sw, "_panels", sh, bits, group, threads, stream, m,
-                                   [=]() -> const auto& { return panel_pool(sh, bits, group, stream, threads); });
-          }
+          for (int threads : sw.threads)
+            on_each_pool(sw, sh, bits, group, threads, stream, [&](const std::string& kind, auto pool_of) {
+              for (int m : sw.batch) register_gemm_rows(sw, kind, sh, bits, group, threads, stream, m, pool_of);
+            });
 }
 
 // Approximate mode: heavy-tailed activations with no exact zeros (Laplace), the threshold
