@@ -131,6 +131,18 @@ actsparse_status actsparse_to_mlx(const actsparse_matrix* W, uint32_t* wq, uint1
   return guard([&] { actsparse::to_mlx(matrix("to_mlx", W), wq, scales, biases); });
 }
 
+actsparse_status actsparse_dequantize(const actsparse_matrix* W, float* w_out) {
+  return guard([&] {
+    if (W == nullptr) actsparse::detail::fail("dequantize", "W is null");
+    actsparse::detail::check_ptr("dequantize", "w_out", w_out);
+    if (W->P.empty()) return actsparse::dequantize(W->W, w_out);
+    // Panel p holds rows [first_row(p), first_row(p) + rows) of every column: a contiguous
+    // block of the row-major output.
+    for (std::size_t p = 0; p < W->P.panels(); ++p)
+      actsparse::dequantize(W->P.panel(p), w_out + W->P.first_row(p) * W->P.cols());
+  });
+}
+
 actsparse_status actsparse_split_panels(const actsparse_matrix* W, size_t panels, actsparse_matrix** out) {
   return guard([&] {
     if (out == nullptr) actsparse::detail::fail("split_panels", "out is null");

@@ -77,6 +77,11 @@ ACTSPARSE_API actsparse_status actsparse_from_mlx(const uint32_t* wq, const void
 /* Exports the MLX arrays (fp16 scales and biases), shapes as in actsparse_from_mlx. */
 ACTSPARSE_API actsparse_status actsparse_to_mlx(const actsparse_matrix* W, uint32_t* wq, uint16_t* scales,
                                                 uint16_t* biases);
+/* Writes W's dequantized weights to w_out ([rows][cols] fp32, row-major, like the source of
+ * actsparse_pack): w_out[n][k] = scale * code + bias, one fused multiply-add from the fp16
+ * scale and bias, as C++ actsparse::dequantize. A panel matrix gives the same array
+ * (its panels' rows in order). */
+ACTSPARSE_API actsparse_status actsparse_dequantize(const actsparse_matrix* W, float* w_out);
 /* Releases W (NULL is a no-op). */
 ACTSPARSE_API void actsparse_free(actsparse_matrix* W);
 

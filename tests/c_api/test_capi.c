@@ -67,6 +67,38 @@ static void oracle(const actsparse_matrix* W, const float* x, double* y_ref, dou
   free(b);
 }
 
+/* actsparse_dequantize(W) equals scale * code + bias decoded here from the exported arrays,
+ * as one fmaf (a correctly rounded fused multiply-add, as the library's), bit for bit; so does
+ * the panel matrix P split from W. */
+static void check_dequantize(const actsparse_matrix* W, const actsparse_matrix* P) {
+  const size_t N = actsparse_rows(W), K = actsparse_cols(W);
+  const int bits = actsparse_bits(W), g = actsparse_group_size(W);
+  const size_t G = N / (size_t)g, words = N * (size_t)bits / 32;
+  uint32_t* wq = malloc(K * words * sizeof *wq);
+  uint16_t* s = malloc(K * G * sizeof *s);
+  uint16_t* b = malloc(K * G * sizeof *b);
+  float* w_ref = malloc(N * K * sizeof *w_ref);
+  float* w_out = malloc(N * K * sizeof *w_out);
+  CHECK(actsparse_to_mlx(W, wq, s, b) == ACTSPARSE_OK, "to_mlx: %s", actsparse_last_error());
+  for (size_t k = 0; k < K; ++k) {
+    const uint8_t* stream = (const uint8_t*)(wq + k * words);
+    for (size_t n = 0; n < N; ++n) {
+      const float sc = (float)half_to_double(s[k * G + n / (size_t)g]), bi = (float)half_to_double(b[k * G + n / (size_t)g]);
+      w_ref[n * K + k] = fmaf(sc, (float)code_at(stream, n, bits), bi);
+    }
+  }
+  CHECK(actsparse_dequantize(W, w_out) == ACTSPARSE_OK, "dequantize: %s", actsparse_last_error());
+  CHECK(memcmp(w_out, w_ref, N * K * sizeof *w_out) == 0, "bits=%d: dequantize differs from the decoded arrays", bits);
+  memset(w_out, 0, N * K * sizeof *w_out);
+  CHECK(actsparse_dequantize(P, w_out) == ACTSPARSE_OK, "dequantize panels: %s", actsparse_last_error());
+  CHECK(memcmp(w_out, w_ref, N * K * sizeof *w_out) == 0, "bits=%d: dequantize of the panel matrix differs", bits);
+  free(wq);
+  free(s);
+  free(b);
+  free(w_ref);
+  free(w_out);
+}
+
 static void expect_near(const float* y, const double* y_ref, const double* mag, size_t N, size_t terms,
                         const char* what) {
   for (size_t n = 0; n < N; ++n) {
@@ -175,6 +207,7 @@ int main(int argc, char** argv) {
         CHECK(memcmp(Y, YP, sizeof YP) == 0, "bits=%d: gemm on panels differs", bits);
       }
       CHECK(actsparse_set_threads(0) == ACTSPARSE_OK, "set_threads");
+      check_dequantize(W, P);
       uint32_t wq[200 * 256 / 4];
       uint16_t sc[200 * 4], bi[200 * 4];
       CHECK(actsparse_to_mlx(P, wq, sc, bi) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "to_mlx took a panel matrix");
@@ -241,6 +274,10 @@ int main(int argc, char** argv) {
   CHECK(contains(actsparse_last_error(), "W is null"), "message: %s", actsparse_last_error());
   CHECK(actsparse_gemv(W, NULL, y, 0.0f) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "x NULL");
   CHECK(contains(actsparse_last_error(), "x is null"), "message: %s", actsparse_last_error());
+  CHECK(actsparse_dequantize(NULL, w) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "dequantize W NULL");
+  CHECK(contains(actsparse_last_error(), "dequantize: W is null"), "message: %s", actsparse_last_error());
+  CHECK(actsparse_dequantize(W, NULL) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "dequantize w_out NULL");
+  CHECK(contains(actsparse_last_error(), "dequantize: w_out is null"), "message: %s", actsparse_last_error());
   CHECK(actsparse_gemv_dense(W, w, w + 100) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "y overlapping x accepted");
   CHECK(contains(actsparse_last_error(), "overlaps x"), "message: %s", actsparse_last_error());
   for (size_t n = 0; n < N; ++n) CHECK(y[n] == 42.0f, "y[%zu] written by a failed call", n);
