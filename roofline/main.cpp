@@ -5,6 +5,10 @@
 //   actsparse project --list                      profile and model names
 //   actsparse decode --model llama-3-8b --bits 4 --apply all --sparsity 0.5 --out decode.json
 //                                                 whole-model decode benchmark (docs/decode.md)
+//   actsparse gguf --model FILE.gguf [--dequantize OUT [--tensor NAME]...]
+//                                                 a GGUF file's contents, or its tensors in fp32
+//   actsparse convert --model FILE.gguf --bits default=4,down=6 --out FILE.aspk
+//                                                 pack a GGUF model once into a file to map (docs/gguf.md)
 // Errors go to stderr with exit status 1 (bad input) or 2 (bad command line).
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -12,6 +16,7 @@
 #include <iostream>
 
 #include "decode.hpp"
+#include "model_cmd.hpp"
 #include "tool.hpp"
 
 using namespace roofline;
@@ -207,6 +212,20 @@ int main(int argc, char** argv) {
   decode_cmd->add_flag("--quiet", [&](std::int64_t) { dc.opt.verbose = false; }, "no progress output");
   report_cmd->add_option("--decode", ropt.decode_path, "results of `actsparse decode` (adds decode.html)");
 
+  auto* gguf_cmd = app.add_subcommand("gguf", "a GGUF model file: metadata and tensors, or tensors dequantized to fp32");
+  gguf_cli gc;
+  gguf_cmd->add_option("--model", gc.model, "the GGUF file")->required();
+  gguf_cmd->add_option("--dequantize", gc.dequantize, "write the tensors as raw little-endian fp32, ne0 fastest, to this file (- for stdout)");
+  gguf_cmd->add_option("--tensor", gc.tensors, "a tensor to dequantize (repeatable; default: every tensor, in file order)");
+
+  auto* convert_cmd = app.add_subcommand("convert", "pack a GGUF model's projections into a model file that runtimes map (docs/model-file.md)");
+  convert_cli cc;
+  convert_cmd->add_option("--model", cc.model, "the GGUF file")->required();
+  convert_cmd->add_option("--bits", cc.bits, "bits per code: 4, or per projection: default=4,v=6,down=6 (legal: 2 3 4 5 6 8)");
+  convert_cmd->add_option("--group", cc.group, "group size")->check(CLI::IsMember({32, 64, 128}));
+  convert_cmd->add_option("--out", cc.out, "the model file to write")->required();
+  convert_cmd->add_flag("--quiet", cc.quiet, "no progress output");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -219,6 +238,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*decode_cmd) return run_decode_cmd(dc);
+    if (*gguf_cmd) return run_gguf(gc);
+    if (*convert_cmd) return run_convert(cc);
     if (*project_cmd) return run_project(profile, profiles_file, model, bits, group, sparsity, kind, list);
   } catch (const CLI::Error& e) {
     return app.exit(e);

@@ -324,20 +324,23 @@ inline float load_element(const void* w, element_type t, std::size_t i) {
   }
 }
 
-// Quantizes one strip from its N weights (column k of W, contiguous here).
-inline void pack_strip(packed_matrix& W, std::size_t k, const float* col) {
+// Quantizes group j of strip k from its group_size weights (outputs [j*g, (j+1)*g) of input
+// k). Groups own whole bytes of the code stream (g * bits / 8, g >= 32), so threads may
+// fill different groups of one strip at once.
+inline void pack_group(packed_matrix& W, std::size_t k, std::size_t j, const float* wg) {
   const int bits = W.bits();
   const std::size_t g = static_cast<std::size_t>(W.group_size());
+  const group_params p = affine_group_params(wg, g, bits);
   std::uint8_t* codes = W.strip(k);
-  std::uint16_t* scales = W.scales(k);
-  std::uint16_t* biases = W.biases(k);
-  for (std::size_t j = 0; j < W.groups(); ++j) {
-    const float* wg = col + j * g;
-    const group_params p = affine_group_params(wg, g, bits);
-    for (std::size_t i = 0; i < g; ++i) put_code(codes, j * g + i, bits, affine_code(wg[i], p, bits));
-    scales[j] = float_to_half(p.scale);
-    biases[j] = float_to_half(p.bias);
-  }
+  for (std::size_t i = 0; i < g; ++i) put_code(codes, j * g + i, bits, affine_code(wg[i], p, bits));
+  W.scales(k)[j] = float_to_half(p.scale);
+  W.biases(k)[j] = float_to_half(p.bias);
+}
+
+// Quantizes one strip from its N weights (column k of W, contiguous here).
+inline void pack_strip(packed_matrix& W, std::size_t k, const float* col) {
+  const std::size_t g = static_cast<std::size_t>(W.group_size());
+  for (std::size_t j = 0; j < W.groups(); ++j) pack_group(W, k, j, col + j * g);
 }
 
 }  // namespace detail
