@@ -5,6 +5,9 @@
 #      The dispatching library's suite runs once per ISA, and under qemu-x86_64 on emulated
 #      CPUs without AVX-512 and without AVX; the C API and the CMake/pkg-config consumers too;
 #   3. the aarch64 NEON build, cross-compiled and run under qemu-aarch64 (x86 hosts only).
+# The native tests include MLX interop against MLX itself (tests/mlx), with the Python venv of
+# scripts/python-env.sh and the model scripts/fetch-model.sh fetches, both in
+# ${ACTSPARSE_CACHE:-~/.cache/actsparse}.
 # Build trees go to build/ under the repository (override with ACTSPARSE_BUILD_ROOT).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,8 +17,15 @@ bash "$root/scripts/install-deps.sh"
 
 step() { printf '\n== %s\n' "$*"; }
 
+step "Python venv and model for the MLX interop test"
+# The venv (mlx, gguf, numpy) and the SmolLM2 GGUF; either failing stops here. Only the
+# native build runs the test (mlx_interop).
+python=$(bash "$root/scripts/python-env.sh" | tail -n1)
+model=$(bash "$root/scripts/fetch-model.sh" | tail -n1)
+
 step "native tests"
-cmake -S "$root" -B "$out/tests" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S "$root" -B "$out/tests" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  "-DACTSPARSE_PYTHON=$python" "-DACTSPARSE_MODEL=$model" >/dev/null
 cmake --build "$out/tests" -j "$jobs"
 ctest --test-dir "$out/tests" -j "$jobs" --output-on-failure
 
