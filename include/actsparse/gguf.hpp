@@ -824,7 +824,7 @@ class gguf_file {
       t.offset += data_offset_;
       if (t.bytes != 0) order.push_back(i);
     }
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return tensors_[a].offset < tensors_[b].offset; });
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return tensors_[a].offset < tensors_[b].offset; });
     for (std::size_t i = 1; i < order.size(); ++i) {
       const tensor& a = tensors_[order[i - 1]];
       const tensor& b = tensors_[order[i]];
