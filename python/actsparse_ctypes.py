@@ -113,6 +113,11 @@ class Matrix:
                       "actsparse_to_mlx")
         return wq, s, b
 
+    def split_panels(self, panels):
+        out = ctypes.c_void_p()
+        self.L._check(self.L.lib.actsparse_split_panels(self.h, panels, ctypes.byref(out)), "actsparse_split_panels")
+        return Matrix(self.L, out)
+
     def dequantize(self):
         """[rows][cols] float32."""
         w = np.empty((self.rows, self.cols), np.float32)
