@@ -2,7 +2,8 @@
 # The main job, on built-in defaults: installs what is missing, builds the tools
 # (-march=native), measures this machine (actsparse probe), runs the default benchmark sweep
 # (actsparse-bench, docs/bench.md), the whole-model decode benchmark (actsparse decode,
-# docs/decode.md) and writes the report to ./actsparse-report/ (override with
+# docs/decode.md), loads the real SmolLM2-135M GGUF (scripts/fetch-model.sh) and converts it
+# into a packed model file (actsparse convert, docs/gguf.md), and writes the report to ./actsparse-report/ (override with
 # ACTSPARSE_REPORT_DIR). Extra arguments go to actsparse-bench, e.g.
 #   bash scripts/run-main.sh --shapes 4096x4096 --bits 4 --sparsity 0,50,90
 # Build trees go to build/ (ACTSPARSE_BUILD_ROOT), measurements to build/main/results/.
@@ -12,16 +13,16 @@ out=${ACTSPARSE_BUILD_ROOT:-$root/build}
 report=${ACTSPARSE_REPORT_DIR:-$PWD/actsparse-report}
 bash "$root/scripts/install-deps.sh"
 
-echo "== [1/5] build"
+echo "== [1/6] build"
 cmake -S "$root" -B "$out/main" -G Ninja -DCMAKE_BUILD_TYPE=Release -DACTSPARSE_BUILD_TESTS=OFF >/dev/null
 cmake --build "$out/main" -j "$(nproc)" --target actsparse-bench actsparse-tool
 results="$out/main/results"
 mkdir -p "$results"
 
-echo "== [2/5] probe: topology, read bandwidth per level, compute ceilings (about 20 s)"
+echo "== [2/6] probe: topology, read bandwidth per level, compute ceilings (about 20 s)"
 "$out/main/roofline/actsparse" probe --out "$results/machine.json"
 
-echo "== [3/5] benchmark sweep (about 7 min on 2 cores; one line per configuration, medians of 5)"
+echo "== [3/6] benchmark sweep (about 7 min on 2 cores; one line per configuration, medians of 5)"
 rm -f "$results/bench.json"
 set +e  # the progress filter (grep) may match nothing; the benchmark's own status decides
 "$out/main/bench/actsparse-bench" --benchmark_min_time=0.1 --benchmark_repetitions=5 \
@@ -32,10 +33,17 @@ set -e
 [ "$status" -eq 0 ] || { echo "run-main: actsparse-bench failed (exit $status)" >&2; exit "$status"; }
 [ -s "$results/bench.json" ] || { echo "run-main: the benchmark wrote no results" >&2; exit 1; }
 
-echo "== [4/5] whole-model decode: the largest default model that fits, dense and 50% sparse (about 30 s)"
+echo "== [4/6] whole-model decode: the largest default model that fits, dense and 50% sparse (about 30 s)"
 "$out/main/roofline/actsparse" decode --machine "$results/machine.json" --out "$results/decode.json"
 
-echo "== [5/5] report"
+echo "== [5/6] real model: SmolLM2-135M GGUF into packed matrices and a model file (about 10 s)"
+model=$(bash "$root/scripts/fetch-model.sh" | tail -n1)
+"$out/main/roofline/actsparse" gguf --model "$model" > "$results/gguf.txt"
+head -n1 "$results/gguf.txt"
+"$out/main/roofline/actsparse" convert --model "$model" --bits default=4,down=6 --out "$results/smollm2.aspk" \
+  | tee "$results/convert.txt"
+
+echo "== [6/6] report"
 "$out/main/roofline/actsparse" report --machine "$results/machine.json" --bench "$results/bench.json" \
   --decode "$results/decode.json" --out "$report"
 echo "open $report/index.html"
