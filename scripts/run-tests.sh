@@ -4,6 +4,7 @@
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer (scalar and best ISA);
 #      The dispatching library's suite runs once per ISA, and under qemu-x86_64 on emulated
 #      CPUs without AVX-512 and without AVX; the C API and the CMake/pkg-config consumers too;
+#      then the GGUF reader under libFuzzer for 60 s (tests/fuzz/run.sh, clang 14);
 #   3. the aarch64 NEON build, cross-compiled and run under qemu-aarch64 (x86 hosts only).
 # The native tests include MLX interop against MLX itself (tests/mlx), with the Python venv of
 # scripts/python-env.sh and the model scripts/fetch-model.sh fetches, both in
@@ -48,6 +49,11 @@ cmake -S "$root" -B "$out/sanitize" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build "$out/sanitize" -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$out/sanitize" -j "$jobs" --output-on-failure
+
+step "libFuzzer: the GGUF reader, 60 s"
+# clang 14 builds the target (tests/fuzz/run.sh); any crash or sanitizer report fails here.
+bash "$root/scripts/install-deps.sh" clang-14
+bash "$root/tests/fuzz/run.sh" "$out/fuzz"
 
 if [ "$(uname -m)" = x86_64 ]; then
   step "aarch64 NEON tests under qemu-aarch64"
