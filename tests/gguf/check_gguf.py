@@ -372,7 +372,7 @@ def main():
     listed = {k: types.pop(k) for k in ("listed keys", "listed tensors")}
     print(f"synthetic files ({len(files)}): {listed['listed keys']} keys and {listed['listed tensors']} tensors listed; "
           f"tensors bit-exact per type: {', '.join(f'{k} {n}' for k, n in sorted(types.items()))}; "
-          f"{time.monotonic() - t0:.1f} s")
+          f"{time.monotonic() - t0:.2f} s")
 
     check_real(tool, model)
     if failures:
