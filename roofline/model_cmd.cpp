@@ -34,7 +34,12 @@ std::string shape_text(const std::vector<std::uint64_t>& shape) {
 std::string value_text(const actsparse::gguf_value& v) {
   using T = actsparse::gguf_value_type;
   switch (v.type) {
-    case T::string: return "\"" + (v.text.size() > 60 ? v.text.substr(0, 57) + "..." : v.text) + "\"";
+    case T::string: {
+      if (v.text.size() <= 60) return "\"" + v.text + "\"";
+      std::size_t cut = 57;
+      while (cut > 0 && (static_cast<unsigned char>(v.text[cut]) & 0xc0) == 0x80) --cut;  // not inside a character
+      return "\"" + v.text.substr(0, cut) + "...\"";
+    }
     case T::boolean: return v.bits ? "true" : "false";
     case T::f32: case T::f64: {
       char b[32];
@@ -42,10 +47,9 @@ std::string value_text(const actsparse::gguf_value& v) {
       return b;
     }
     case T::array: {
-      std::string s = std::string(actsparse::detail::gguf_value_type_name(v.elem)) + "[" +
-                      std::to_string(v.items.size()) + "]";
-      for (std::size_t i = 0; i < v.items.size() && i < 3; ++i) s += (i ? ", " : " ") + value_text(v.items[i]);
-      return s + (v.items.size() > 3 ? ", ..." : "");
+      std::string s = std::string(actsparse::detail::gguf_value_type_name(v.elem)) + "[" + std::to_string(v.count) + "]";
+      for (std::size_t i = 0; i < v.count && i < 3; ++i) s += (i ? ", " : " ") + value_text(v.item(i));
+      return s + (v.count > 3 ? ", ..." : "");
     }
     case T::i8: case T::i16: case T::i32: case T::i64: return std::to_string(static_cast<std::int64_t>(v.bits));
     default: return std::to_string(v.bits);

@@ -116,9 +116,13 @@ TEST(GgufFile, ReadsMetadataOfEveryType) {
   EXPECT_EQ(g.get_ints("ints"), (std::vector<std::int64_t>{-1, 0, 7}));
   EXPECT_EQ(g.get_floats("ints"), (std::vector<double>{-1, 0, 7}));
   const gguf_value& n = g.value("nested");
-  ASSERT_EQ(n.items.size(), 2u);
+  ASSERT_EQ(n.count, 2u);
   EXPECT_EQ(n.elem, gguf_value_type::array);
-  EXPECT_EQ(n.items[1].items[2].bits, 12u);
+  EXPECT_EQ(n.item(1).count, 3u);
+  EXPECT_EQ(n.item(1).item(2).bits, 12u);
+  EXPECT_EQ(n.item(1).item(2).type, gguf_value_type::u8);
+  EXPECT_EQ(g.value("ints").item(0).bits, ~0ull);  // -1, two's complement
+  EXPECT_THROW(g.value("ints").item(3), actsparse::error);
   EXPECT_TRUE(g.has("nested"));
   EXPECT_FALSE(g.has("missing"));
   EXPECT_TRUE(g.tensors().empty());
@@ -313,6 +317,13 @@ TEST(GgufFile, DuplicatesAndBadStrings) {
 
 TEST(GgufFile, BadValues) {
   EXPECT_CONTAINS(parse_error(build_gguf({kv<std::uint8_t>("b", kBool, 2)}, {})), "bool is 2; legal values are 0 and 1");
+  const gguf_kv bools{"bools", [](gguf_bytes& w) {
+                        w.put<std::uint32_t>(kArray);
+                        w.put<std::uint32_t>(kBool);
+                        w.put<std::uint64_t>(3);
+                        for (std::uint8_t b : {1, 0, 7}) w.put<std::uint8_t>(b);
+                      }};
+  EXPECT_CONTAINS(parse_error(build_gguf({bools}, {})), "'bools' value[2] at byte offset");
   EXPECT_CONTAINS(parse_error(build_gguf({kv<std::uint32_t>("x", 13, 0)}, {})), "value type 13 is not a GGUF type");
   const gguf_kv deep{"deep", [](gguf_bytes& w) {
                        w.put<std::uint32_t>(kArray);

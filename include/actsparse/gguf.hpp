@@ -19,8 +19,9 @@
 // Q4_1 (5), Q5_0 (5.5), Q5_1 (6), Q8_0 (8.5), Q2_K (2.625), Q3_K (3.4375), Q4_K (4.5),
 // Q5_K (5.5), Q6_K (6.5625). Each dequantized weight is bit for bit what ggml's reference
 // dequantization gives: every product below is exact in fp32 (an fp16 scale has 11
-// significant bits, the integer factors at most 14 together), so only the final add rounds
-// and a compiler that fuses it into an FMA gets the same result.
+// significant bits, the integer factors at most 12 together), so only the final add rounds
+// and a compiler that fuses it into an FMA gets the same result. The one exception is
+// Q6_K's (d * scale) * q, whose second product may round: it keeps ggml's order.
 #pragma once
 
 #include "config.hpp"
@@ -56,14 +57,21 @@ enum class gguf_value_type : std::uint32_t {
   u64 = 10, i64 = 11, f64 = 12
 };
 
-// One metadata value: a scalar, a string, or an array of values (arrays may nest).
+// One metadata value: a scalar, a string, or an array (arrays may nest). Arrays of numbers
+// or bools keep the file's bytes (`raw`), so a file cannot make the reader hold much more
+// than its own size; arrays of strings or arrays hold their elements in `items`.
 struct gguf_value {
   gguf_value_type type = gguf_value_type::u8;
   gguf_value_type elem = gguf_value_type::u8;  // arrays: the element type
-  std::uint64_t bits = 0;                      // integers (two's complement) and bool; floats as double below
+  std::uint64_t bits = 0;                      // integers (two's complement) and bool
   double number = 0;                           // every numeric type, as a double
   std::string text;                            // strings
-  std::vector<gguf_value> items;               // arrays
+  std::uint64_t count = 0;                     // arrays: the number of elements
+  std::vector<gguf_value> items;               // arrays of strings or of arrays
+  std::vector<std::uint8_t> raw;               // arrays of numbers or bools: count elements as in the file
+
+  // Element i of an array (i < count), whatever its element type.
+  gguf_value item(std::size_t i) const;
 };
 
 namespace detail {
@@ -344,6 +352,33 @@ inline std::string gguf_projection(const std::string& name) {
 
 }  // namespace detail
 
+inline gguf_value gguf_value::item(std::size_t i) const {
+  if (type != gguf_value_type::array || i >= count)
+    detail::fail("gguf_value::item", "index ", i, " is out of range (", type == gguf_value_type::array ? count : 0,
+                 " elements)");
+  if (!items.empty()) return items[i];
+  gguf_value v;
+  v.type = elem;
+  auto load = [&](auto x) {
+    std::memcpy(&x, raw.data() + i * sizeof(x), sizeof(x));
+    return x;
+  };
+  switch (elem) {
+    case gguf_value_type::u8: case gguf_value_type::boolean: v.bits = load(std::uint8_t{}); v.number = double(v.bits); break;
+    case gguf_value_type::i8: { const auto x = load(std::int8_t{}); v.bits = std::uint64_t(std::int64_t(x)); v.number = x; break; }
+    case gguf_value_type::u16: v.bits = load(std::uint16_t{}); v.number = double(v.bits); break;
+    case gguf_value_type::i16: { const auto x = load(std::int16_t{}); v.bits = std::uint64_t(std::int64_t(x)); v.number = x; break; }
+    case gguf_value_type::u32: v.bits = load(std::uint32_t{}); v.number = double(v.bits); break;
+    case gguf_value_type::i32: { const auto x = load(std::int32_t{}); v.bits = std::uint64_t(std::int64_t(x)); v.number = x; break; }
+    case gguf_value_type::u64: v.bits = load(std::uint64_t{}); v.number = double(v.bits); break;
+    case gguf_value_type::i64: { const auto x = load(std::int64_t{}); v.bits = std::uint64_t(x); v.number = double(x); break; }
+    case gguf_value_type::f32: v.number = load(float{}); break;
+    case gguf_value_type::f64: v.number = load(double{}); break;
+    default: break;  // strings and arrays live in items
+  }
+  return v;
+}
+
 // Bits and group size per projection, written as `actsparse decode --bits` takes them:
 // "4" (every projection) or "default=4,v=6,down=6" with the names q, k, v, o, gate, up,
 // down, lm_head. One group size for all.
@@ -425,7 +460,7 @@ class gguf_file {
   // Maps the file read-only. A file that is not valid GGUF throws actsparse::error.
   explicit gguf_file(const std::string& path) : name_(path) {
     map_file(path);
-    parse();
+    parse_checked();
   }
 
   // Parses `size` bytes the caller keeps alive and unchanged for this object's lifetime
@@ -471,26 +506,24 @@ class gguf_file {
   }
   std::vector<std::string> get_strings(const std::string& key) const {
     const gguf_value& v = array(key, "array of string");
+    if (v.elem != gguf_value_type::string) wrong_type(key, v, "array of string");
     std::vector<std::string> out;
     out.reserve(v.items.size());
-    for (const auto& i : v.items) {
-      if (i.type != gguf_value_type::string) wrong_type(key, v, "array of string");
-      out.push_back(i.text);
-    }
+    for (const auto& i : v.items) out.push_back(i.text);
     return out;
   }
   std::vector<std::int64_t> get_ints(const std::string& key) const {
     const gguf_value& v = array(key, "array of integers");
     std::vector<std::int64_t> out;
-    out.reserve(v.items.size());
-    for (const auto& i : v.items) out.push_back(to_int(key, i));
+    out.reserve(v.count);
+    for (std::size_t i = 0; i < v.count; ++i) out.push_back(to_int(key, v.item(i)));
     return out;
   }
   std::vector<double> get_floats(const std::string& key) const {
     const gguf_value& v = array(key, "array of numbers");
     std::vector<double> out;
-    out.reserve(v.items.size());
-    for (const auto& i : v.items) out.push_back(to_float(key, i));
+    out.reserve(v.count);
+    for (std::size_t i = 0; i < v.count; ++i) out.push_back(to_float(key, v.item(i)));
     return out;
   }
 
@@ -590,7 +623,17 @@ class gguf_file {
 
   gguf_file(const std::uint8_t* data, std::size_t size, const std::string& name) : name_(name), base_(data), size_(size) {
     if (data == nullptr && size != 0) detail::fail("gguf_file::from_memory", "data is null");
-    parse();
+    parse_checked();
+  }
+
+  // The reader holds at most a small multiple of the file's size (every count is checked
+  // against the bytes left first); if even that cannot be had, say so as a file error.
+  void parse_checked() {
+    try {
+      parse();
+    } catch (const std::bad_alloc&) {
+      fail("out of memory while reading the metadata and tensor table (" + std::to_string(size_) + " bytes)");
+    }
   }
 
   [[noreturn]] void fail(const std::string& what) const { detail::fail("gguf_file", name_, ": ", what); }
@@ -709,6 +752,19 @@ class gguf_file {
         if (n > (size_ - pos_) / min_bytes(v.elem))
           fail_at(at, field, "array of " + std::to_string(n) + " " + detail::gguf_value_type_name(v.elem) +
                                  " values cannot fit in the " + std::to_string(size_ - pos_) + " bytes that remain");
+        v.count = n;
+        if (v.elem != gguf_value_type::string && v.elem != gguf_value_type::array) {
+          // Numbers and bools: the bytes as they are (bools checked to be 0 or 1).
+          const std::size_t bytes = static_cast<std::size_t>(n * min_bytes(v.elem));
+          v.raw.assign(base_ + pos_, base_ + pos_ + bytes);
+          if (v.elem == gguf_value_type::boolean)
+            for (std::size_t i = 0; i < bytes; ++i)
+              if (v.raw[i] > 1)
+                fail_at(pos_ + i, field + "[" + std::to_string(i) + "]",
+                        "bool is " + std::to_string(v.raw[i]) + "; legal values are 0 and 1");
+          pos_ += bytes;
+          break;
+        }
         v.items.reserve(n);
         for (std::uint64_t i = 0; i < n; ++i)
           v.items.push_back(read_value(v.elem, field + "[" + std::to_string(i) + "]", depth + 1));
