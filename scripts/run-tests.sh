@@ -18,9 +18,9 @@ bash "$root/scripts/install-deps.sh"
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "Python venv and model for the MLX interop test"
+step "Python venv and the SmolLM2 GGUF for the real-model tests"
 # The venv (mlx, gguf, numpy) and the SmolLM2 GGUF; either failing stops here. Only the
-# native build runs the test (mlx_interop).
+# native build runs those tests (gguf_model, gguf_oracle, readme_gguf_example, mlx_interop).
 python=$(bash "$root/scripts/python-env.sh" | tail -n1)
 model=$(bash "$root/scripts/fetch-model.sh" | tail -n1)
 
