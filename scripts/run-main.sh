@@ -23,15 +23,18 @@ echo "== [2/6] probe: topology, read bandwidth per level, compute ceilings (abou
 "$out/main/roofline/actsparse" probe --out "$results/machine.json"
 
 echo "== [3/6] benchmark sweep (about 7 min on 2 cores; one line per configuration, medians of 5)"
-rm -f "$results/bench.json"
+# Google Benchmark writes --benchmark_out as it goes: to a temporary name, moved over the
+# previous results only when the run succeeded, so an interrupted or failed run keeps them.
+rm -f "$results/bench.json.tmp"
 set +e  # the progress filter (grep) may match nothing; the benchmark's own status decides
 "$out/main/bench/actsparse-bench" --benchmark_min_time=0.1 --benchmark_repetitions=5 \
-  --benchmark_report_aggregates_only=true --benchmark_out="$results/bench.json" --benchmark_out_format=json "$@" \
+  --benchmark_report_aggregates_only=true --benchmark_out="$results/bench.json.tmp" --benchmark_out_format=json "$@" \
   | grep --line-buffered -E "_median|^-|^Benchmark"
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || { echo "run-main: actsparse-bench failed (exit $status)" >&2; exit "$status"; }
-[ -s "$results/bench.json" ] || { echo "run-main: the benchmark wrote no results" >&2; exit 1; }
+[ -s "$results/bench.json.tmp" ] || { echo "run-main: the benchmark wrote no results" >&2; exit 1; }
+mv -f "$results/bench.json.tmp" "$results/bench.json"
 
 echo "== [4/6] whole-model decode: the largest default model that fits, dense and 50% sparse (about 30 s)"
 "$out/main/roofline/actsparse" decode --machine "$results/machine.json" --out "$results/decode.json"
