@@ -119,17 +119,29 @@ class threshold_table {
   }
   const std::map<std::string, float>& entries() const { return entries_; }
 
+  // Writes `path` through `path`.tmp in the same folder, renamed into place when complete:
+  // an interrupted save leaves the old table or the new one, never half of one.
   void save(const std::string& path) const {
-    std::ofstream f(path);
-    if (!f) detail::fail("threshold_table::save", "cannot write '", path, "'");
-    f << "actsparse-thresholds 1\n";
-    for (const auto& [name, t] : entries_) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(t));
-      f << name << ' ' << buf << '\n';
+    const std::string tmp = path + ".tmp";
+    {
+      std::ofstream f(tmp);
+      if (!f) detail::fail("threshold_table::save", "cannot write '", tmp, "'");
+      f << "actsparse-thresholds 1\n";
+      for (const auto& [name, t] : entries_) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(t));
+        f << name << ' ' << buf << '\n';
+      }
+      f.close();  // flush before checking: a full disk shows up here
+      if (!f) {
+        std::remove(tmp.c_str());
+        detail::fail("threshold_table::save", "cannot write '", tmp, "' (disk full?)");
+      }
     }
-    f.close();  // flush before checking: a full disk shows up here
-    if (!f) detail::fail("threshold_table::save", "cannot write '", path, "'");
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      detail::fail("threshold_table::save", "cannot rename '", tmp, "' to '", path, "'");
+    }
   }
 
   static threshold_table load(const std::string& path) {
@@ -147,6 +159,8 @@ class threshold_table {
       in >> b >> extra;
       auto bad = [&](const std::string& why) { detail::fail("threshold_table::load", "'", path, "' line ", no, ": ", why); };
       if (!header) {
+        if (a == "actsparse-thresholds" && !b.empty() && b != "1" && extra.empty())
+          bad("version '" + b + "' is not supported; this build reads version 1");
         if (a != "actsparse-thresholds" || b != "1" || !extra.empty()) bad("expected the header 'actsparse-thresholds 1'");
         header = true;
         continue;
