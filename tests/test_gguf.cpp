@@ -547,3 +547,47 @@ TEST(ModelFile, DamagedFilesAreRefusedByName) {
   EXPECT_TRUE(read_file(path).empty());
   EXPECT_TRUE(read_file(path + ".tmp").empty());
 }
+
+TEST(ModelFile, FromMemoryBorrowsTheBufferAndNeedsItAlignedForViews) {
+  std::vector<float> w(64 * 6, -0.25f), v{2.0f, 0.5f};
+  w[7] = 1.0f;
+  const packed_matrix A = pack(w.data(), 64, 6, {5, 32});
+  const std::string path = model_path("memory");
+  write_model_file(path, {{"a", &A, nullptr, 0}, {"norm", nullptr, v.data(), v.size()}});
+  const auto bytes = read_file(path);
+  std::remove(path.c_str());
+  auto error_of = [](auto&& f) {
+    try {
+      f();
+    } catch (const actsparse::error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  // One buffer, the file copied at an aligned start and at one byte past it.
+  std::vector<std::uint8_t> raw(bytes.size() + 2 * kStripAlign);
+  std::uint8_t* aligned = raw.data() + (kStripAlign - reinterpret_cast<std::uintptr_t>(raw.data()) % kStripAlign) % kStripAlign;
+  std::memcpy(aligned, bytes.data(), bytes.size());
+  const model_file m = model_file::from_memory(aligned, bytes.size(), "weights.aspk");
+  const packed_matrix W = m.matrix("a");
+  EXPECT_FALSE(W.owns_data());
+  EXPECT_EQ(W.data(), aligned + m.find("a").offset);  // a view into the buffer, not a copy
+  EXPECT_EQ(0, std::memcmp(W.data(), A.data(), A.bytes()));
+  EXPECT_EQ(m.values("norm"), reinterpret_cast<const float*>(aligned + m.find("norm").offset));
+  EXPECT_EQ(std::vector<float>(m.values("norm"), m.values("norm") + 2), v);
+
+  std::memmove(aligned + 1, aligned, bytes.size());
+  const model_file off = model_file::from_memory(aligned + 1, bytes.size(), "weights.aspk");
+  EXPECT_EQ(off.tensors().size(), 2u);  // parsing does not need alignment; views do
+  EXPECT_CONTAINS(error_of([&] { (void)off.matrix("a"); }), "weights.aspk: tensor 'a': the buffer is not aligned to kStripAlign");
+  EXPECT_CONTAINS(error_of([&] { (void)off.values("norm"); }), "not aligned");
+
+  // The path constructor's checks, with the given name (or "<memory>") in the messages.
+  std::memmove(aligned, aligned + 1, bytes.size());
+  aligned[bytes.size() - kDataAlign + 1] ^= 1;
+  EXPECT_CONTAINS(error_of([&] { (void)model_file::from_memory(aligned, bytes.size(), "weights.aspk"); }), "weights.aspk: checksum mismatch");
+  EXPECT_EQ(model_file::from_memory(aligned, bytes.size(), "weights.aspk", false).tensors().size(), 2u);
+  EXPECT_CONTAINS(error_of([&] { (void)model_file::from_memory(aligned, 47); }), "<memory>: only 47 bytes");
+  EXPECT_CONTAINS(error_of([&] { (void)model_file::from_memory(nullptr, 64); }), "data is null");
+  EXPECT_CONTAINS(error_of([&] { (void)model_file::from_memory(nullptr, 0); }), "only 0 bytes");
+}

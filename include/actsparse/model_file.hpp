@@ -168,8 +168,9 @@ inline void write_model_file(const std::string& path, const std::vector<model_te
   }
 }
 
-// A model file, mapped read-only and checked. Views it hands out point into the mapping:
-// keep this object alive while they are in use.
+// A model file, mapped read-only (or borrowed from memory) and checked. Views it hands out
+// point into the mapping or the buffer: keep this object (and the buffer) alive while they
+// are in use.
 class model_file {
  public:
   struct entry {
@@ -208,6 +209,22 @@ class model_file {
     parse(verify);
   }
 
+  // The same checks on a file already in memory (read by the caller, embedded, or a fuzzer's
+  // input): `data` is borrowed, not copied, and must outlive this object and its views.
+  // `name` stands for the path in messages. Views need a kStripAlign-aligned buffer (a
+  // mapping is page-aligned): on a misaligned one, matrix() and values() throw; a matrix
+  // whose strips need re-striding (another kStripAlign) is copied from any buffer.
+  static model_file from_memory(const void* data, std::size_t size, const std::string& name = "<memory>",
+                                bool verify = true) {
+    model_file f;
+    f.path_ = name;
+    if (data == nullptr && size != 0) f.fail("data is null");
+    f.base_ = static_cast<const std::uint8_t*>(data);
+    f.size_ = size;
+    f.parse(verify);
+    return f;
+  }
+
   const std::vector<entry>& tensors() const { return entries_; }
   bool has(const std::string& name) const { return index_.count(name) != 0; }
   const entry& find(const std::string& name) const {
@@ -222,7 +239,10 @@ class model_file {
   packed_matrix matrix(const std::string& name) const {
     const entry& e = find(name);
     if (!e.packed) fail("tensor '" + name + "' holds fp32 values, not a packed matrix");
-    if (strip_align_ == kStripAlign) return packed_matrix::borrow(base_ + e.offset, e.rows, e.cols, e.cfg);
+    if (strip_align_ == kStripAlign) {
+      check_view(name);
+      return packed_matrix::borrow(base_ + e.offset, e.rows, e.cols, e.cfg);
+    }
     packed_matrix W(e.rows, e.cols, e.cfg);
     const std::size_t stride = e.bytes / e.cols;
     for (std::size_t k = 0; k < e.cols; ++k)
@@ -234,11 +254,21 @@ class model_file {
   const float* values(const std::string& name) const {
     const entry& e = find(name);
     if (e.packed) fail("tensor '" + name + "' is a packed matrix; use matrix()");
+    check_view(name);
     return reinterpret_cast<const float*>(base_ + e.offset);
   }
 
  private:
+  model_file() = default;  // from_memory
+
   [[noreturn]] void fail(const std::string& what) const { detail::fail("model_file", path_, ": ", what); }
+
+  // Tensor data sits at multiples of kDataAlign from the start, so an aligned start is enough.
+  void check_view(const std::string& name) const {
+    if (reinterpret_cast<std::uintptr_t>(base_) % kStripAlign != 0)
+      fail("tensor '" + name + "': the buffer is not aligned to kStripAlign = " + std::to_string(kStripAlign) +
+           " bytes, so it cannot be viewed in place (copy it to an aligned buffer)");
+  }
 
   void parse(bool verify) {
     auto u32 = [&](std::uint64_t at) {
