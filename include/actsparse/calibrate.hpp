@@ -147,6 +147,12 @@ class threshold_table {
   static threshold_table load(const std::string& path) {
     std::ifstream f(path);
     if (!f) detail::fail("threshold_table::load", "cannot open '", path, "'");
+    return parse(f, path);
+  }
+
+  // The text of a table from any stream; `name` (the file's path for load) is what the
+  // messages call it. Throws actsparse::error naming the line and the problem.
+  static threshold_table parse(std::istream& f, const std::string& name) {
     threshold_table table;
     std::string line;
     bool header = false;
@@ -157,7 +163,7 @@ class threshold_table {
       std::string a, b, extra;
       if (!(in >> a)) continue;
       in >> b >> extra;
-      auto bad = [&](const std::string& why) { detail::fail("threshold_table::load", "'", path, "' line ", no, ": ", why); };
+      auto bad = [&](const std::string& why) { detail::fail("threshold_table::load", "'", name, "' line ", no, ": ", why); };
       if (!header) {
         if (a == "actsparse-thresholds" && !b.empty() && b != "1" && extra.empty())
           bad("version '" + b + "' is not supported; this build reads version 1");
@@ -172,7 +178,7 @@ class threshold_table {
       if (table.contains(a)) bad("'" + a + "' appears twice");
       table.entries_[a] = t;
     }
-    if (!header) detail::fail("threshold_table::load", "'", path, "' is empty or lacks the header 'actsparse-thresholds 1'");
+    if (!header) detail::fail("threshold_table::load", "'", name, "' is empty or lacks the header 'actsparse-thresholds 1'");
     return table;
   }
 
