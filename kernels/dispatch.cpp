@@ -166,7 +166,7 @@ void gemv_dense(const panel_matrix& W, const float* x, float* y, const gemv_opti
 void gemv_sparse(const panel_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
                  const gemv_options& opt) {
   detail::check_gemv("gemv_sparse", W, x, y);
-  detail::check_index("gemv_sparse", W, idx, nnz);
+  detail::check_index("gemv_sparse", W, idx, nnz, y, W.rows());
   const int threads = detail::requested_threads("gemv_sparse", opt);
   const ks::table* t = current().table;
   detail::for_each_panel(W, threads, y, [&](const packed_matrix& P, float* yp) {
@@ -222,7 +222,7 @@ void gemm_dense(const panel_matrix& W, const float* X, std::size_t m, float* Y, 
 void gemm_sparse(const panel_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
                  float* Y, const gemv_options& opt) {
   detail::check_gemm("gemm_sparse", W, X, m, Y, W.rows());
-  detail::check_index("gemm_sparse", W, idx, nnz);
+  detail::check_index("gemm_sparse", W, idx, nnz, Y, m * W.rows());
   const int threads = detail::requested_threads("gemm_sparse", opt);
   const ks::table* t = current().table;
   if (m == 0) return;

@@ -87,6 +87,10 @@ inline void check_find_active(const float* x, std::size_t n, float threshold, co
   if (n > 0 && idx == nullptr) fail("find_active", "idx is null (it must hold n entries)");
   check_threshold("find_active", threshold);
   if (n > 0xffffffffu) fail("find_active", "n = ", n, " exceeds 2^32 - 1 (indices are uint32)");
+  // idx is written while x is still being read: an overlap would change x and the result.
+  const auto xb = reinterpret_cast<std::uintptr_t>(x), ib = reinterpret_cast<std::uintptr_t>(idx);
+  if (n > 0 && xb < ib + n * sizeof(std::uint32_t) && ib < xb + n * sizeof(float))
+    fail("find_active", "idx (n = ", n, " entries) overlaps x; they must be separate buffers");
 }
 }  // namespace detail
 

@@ -193,6 +193,16 @@ class packed_matrix {
         static_cast<std::uint8_t*>(const_cast<void*>(data)), detail::aligned_free{false});
     return W;
   }
+  // The same, told the buffer's length: refused unless `size` covers bytes() + kTailPad
+  // (the overload above has to trust the caller on that).
+  static packed_matrix borrow(const void* data, std::size_t size, std::size_t rows, std::size_t cols,
+                              quant_config cfg) {
+    packed_matrix W = borrow(data, rows, cols, cfg);
+    if (size < W.bytes() + kTailPad)
+      detail::fail("packed_matrix::borrow", "size = ", size, " bytes is too short; ", rows, " x ", cols, " at ",
+                   cfg.bits, " bits, group ", cfg.group_size, " needs bytes() + kTailPad = ", W.bytes() + kTailPad);
+    return W;
+  }
   bool owns_data() const { return data_ != nullptr && data_.get_deleter().owned; }
 
   std::size_t rows() const { return rows_; }

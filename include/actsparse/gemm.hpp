@@ -273,7 +273,7 @@ template <class A, class Matrix>
 inline void gemm_sparse(const Matrix& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
                         float* Y, std::size_t ldy, const gemv_options& opt) {
   check_gemm("gemm_sparse", W, X, m, Y, ldy);
-  check_index("gemm_sparse", W, idx, nnz);
+  check_index("gemm_sparse", W, idx, nnz, Y, m == 0 ? 0 : (m - 1) * ldy + W.rows());
   const int threads = requested_threads("gemm_sparse", opt);
   run_gemm<A, false>(W, X, m, idx, nnz, 0.0f, Y, ldy, threads);
 }

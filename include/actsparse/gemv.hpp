@@ -548,9 +548,15 @@ inline void check_gemv(const char* where, const Matrix& W, const float* x, const
     fail(where, "y (", W.rows(), " floats) overlaps x (", W.cols(), " floats); the product cannot be computed in place");
 }
 
+// y_floats: the extent of the output (W.rows(), or (m - 1) * ldy + W.rows() for a batch).
+// Each output tile is written before the next tile reads idx again, so they must not overlap.
 template <class Matrix>
-inline void check_index(const char* where, const Matrix& W, const std::uint32_t* idx, std::size_t nnz) {
+inline void check_index(const char* where, const Matrix& W, const std::uint32_t* idx, std::size_t nnz, const float* y,
+                        std::size_t y_floats) {
   if (nnz > 0 && idx == nullptr) fail(where, "idx is null but nnz = ", nnz);
+  const auto ib = reinterpret_cast<std::uintptr_t>(idx), yb = reinterpret_cast<std::uintptr_t>(y);
+  if (nnz > 0 && y_floats > 0 && ib < yb + y_floats * sizeof(float) && yb < ib + nnz * sizeof(std::uint32_t))
+    fail(where, "idx (nnz = ", nnz, " entries) overlaps the output; they must be separate buffers");
   for (std::size_t i = 0; i < nnz; ++i)
     if (idx[i] >= W.cols()) fail(where, "idx[", i, "] = ", idx[i], " is out of range; indices must be < cols = ", W.cols());
 }
@@ -608,7 +614,7 @@ inline void gemv_dense_ref(const packed_matrix& W, const float* x, float* y) {
 inline void gemv_sparse_ref(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz,
                             float* y) {
   detail::check_gemv("gemv_sparse_ref", W, x, y);
-  detail::check_index("gemv_sparse_ref", W, idx, nnz);
+  detail::check_index("gemv_sparse_ref", W, idx, nnz, y, W.rows());
   detail::gemv_ref_impl(W, x, idx, nnz, 0.0f, false, y);
 }
 
@@ -669,7 +675,7 @@ template <class A, class Matrix>
 inline void gemv_sparse(const Matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
                         const gemv_options& opt) {
   check_gemv("gemv_sparse", W, x, y);
-  check_index("gemv_sparse", W, idx, nnz);
+  check_index("gemv_sparse", W, idx, nnz, y, W.rows());
   const int threads = requested_threads("gemv_sparse", opt);
   run<A, false>(W, x, idx, nnz, 0.0f, y, threads);
 }
