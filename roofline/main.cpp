@@ -23,17 +23,24 @@ using namespace roofline;
 
 namespace {
 
-// Writes JSON beside `out` and renames it into place: never a half-written file.
+// Writes JSON to out.tmp beside `out` and renames it into place: never a half-written
+// file; on failure the old file stays and out.tmp is removed.
 void write_json(const std::string& out, const nlohmann::json& j) {
   const std::string tmp = out + ".tmp";
   {
     std::ofstream f(tmp);
-    if (!f) throw std::runtime_error("cannot write '" + out + "'");
+    if (!f) throw std::runtime_error("cannot write '" + tmp + "'");
     f << j.dump(2) << "\n";
     f.close();
-    if (!f) throw std::runtime_error("cannot write '" + out + "'");
+    if (!f) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error("cannot write '" + tmp + "' (disk full?)");
+    }
   }
-  if (std::rename(tmp.c_str(), out.c_str()) != 0) throw std::runtime_error("cannot write '" + out + "'");
+  if (std::rename(tmp.c_str(), out.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error("cannot rename '" + tmp + "' to '" + out + "'");
+  }
 }
 
 int run_probe(const std::string& out, bool quick, bool quiet) {

@@ -3,6 +3,8 @@
 // rows.csv. Both inputs are read and checked before anything is written, and the directory
 // is assembled beside the target and renamed into place, so a bad input never leaves a
 // half-written report.
+#include <fcntl.h>  // AT_FDCWD
+#include <stdio.h>  // renameat2 (glibc 2.28)
 #include <unistd.h>
 
 #include <algorithm>
@@ -503,6 +505,44 @@ void rows_section(tables& t, const std::vector<row_view>& rows) {
 }
 
 
+// The files a report directory holds: an existing --out is replaced only when it holds
+// nothing else, so a mistyped --out (a source folder, a results file) is never deleted.
+const std::set<std::string> kReportFiles = {"index.html", "report.md", "rows.csv", "decode.html", "decode.md"};
+
+void check_replaceable(const fs::path& out) {
+  const fs::file_status st = fs::symlink_status(out);
+  if (!fs::exists(st)) return;
+  if (!fs::is_directory(st))
+    throw std::runtime_error("--out '" + out.string() + "' exists and is not a directory; give a new directory or a "
+                             "previous report's (it holds only index.html, report.md, rows.csv, decode.html, decode.md)");
+  for (const auto& e : fs::directory_iterator(out))
+    if (!e.is_regular_file() || !kReportFiles.count(e.path().filename().string()))
+      throw std::runtime_error("--out '" + out.string() + "' exists and is not a report directory (it holds '" +
+                               e.path().filename().string() + "'); a report replaces only a directory of index.html, " +
+                               "report.md, rows.csv, decode.html, decode.md");
+}
+
+// Puts the complete directory tmp at out. On Linux the two are swapped in one step
+// (renameat2 RENAME_EXCHANGE), so out is at every moment the old report or the new one;
+// elsewhere (or on a file system without the exchange) the old one is moved aside first,
+// leaving a moment when out is missing and the old report sits at out.old-PID.
+void replace_dir(const fs::path& tmp, const fs::path& out) {
+  if (!fs::exists(fs::symlink_status(out))) {
+    fs::rename(tmp, out);
+    return;
+  }
+#if defined(__linux__) && defined(RENAME_EXCHANGE)
+  if (renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) == 0) {
+    fs::remove_all(tmp);  // now the old report
+    return;
+  }
+#endif
+  const fs::path old = out.string() + ".old-" + std::to_string(getpid());
+  fs::rename(out, old);
+  fs::rename(tmp, out);
+  fs::remove_all(old);
+}
+
 }  // namespace
 
 void write_report(const report_options& opt) {
@@ -536,6 +576,7 @@ void write_report(const report_options& opt) {
   if (decode) decode_page(d, *decode, m);  // computes every figure before anything is written
 
   const fs::path out = opt.out_dir;
+  check_replaceable(out);
   const fs::path tmp = out.string() + ".tmp-" + std::to_string(getpid());
   fs::remove_all(tmp);
   fs::create_directories(tmp);
@@ -561,10 +602,7 @@ void write_report(const report_options& opt) {
   }
   write("report.md", t.md.str());
   write("rows.csv", t.csv.str());
-  const fs::path old = out.string() + ".old-" + std::to_string(getpid());
-  if (fs::exists(out)) fs::rename(out, old);
-  fs::rename(tmp, out);
-  fs::remove_all(old);
+  replace_dir(tmp, out);
   std::printf("report: wrote %s/index.html, report.md, rows.csv%s (%zu runs)\n", out.c_str(),
               decode ? ", decode.html, decode.md" : "", rows.size());
 }
