@@ -111,13 +111,13 @@ kill_run() {
     [ "$how" = mid ] && [ "$got" = old ] && mid=$((mid + 1))
     compgen -G "$tmp" >/dev/null && left=$((left + 1))
   done
-  echo "$label: $kills kills -> old $old, new $new (of which $mid killed mid-write); $left left $tmp behind"
+  echo "$label ($run_ms ms): $kills kills -> old $old, new $new (of which $mid killed mid-write); $left left $tmp behind"
 }
 
 # ---- the model file
 reset_model() { rm -f model.aspk.tmp; cp old.aspk model.aspk; }
 check_model() { outcome model.aspk old.aspk new.aspk; }
-kill_run "convert (${convert_ms} ms)" model.aspk.tmp check_model "$convert_ms" reset_model \
+kill_run "convert" model.aspk.tmp check_model "$convert_ms" reset_model \
   "$tool" convert --model "$new_src" --bits default=4,down=6 --out model.aspk --quiet
 
 # ---- the machine JSON
@@ -132,7 +132,7 @@ check_machine() {
   else echo bad; fi
 }
 reset_machine() { rm -f machine.json.tmp; cp old-machine.json machine.json; }
-kill_run "probe JSON (${probe_ms} ms)" machine.json.tmp check_machine "$probe_ms" reset_machine \
+kill_run "probe JSON" machine.json.tmp check_machine "$probe_ms" reset_machine \
   "$tool" probe --quick --quiet --out machine.json
 
 # ---- the report directory, from a generated benchmark JSON (2000 dense/sparse pairs of
@@ -161,7 +161,7 @@ check_report() {
   else echo bad; fi
 }
 reset_report() { rm -rf report report.tmp-* report.old-*; cp -r old-report report; }
-kill_run "report directory (${report_ms} ms)" "report.tmp-*" check_report "$report_ms" reset_report \
+kill_run "report directory" "report.tmp-*" check_report "$report_ms" reset_report \
   "$tool" report --machine machine.json --bench bench.json --out report
 rm -rf report.tmp-* report.old-*
 
