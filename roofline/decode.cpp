@@ -364,8 +364,12 @@ void to_json(nlohmann::json& j, const decode_result& r) {
 }
 
 decode_result load_decode(const std::string& path) {
-  const nlohmann::json j = read_json_file(path, "decode JSON");
-  if (!j.is_object() || j.value("schema", "") != "actsparse-decode/1")
+  return parse_decode(read_text_file(path, "decode JSON"), path);
+}
+
+decode_result parse_decode(const std::string& text, const std::string& path) {
+  const nlohmann::json j = parse_json_text(text, "decode JSON", path);
+  if (!j.is_object() || !j.contains("schema") || j["schema"] != "actsparse-decode/1")  // value() throws on a non-string
     throw std::runtime_error("decode JSON '" + path + "': unknown schema (expected \"actsparse-decode/1\" from `actsparse decode`)");
   decode_result r;
   try {
@@ -374,22 +378,35 @@ decode_result load_decode(const std::string& path) {
     r.date = j.at("date");
     r.host = j.at("host");
     r.isa = j.at("isa");
-    r.group = j.at("group");
+    r.group = integer_field<int>(j, "group");
     r.bits_mean = j.at("bits_mean");
     r.bits_spec = j.at("bits");
     r.sparsity_spec = j.at("sparsity");
     r.pattern = j.at("pattern");
-    r.tokens = j.at("tokens");
-    r.panels = j.value("panels", 0);
+    r.tokens = integer_field<int>(j, "tokens");
+    r.panels = j.contains("panels") ? integer_field<int>(j, "panels") : 0;
     const auto& mem = j.at("memory");
     r.weights_bytes = mem.at("weights_bytes");
     r.peak_rss_bytes = mem.at("peak_rss_bytes");
     r.available_bytes = mem.at("available_bytes");
     r.total_bytes = mem.at("total_bytes");
-    r.parts = j.at("parts").get<std::vector<decode_part>>();
+    for (const auto& p : j.at("parts")) {  // not get<decode_part>(): its integers would be unchecked
+      decode_part d;
+      d.proj = p.at("proj");
+      d.N = integer_field<std::size_t>(p, "N");
+      d.K = integer_field<std::size_t>(p, "K");
+      d.bits = integer_field<int>(p, "bits");
+      d.sparsity = p.at("sparsity");
+      d.matrices = integer_field<int>(p, "matrices");
+      d.bytes_dense = p.at("bytes_dense");
+      d.bytes_sparse = p.at("bytes_sparse");
+      d.weights_dense = p.at("weights_dense");
+      d.weights_sparse = p.at("weights_sparse");
+      r.parts.push_back(d);
+    }
     for (const auto& run : j.at("runs")) {
       decode_run d;
-      d.threads = run.at("threads");
+      d.threads = integer_field<int>(run, "threads");
       d.sparse = run.at("pass") == "sparse";
       d.seconds = run.at("seconds");
       d.token_seconds = run.at("token_seconds").get<std::vector<double>>();

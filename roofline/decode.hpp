@@ -89,5 +89,6 @@ void decode_page(tables& t, const decode_result& r, const machine_profile& m);
 
 void to_json(nlohmann::json& j, const decode_result& r);
 decode_result load_decode(const std::string& path);  // throws naming the file and the problem
+decode_result parse_decode(const std::string& text, const std::string& name);  // `name` for messages
 
 }  // namespace roofline

@@ -96,26 +96,37 @@ void from_json(const json& j, machine_profile& m) {
   m.isa = h.at("isa");
   m.date = h.at("date");
   const json& t = j.at("topology");
-  m.packages = t.at("packages");
-  m.cores = t.at("cores");
-  m.pus = t.at("pus");
-  m.numa_nodes = t.at("numa_nodes");
-  m.memory_bytes = t.at("memory_bytes");
-  for (const auto& c : t.at("caches")) m.caches.push_back({c.at("level"), c.at("size"), c.at("line"), c.at("count")});
-  for (const auto& p : j.at("bandwidth").at("sweep")) m.sweep.push_back({p.at("threads"), p.at("bytes"), p.at("GBps")});
+  m.packages = integer_field<int>(t, "packages");
+  m.cores = integer_field<int>(t, "cores");
+  m.pus = integer_field<int>(t, "pus");
+  m.numa_nodes = integer_field<int>(t, "numa_nodes");
+  m.memory_bytes = integer_field<std::size_t>(t, "memory_bytes");
+  for (const auto& c : t.at("caches"))
+    m.caches.push_back({integer_field<int>(c, "level"), integer_field<std::size_t>(c, "size"), integer_field<int>(c, "line"),
+                        integer_field<int>(c, "count")});
+  for (const auto& p : j.at("bandwidth").at("sweep"))
+    m.sweep.push_back({integer_field<int>(p, "threads"), integer_field<std::size_t>(p, "bytes"), p.at("GBps")});
   for (const auto& l : j.at("bandwidth").at("levels"))
-    m.levels.push_back({l.at("name"), l.at("threads"), l.at("GBps"), l.at("capacity")});
-  for (const auto& c : j.at("compute")) m.compute.push_back({c.at("bits"), c.at("threads"), c.at("weights_per_s"), c.at("GFLOPs")});
-  for (const auto& f : j.at("fixed_cost")) m.fixed.push_back({f.at("threads"), f.at("seconds")});
+    m.levels.push_back({l.at("name"), integer_field<int>(l, "threads"), l.at("GBps"), integer_field<std::size_t>(l, "capacity")});
+  for (const auto& c : j.at("compute"))
+    m.compute.push_back({integer_field<int>(c, "bits"), integer_field<int>(c, "threads"), c.at("weights_per_s"), c.at("GFLOPs")});
+  for (const auto& f : j.at("fixed_cost")) m.fixed.push_back({integer_field<int>(f, "threads"), f.at("seconds")});
   if (m.levels.empty()) throw std::runtime_error("bandwidth.levels is empty");
 }
 
-json read_json_file(const std::string& path, const char* what, bool nan_as_null) {
+std::string read_text_file(const std::string& path, const char* what) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(std::string(what) + " '" + path + "' cannot be opened");
   std::stringstream ss;
   ss << in.rdbuf();
-  std::string text = ss.str();
+  return ss.str();
+}
+
+json read_json_file(const std::string& path, const char* what, bool nan_as_null) {
+  return parse_json_text(read_text_file(path, what), what, path, nan_as_null);
+}
+
+json parse_json_text(std::string text, const char* what, const std::string& name, bool nan_as_null) {
   if (nan_as_null) {
     // Google Benchmark writes bare NaN / inf in its stddev and cv aggregates (0 / 0 on a
     // constant counter); JSON has no such literals. They become null.
@@ -124,13 +135,17 @@ json read_json_file(const std::string& path, const char* what, bool nan_as_null)
   }
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw std::runtime_error(std::string(what) + " '" + path + "' is not valid JSON (truncated?): " + e.what());
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number beyond double (1e400)
+    throw std::runtime_error(std::string(what) + " '" + name + "' is not valid JSON (truncated?): " + e.what());
   }
 }
 
 machine_profile load_machine(const std::string& path) {
-  const json j = read_json_file(path, "machine profile");
+  return parse_machine(read_text_file(path, "machine profile"), path);
+}
+
+machine_profile parse_machine(const std::string& text, const std::string& path) {
+  const json j = parse_json_text(text, "machine profile", path);
   try {
     return j.get<machine_profile>();
   } catch (const json::exception& e) {

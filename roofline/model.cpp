@@ -32,7 +32,11 @@ double to_seconds(double t, const std::string& unit) {
 }  // namespace
 
 std::vector<bench_row> load_bench(const std::string& path) {
-  const json j = read_json_file(path, "benchmark JSON", true);
+  return parse_bench(read_text_file(path, "benchmark JSON"), path);
+}
+
+namespace {
+std::vector<bench_row> bench_rows(const json& j, const std::string& path) {
   if (!j.is_object() || !j.contains("benchmarks") || !j["benchmarks"].is_array())
     throw std::runtime_error("benchmark JSON '" + path + "' has no \"benchmarks\" array (not actsparse-bench output?)");
   const json& all = j["benchmarks"];
@@ -76,6 +80,16 @@ std::vector<bench_row> load_bench(const std::string& path) {
   }
   if (rows.empty()) throw std::runtime_error("benchmark JSON '" + path + "' holds no actsparse-bench rows");
   return rows;
+}
+}  // namespace
+
+std::vector<bench_row> parse_bench(const std::string& text, const std::string& path) {
+  const json j = parse_json_text(text, "benchmark JSON", path, true);
+  try {
+    return bench_rows(j, path);
+  } catch (const json::exception& e) {  // a field of another type: "real_time": "fast", "error_occurred": 1
+    throw std::runtime_error("benchmark JSON '" + path + "' has a field of the wrong type: " + e.what());
+  }
 }
 
 prediction predict_from(const machine_profile& m, const level_bandwidth& lvl, double bytes, double weights, int bits,

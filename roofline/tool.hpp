@@ -40,6 +40,7 @@ struct bench_row {
 // Reads actsparse-bench's JSON. Uses the median aggregates when the run had repetitions,
 // the plain rows otherwise. Throws std::runtime_error naming the file and the problem.
 std::vector<bench_row> load_bench(const std::string& path);
+std::vector<bench_row> parse_bench(const std::string& text, const std::string& name);  // `name` for messages
 
 // ---- the model: time = max(bytes / bandwidth of the level the data comes from,
 //                            weights / compute ceiling) + fixed cost
