@@ -14,7 +14,7 @@
 #include "kernel_table.hpp"
 
 namespace actsparse {
-namespace dispatch {
+namespace dispatch ACTSPARSE_VISIBLE {  // as declared: Clang takes the visibility from the block a function is defined in
 
 namespace {
 

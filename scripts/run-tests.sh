@@ -4,7 +4,8 @@
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer (scalar and best ISA);
 #      The dispatching library's suite runs once per ISA, and under qemu-x86_64 on emulated
 #      CPUs without AVX-512 and without AVX; the C API and the CMake/pkg-config consumers too;
-#      then the GGUF reader under libFuzzer for 60 s (tests/fuzz/run.sh, clang 14);
+#      then the GGUF reader under libFuzzer for 60 s (tests/fuzz/run.sh, clang 14), and the
+#      concurrency stress test under ThreadSanitizer (clang 14, no OpenMP);
 #   3. the aarch64 NEON build, cross-compiled and run under qemu-aarch64 (x86 hosts only).
 # The native tests include MLX interop against MLX itself (tests/mlx), with the Python venv of
 # scripts/python-env.sh and the model scripts/fetch-model.sh fetches, both in
@@ -55,6 +56,18 @@ step "libFuzzer: every reader (GGUF 45 s, seven others 20 s each)"
 # machine, benchmark and decode JSON, decode tables); any finding fails here.
 bash "$root/scripts/install-deps.sh" clang-14
 bash "$root/tests/fuzz/run.sh" "$out/fuzz"
+
+step "ThreadSanitizer: 8 threads on shared matrices, header kernels and the dispatcher"
+# clang 14 (installed for the fuzz step) without OpenMP: every thread is the test's own, so
+# TSan sees them all (libgomp is not instrumented). tests/test_concurrency.cpp.
+cmake -S "$root" -B "$out/tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 -DACTSPARSE_OPENMP=OFF \
+  "-DACTSPARSE_TEST_ISAS=$best" -DACTSPARSE_CONCURRENCY_TEST=ON -DACTSPARSE_INSTALL=OFF \
+  -DACTSPARSE_BUILD_BENCH=OFF -DACTSPARSE_QEMU_X86_64=OFF \
+  "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer" "-DCMAKE_C_FLAGS=-fsanitize=thread" >/dev/null
+cmake --build "$out/tsan" -j "$jobs" --target actsparse_concurrency_tests
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ACTSPARSE_STRESS_SECONDS=3 \
+  ctest --test-dir "$out/tsan" -R '^mixed-' --output-on-failure -V
 
 if [ "$(uname -m)" = x86_64 ]; then
   step "aarch64 NEON tests under qemu-aarch64"

@@ -26,7 +26,7 @@
 #include "threading.hpp"
 
 namespace actsparse {
-namespace ACTSPARSE_VISIBLE dispatch {
+namespace dispatch ACTSPARSE_VISIBLE {  // after the name, where GCC and Clang both take it
 
 enum class isa { automatic, scalar, sse42, avx2, avx512, neon };
 
