@@ -17,7 +17,7 @@ out=${ACTSPARSE_BUILD_ROOT:-$root/build}
 jobs=$(nproc)
 bash "$root/scripts/install-deps.sh"
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== %s (at %d s)\n' "$*" "$SECONDS"; }
 
 step "Python venv and the SmolLM2 GGUF for the real-model tests"
 # The venv (mlx, gguf, numpy) and the SmolLM2 GGUF; either failing stops here. Only the
@@ -77,3 +77,4 @@ if [ "$(uname -m)" = x86_64 ]; then
   cmake --build "$out/aarch64" -j "$jobs"
   ctest --test-dir "$out/aarch64" -j "$jobs" --output-on-failure
 fi
+step "done"
