@@ -77,4 +77,3 @@ if [ "$(uname -m)" = x86_64 ]; then
   cmake --build "$out/aarch64" -j "$jobs"
   ctest --test-dir "$out/aarch64" -j "$jobs" --output-on-failure
 fi
-step "done"
