@@ -124,7 +124,7 @@ def machine_profile():
                                 {"level": 3, "size": 33554432, "line": 64, "count": 1}]},
         "bandwidth": {"sweep": [{"threads": 1, "bytes": 16384, "GBps": 175.5}, {"threads": 2, "bytes": 1 << 28, "GBps": 19.25}],
                       "levels": levels},
-        "compute": [{"bits": b, "threads": t, "weights_per_s": 2.5e9 * t, "GFLOPs": 5.0 * t} for b in (3, 4) for t in (1, 2)],
+        "compute": [{"bits": b, "threads": t, "weights_per_s": 2.5e9 * t, "GFLOPs": 5.0 * t} for b in (2, 3, 4, 5, 6, 8) for t in (1, 2)],
         "fixed_cost": [{"threads": 1, "seconds": 2e-7}, {"threads": 2, "seconds": 1.5e-6}],
     }
 
