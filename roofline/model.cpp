@@ -138,12 +138,19 @@ std::vector<target_profile> parse_profiles(const json& j, const std::string& whe
       t.soc_source = p.value("soc_bandwidth_source", "");
       if (p.contains("cpu_bandwidth_source") && p["cpu_bandwidth_source"].is_string()) t.cpu_source = p["cpu_bandwidth_source"];
       t.notes = p.value("notes", "");
-      t.p_cores = p.value("performance_cores", 0);
-      t.e_cores = p.value("efficiency_cores", 0);
-      t.line = p.value("cache_line_bytes", 128);
+      // Not value(key, 0): it converts a float such as 1e300 to int with undefined behaviour.
+      auto optional_int = [&](const char* key, int fallback) {
+        return p.contains(key) ? integer_field<int>(p, key) : fallback;
+      };
+      t.p_cores = optional_int("performance_cores", 0);
+      t.e_cores = optional_int("efficiency_cores", 0);
+      t.line = optional_int("cache_line_bytes", 128);
+      if (t.line < 1) throw std::runtime_error("\"cache_line_bytes\": " + std::to_string(t.line) + " is not positive");
       out.push_back(t);
     } catch (const json::exception& e) {
       throw std::runtime_error(where + ": a profile lacks a field: " + e.what());
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(where + ": " + e.what());
     }
   }
   return out;
@@ -155,7 +162,11 @@ std::vector<target_profile> builtin_profiles() {
 }
 
 std::vector<target_profile> load_profiles(const std::string& path) {
-  return parse_profiles(read_json_file(path, "profile file"), "profile file '" + path + "'");
+  return parse_target_profiles(read_text_file(path, "profile file"), path);
+}
+
+std::vector<target_profile> parse_target_profiles(const std::string& text, const std::string& path) {
+  return parse_profiles(parse_json_text(text, "profile file", path), "profile file '" + path + "'");
 }
 
 const target_profile& find_profile(const std::vector<target_profile>& all, const std::string& name) {

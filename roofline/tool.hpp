@@ -68,6 +68,7 @@ struct target_profile {
 };
 std::vector<target_profile> builtin_profiles();
 std::vector<target_profile> load_profiles(const std::string& path);  // user file, same JSON form
+std::vector<target_profile> parse_target_profiles(const std::string& text, const std::string& name);  // its text
 const target_profile& find_profile(const std::vector<target_profile>& all, const std::string& name);
 
 struct projection_shape {
