@@ -9,7 +9,7 @@ both strip alignments, every bit width and group size, fp32 vectors), threshold 
 (docs/thresholds.md), from_mlx/borrow headers with buffers that fit (fuzz_mlx.cpp), a machine
 profile (docs/machine-profile.md), Google Benchmark JSON as actsparse-bench writes it (plain
 and with aggregates holding bare NaN), decode results (`actsparse decode`) and bits/sparsity
-tables inline and as JSON (docs/decode.md). Deterministic (fixed seed): running it again
+tables inline and as JSON (docs/decode.md), and target profiles (docs/profiles.md). Deterministic (fixed seed): running it again
 rewrites the same bytes.
 """
 import json
@@ -197,6 +197,12 @@ def main():
         "bench/plain.json": bench_json(False).encode(),
         "bench/aggregates.json": bench_json(True).encode(),
         "decode/decode.json": json.dumps(decode_json(), indent=1).encode(),
+        "profiles/profiles.json": json.dumps([
+            {"name": "lab-a", "label": "Lab A", "soc_bandwidth_GBps": 120, "soc_bandwidth_source": "datasheet",
+             "cpu_bandwidth_GBps": 96.5, "cpu_bandwidth_source": "STREAM", "performance_cores": 8, "efficiency_cores": 4,
+             "cache_line_bytes": 64, "notes": "measured"},
+            {"name": "lab-b", "soc_bandwidth_GBps": 68.25, "cpu_bandwidth_GBps": None, "cpu_bandwidth_source": None}],
+            indent=1).encode(),
         "projection/inline.txt": b"default=4,v=6,down=6",
         "projection/number.txt": b"3",
         "projection/sparsity.txt": b"default=0.5,lm_head=0,down=0.9",
@@ -213,6 +219,8 @@ def main():
     decode = decode_json()
     decode["parts"][0]["N"] = -1e30
     files["decode/regress-float-int.json"] = json.dumps(decode).encode()
+    files["profiles/regress-float-int.json"] = files["profiles/profiles.json"].replace(b'"cache_line_bytes": 64',
+                                                                                       b'"cache_line_bytes": 1e300')
     files["bench/regress-type.json"] = bench_json(False).replace('"time_unit":"ns"', '"time_unit":5', 1).encode()
     for rel, data in files.items():
         os.makedirs(os.path.dirname(os.path.join(out, rel)), exist_ok=True)

@@ -15,6 +15,7 @@
 #   bench       roofline/model.cpp, parse_bench (load_bench)                   20 s
 #   decode      roofline/decode.cpp, parse_decode (load_decode)                20 s
 #   projection  roofline/model.cpp, projection_table::parse_inline/parse_json  20 s
+#   profiles    roofline/model.cpp, parse_target_profiles (load_profiles)      20 s
 # Flags given here come after the defaults (-max_total_time as above, -rss_limit_mb=2048,
 # -max_len per target, -timeout=10) and apply to every target, so e.g. -runs=1000000
 # -max_total_time=0 runs a fixed number of executions instead. Logs: BUILD_DIR/<target>/fuzz.log.
@@ -22,7 +23,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/build/fuzz}
 [ $# -gt 0 ] && shift
-all="gguf model_file thresholds mlx machine bench decode projection"
+all="gguf model_file thresholds mlx machine bench decode projection profiles"
 targets=() flags=()
 for a in "$@"; do
   case "$a" in
@@ -42,7 +43,7 @@ cxxflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -
           -std=c++17 -Wall -Wextra -Werror -I "$root/include")
 mkdir -p "$out"
 
-# The tool's readers (roofline/*.cpp, nlohmann_json) are compiled once for the four targets
+# The tool's readers (roofline/*.cpp, nlohmann_json) are compiled once for the five targets
 # that use them, with the built-in profiles compiled in as CMake does (roofline/CMakeLists.txt).
 roofline_objects() {
   local obj=$out/roofline-obj
@@ -56,7 +57,8 @@ roofline_objects() {
     echo '}  // namespace roofline'
   } >"$obj/profiles_data.cpp"
   for src in machine model decode; do
-    if [ ! -e "$obj/$src.o" ] || [ "$root/roofline/$src.cpp" -nt "$obj/$src.o" ] || [ "$0" -nt "$obj/$src.o" ]; then
+    if [ ! -e "$obj/$src.o" ] || [ -n "$(find "$root/roofline" "$root/include/actsparse" "$0" -newer "$obj/$src.o" \
+        \( -name '*.cpp' -o -name '*.hpp' -o -name run.sh \) | head -n1)" ]; then
       "$cxx" "${cxxflags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" -I "$root/roofline" -I "$root/bench" \
         -c "$root/roofline/$src.cpp" -o "$obj/$src.o"
     fi
@@ -76,7 +78,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$dir"
   extra=()
   case "$t" in
-    machine | bench | decode | projection) read -r -a extra <<<"-I $root/roofline $(roofline_objects)" ;;
+    machine | bench | decode | projection | profiles) read -r -a extra <<<"-I $root/roofline $(roofline_objects)" ;;
   esac
   "$cxx" "${cxxflags[@]}" "$root/tests/fuzz/fuzz_$t.cpp" "${extra[@]}" -o "$dir/fuzz_$t"
   rm -rf "$dir/corpus" "$dir/findings"
