@@ -51,9 +51,9 @@ cmake --build "$out/sanitize" -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$out/sanitize" -j "$jobs" --output-on-failure
 
-step "libFuzzer: every reader (GGUF 45 s, seven others 20 s each)"
+step "libFuzzer: every reader (GGUF 45 s, eight others 20 s each)"
 # clang 14 builds the targets (tests/fuzz/run.sh: GGUF, model file, thresholds, from_mlx/borrow,
-# machine, benchmark and decode JSON, decode tables); any finding fails here.
+# machine, benchmark and decode JSON, decode tables, target profiles); any finding fails here.
 bash "$root/scripts/install-deps.sh" clang-14
 bash "$root/tests/fuzz/run.sh" "$out/fuzz"
 
