@@ -4,7 +4,7 @@
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer (scalar and best ISA);
 #      The dispatching library's suite runs once per ISA, and under qemu-x86_64 on emulated
 #      CPUs without AVX-512 and without AVX; the C API and the CMake/pkg-config consumers too;
-#      then the GGUF reader under libFuzzer for 60 s (tests/fuzz/run.sh, clang 14), and the
+#      then every reader under libFuzzer (tests/fuzz/run.sh, clang 14, 205 s), and the
 #      concurrency stress test under ThreadSanitizer (clang 14, no OpenMP);
 #   3. the aarch64 NEON build, cross-compiled and run under qemu-aarch64 (x86 hosts only).
 # The native tests include MLX interop against MLX itself (tests/mlx), with the Python venv of
