@@ -221,6 +221,8 @@ def main():
     files["decode/regress-float-int.json"] = json.dumps(decode).encode()
     files["profiles/regress-float-int.json"] = files["profiles/profiles.json"].replace(b'"cache_line_bytes": 64',
                                                                                        b'"cache_line_bytes": 1e300')
+    # Not a reader's finding but the target's own: a tensor named as the name it probes for absence.
+    files["model_file/regress-probe-name.aspk"] = model_file(rng, [("fuzz.no.such.tensor", ("packed", 32, 1, 4, 32))])
     files["bench/regress-type.json"] = bench_json(False).replace('"time_unit":"ns"', '"time_unit":5', 1).encode()
     for rel, data in files.items():
         os.makedirs(os.path.dirname(os.path.join(out, rel)), exist_ok=True)

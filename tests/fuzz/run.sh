@@ -8,14 +8,14 @@
 #   bash tests/fuzz/run.sh [BUILD_DIR] [TARGET...] [libFuzzer flags...]
 # BUILD_DIR defaults to build/fuzz; TARGETs default to all of them, one after the other:
 #   gguf        include/actsparse/gguf.hpp, gguf_file::from_memory             45 s
-#   model_file  include/actsparse/model_file.hpp, model_file::from_memory      20 s
-#   thresholds  include/actsparse/calibrate.hpp, threshold_table::parse        20 s
-#   mlx         include/actsparse/format.hpp, from_mlx and packed_matrix::borrow 20 s
-#   machine     roofline/machine.cpp, parse_machine (load_machine)             20 s
-#   bench       roofline/model.cpp, parse_bench (load_bench)                   20 s
-#   decode      roofline/decode.cpp, parse_decode (load_decode)                20 s
-#   projection  roofline/model.cpp, projection_table::parse_inline/parse_json  20 s
-#   profiles    roofline/model.cpp, parse_target_profiles (load_profiles)      20 s
+#   model_file  include/actsparse/model_file.hpp, model_file::from_memory      15 s
+#   thresholds  include/actsparse/calibrate.hpp, threshold_table::parse        15 s
+#   mlx         include/actsparse/format.hpp, from_mlx, packed_matrix::borrow  15 s
+#   machine     roofline/machine.cpp, parse_machine (load_machine)             15 s
+#   bench       roofline/model.cpp, parse_bench (load_bench)                   15 s
+#   decode      roofline/decode.cpp, parse_decode (load_decode)                15 s
+#   projection  roofline/model.cpp, projection_table::parse_inline/parse_json  15 s
+#   profiles    roofline/model.cpp, parse_target_profiles (load_profiles)      15 s
 # Flags given here come after the defaults (-max_total_time as above, -rss_limit_mb=2048,
 # -max_len per target, -timeout=10) and apply to every target, so e.g. -runs=1000000
 # -max_total_time=0 runs a fixed number of executions instead. Logs: BUILD_DIR/<target>/fuzz.log.
@@ -43,10 +43,21 @@ cxxflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -
           -std=c++17 -Wall -Wextra -Werror -I "$root/include")
 mkdir -p "$out"
 
-# The tool's readers (roofline/*.cpp, nlohmann_json) are compiled once for the five targets
-# that use them, with the built-in profiles compiled in as CMake does (roofline/CMakeLists.txt).
-roofline_objects() {
-  local obj=$out/roofline-obj
+# Everything is compiled first, two compilers at a time (the test machine has 2 cores): the
+# tool's readers (roofline/*.cpp, nlohmann_json) once, for the five targets that use them, with
+# the built-in profiles compiled in as CMake does (roofline/CMakeLists.txt), then the targets.
+is_roofline() { case "$1" in machine | bench | decode | projection | profiles) return 0 ;; esac; return 1; }
+obj=$out/roofline-obj
+pending=()
+throttle() {  # at most two jobs; a failed one fails the build
+  while [ ${#pending[@]} -ge "$1" ]; do
+    wait "${pending[0]}" || die "build failed"
+    pending=("${pending[@]:1}")
+  done
+}
+need_roofline=false
+for t in "${targets[@]}"; do is_roofline "$t" && need_roofline=true; done
+if $need_roofline; then
   mkdir -p "$obj"
   {
     echo 'namespace roofline {'
@@ -56,31 +67,35 @@ roofline_objects() {
       "$(cat "$root/roofline/profiles/published.json")"
     echo '}  // namespace roofline'
   } >"$obj/profiles_data.cpp"
+  "$cxx" -std=c++17 -O1 -c "$obj/profiles_data.cpp" -o "$obj/profiles_data.o" & pending+=($!)
   for src in machine model decode; do
     if [ ! -e "$obj/$src.o" ] || [ -n "$(find "$root/roofline" "$root/include/actsparse" "$0" -newer "$obj/$src.o" \
         \( -name '*.cpp' -o -name '*.hpp' -o -name run.sh \) | head -n1)" ]; then
+      throttle 2
       "$cxx" "${cxxflags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" -I "$root/roofline" -I "$root/bench" \
-        -c "$root/roofline/$src.cpp" -o "$obj/$src.o"
+        -c "$root/roofline/$src.cpp" -o "$obj/$src.o" & pending+=($!)
     fi
   done
-  "$cxx" -std=c++17 -O1 -c "$obj/profiles_data.cpp" -o "$obj/profiles_data.o"
-  echo "$obj/machine.o" "$obj/model.o" "$obj/decode.o" "$obj/profiles_data.o"
-}
+  throttle 1
+fi
+for t in "${targets[@]}"; do
+  mkdir -p "$out/$t"
+  extra=()
+  is_roofline "$t" && extra=(-I "$root/roofline" "$obj/machine.o" "$obj/model.o" "$obj/decode.o" "$obj/profiles_data.o")
+  throttle 2
+  "$cxx" "${cxxflags[@]}" "$root/tests/fuzz/fuzz_$t.cpp" "${extra[@]}" -o "$out/$t/fuzz_$t" & pending+=($!)
+done
+throttle 1
+echo "fuzz: built ${targets[*]} in $SECONDS s"
 
 failed=()
 for t in "${targets[@]}"; do
   case "$t" in
     gguf) seconds=45 max_len=8192 ;;
-    model_file) seconds=20 max_len=20480 ;;
-    *) seconds=20 max_len=4096 ;;
+    model_file) seconds=15 max_len=20480 ;;
+    *) seconds=15 max_len=4096 ;;
   esac
   dir=$out/$t
-  mkdir -p "$dir"
-  extra=()
-  case "$t" in
-    machine | bench | decode | projection | profiles) read -r -a extra <<<"-I $root/roofline $(roofline_objects)" ;;
-  esac
-  "$cxx" "${cxxflags[@]}" "$root/tests/fuzz/fuzz_$t.cpp" "${extra[@]}" -o "$dir/fuzz_$t"
   rm -rf "$dir/corpus" "$dir/findings"
   mkdir -p "$dir/findings"
   cp -r "$root/tests/fuzz/corpus/$t" "$dir/corpus"
@@ -101,3 +116,4 @@ for t in "${targets[@]}"; do
   echo "fuzz $t: no findings ($(ls "$dir/corpus" | wc -l) corpus files after the run)"
 done
 [ ${#failed[@]} -eq 0 ] || die "findings in: ${failed[*]}"
+echo "fuzz: ${targets[*]}: no findings, $SECONDS s with the build"
