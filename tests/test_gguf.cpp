@@ -32,14 +32,20 @@ gguf_file parse(const std::uint8_t* p, std::size_t n) {
 }
 gguf_file parse(const gguf_built& f) { return parse(f.data(), f.size()); }
 
-// The message of the actsparse::error that parsing throws ("" if it does not throw).
-std::string parse_error(const std::uint8_t* p, std::size_t n) {
+// The message of the actsparse::error that f() throws ("" if it does not throw).
+template <class F>
+std::string error_message(F&& f) {
   try {
-    parse(p, n);
+    f();
   } catch (const actsparse::error& e) {
     return e.what();
   }
   return "";
+}
+
+// The message of the actsparse::error that parsing throws ("" if it does not throw).
+std::string parse_error(const std::uint8_t* p, std::size_t n) {
+  return error_message([&] { parse(p, n); });
 }
 std::string parse_error(const gguf_built& f) { return parse_error(f.data(), f.size()); }
 
@@ -131,14 +137,7 @@ TEST(GgufFile, ReadsMetadataOfEveryType) {
 TEST(GgufFile, GettersNameTheKeyAndTheType) {
   const auto f = build_gguf({kv_string("s", "x"), kv<std::uint64_t>("big", kU64, ~0ull), kv_strings("a", {"x"})}, {});
   const gguf_file g = parse(f);
-  auto message = [](auto&& call) {
-    try {
-      call();
-    } catch (const actsparse::error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
+  auto message = [](auto&& call) { return error_message(call); };
   EXPECT_CONTAINS(message([&] { g.get_int("missing.key"); }), "'missing.key' is not in the file");
   EXPECT_CONTAINS(message([&] { g.get_int("s"); }), "key 's' is string, not integer");
   EXPECT_CONTAINS(message([&] { g.get_float("a"); }), "key 'a' is array of string, not number");
@@ -400,14 +399,7 @@ TEST(GgufFile, PackErrorsNameTheTensor) {
                                  {"vec", 0, {64}, f32_bytes(std::vector<float>(64, 1))},
                                  {"cube", 0, {32, 32, 2}, f32_bytes(small)}});
   const gguf_file g = parse(f);
-  auto message = [&](const char* name, quant_config cfg) {
-    try {
-      g.pack(name, cfg);
-    } catch (const actsparse::error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
+  auto message = [&](const char* name, quant_config cfg) { return error_message([&] { g.pack(name, cfg); }); };
   EXPECT_CONTAINS(message("wide", {4, 32}), "'wide' has ne1 = 48 outputs, not a multiple of group_size = 32");
   EXPECT_CONTAINS(message("wide", {7, 32}), "bits = 7 is not supported; legal values are 2, 3, 4, 5, 6, 8");
   EXPECT_CONTAINS(message("vec", {4, 32}), "'vec' has ne1 = 1 outputs");
@@ -520,12 +512,7 @@ TEST(ModelFile, DamagedFilesAreRefusedByName) {
   const auto good = read_file(path);
   auto error_of = [&](std::vector<std::uint8_t> b) {
     write_file(path, b);
-    try {
-      model_file m(path);
-    } catch (const actsparse::error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
+    return error_message([&] { model_file m(path); });
   };
   EXPECT_EQ(error_of(good), "");
   auto flipped = good;
@@ -556,14 +543,7 @@ TEST(ModelFile, FromMemoryBorrowsTheBufferAndNeedsItAlignedForViews) {
   write_model_file(path, {{"a", &A, nullptr, 0}, {"norm", nullptr, v.data(), v.size()}});
   const auto bytes = read_file(path);
   std::remove(path.c_str());
-  auto error_of = [](auto&& f) {
-    try {
-      f();
-    } catch (const actsparse::error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
+  auto error_of = [](auto&& f) { return error_message(f); };
   // One buffer, the file copied at an aligned start and at one byte past it.
   std::vector<std::uint8_t> raw(bytes.size() + 2 * kStripAlign);
   std::uint8_t* aligned = raw.data() + (kStripAlign - reinterpret_cast<std::uintptr_t>(raw.data()) % kStripAlign) % kStripAlign;

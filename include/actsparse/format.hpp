@@ -71,6 +71,13 @@ namespace detail {
 inline bool legal_bits(int b) { return b == 2 || b == 3 || b == 4 || b == 5 || b == 6 || b == 8; }
 inline bool legal_group(int g) { return g == 32 || g == 64 || g == 128; }
 
+// Bytes of one strip of `rows` outputs: the codes, then rows / g fp16 scales and as many fp16
+// biases, rounded up to `align` (kStripAlign in memory; a model file records its writer's).
+inline std::size_t strip_stride(std::size_t rows, quant_config cfg, std::size_t align) {
+  const std::size_t payload = rows * static_cast<std::size_t>(cfg.bits) / 8 + 4 * (rows / static_cast<std::size_t>(cfg.group_size));
+  return (payload + align - 1) / align * align;
+}
+
 inline void check_config(const char* where, quant_config cfg) {
   if (!legal_bits(cfg.bits))
     fail(where, "bits = ", cfg.bits, " is not supported; legal values are 2, 3, 4, 5, 6, 8");
@@ -237,8 +244,7 @@ class packed_matrix {
     cols_ = cols;
     cfg_ = cfg;
     codes_bytes_ = rows * static_cast<std::size_t>(cfg.bits) / 8;
-    const std::size_t payload = codes_bytes_ + 4 * groups();
-    strip_bytes_ = (payload + kStripAlign - 1) / kStripAlign * kStripAlign;
+    strip_bytes_ = detail::strip_stride(rows, cfg, kStripAlign);
   }
 
   std::size_t rows_ = 0, cols_ = 0;

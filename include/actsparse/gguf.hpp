@@ -41,13 +41,7 @@
 #include "error.hpp"
 #include "format.hpp"
 #include "half.hpp"
-
-#if defined(__unix__) || defined(__APPLE__)
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#endif
+#include "mapped_file.hpp"
 
 ACTSPARSE_NAMESPACE_BEGIN
 
@@ -459,7 +453,10 @@ class gguf_file {
 
   // Maps the file read-only. A file that is not valid GGUF throws actsparse::error.
   explicit gguf_file(const std::string& path) : name_(path) {
-    map_file(path);
+    const detail::mapped_file m = detail::map_readonly(path, "gguf_file");
+    map_ = m.keep;
+    base_ = m.data;
+    size_ = m.size;
     parse_checked();
   }
 
@@ -610,17 +607,6 @@ class gguf_file {
   }
 
  private:
-  // The mapping (or nothing, for a caller's buffer), shared by copies of this object.
-  struct mapping {
-    void* addr = nullptr;
-    std::size_t size = 0;
-    ~mapping() {
-#if defined(__unix__) || defined(__APPLE__)
-      if (addr != nullptr) munmap(addr, size);
-#endif
-    }
-  };
-
   gguf_file(const std::uint8_t* data, std::size_t size, const std::string& name) : name_(name), base_(data), size_(size) {
     if (data == nullptr && size != 0) detail::fail("gguf_file::from_memory", "data is null");
     parse_checked();
@@ -639,34 +625,6 @@ class gguf_file {
   [[noreturn]] void fail(const std::string& what) const { detail::fail("gguf_file", name_, ": ", what); }
   [[noreturn]] void fail_at(std::uint64_t offset, const std::string& field, const std::string& what) const {
     detail::fail("gguf_file", name_, ": ", field, " at byte offset ", offset, ": ", what);
-  }
-
-  void map_file(const std::string& path) {
-#if defined(__unix__) || defined(__APPLE__)
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) detail::fail("gguf_file", "cannot open '", path, "': ", std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      ::close(fd);
-      detail::fail("gguf_file", "'", path, "' is not a regular file");
-    }
-    auto m = std::make_shared<mapping>();
-    m->size = static_cast<std::size_t>(st.st_size);
-    if (m->size > 0) {
-      void* p = ::mmap(nullptr, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p == MAP_FAILED) {
-        ::close(fd);
-        detail::fail("gguf_file", "cannot map '", path, "': ", std::strerror(errno));
-      }
-      m->addr = p;
-    }
-    ::close(fd);
-    map_ = m;
-    base_ = static_cast<const std::uint8_t*>(m->addr);
-    size_ = m->size;
-#else
-    detail::fail("gguf_file", "memory-mapping files is not implemented on this platform; use from_memory");
-#endif
   }
 
   // ---- parsing: a cursor that checks every read against the end of the buffer.
@@ -941,7 +899,7 @@ class gguf_file {
   static constexpr int kMaxDepth = 8;  // nested arrays; real files use 1
 
   std::string name_;
-  std::shared_ptr<mapping> map_;
+  std::shared_ptr<const void> map_;  // the mapping (empty for a caller's buffer), shared by copies
   const std::uint8_t* base_ = nullptr;
   std::size_t size_ = 0;
   std::uint32_t version_ = 0;

@@ -29,13 +29,7 @@
 
 #include "error.hpp"
 #include "format.hpp"
-
-#if defined(__unix__) || defined(__APPLE__)
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#endif
+#include "mapped_file.hpp"
 
 ACTSPARSE_NAMESPACE_BEGIN
 
@@ -184,28 +178,10 @@ class model_file {
   // Maps `path`. verify = false skips the checksum (for a file known to be good: the
   // checksum reads every byte once).
   explicit model_file(const std::string& path, bool verify = true) : path_(path) {
-#if defined(__unix__) || defined(__APPLE__)
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) detail::fail("model_file", "cannot open '", path, "': ", std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      ::close(fd);
-      detail::fail("model_file", "'", path, "' is not a regular file");
-    }
-    size_ = static_cast<std::size_t>(st.st_size);
-    if (size_ > 0) {
-      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p == MAP_FAILED) {
-        ::close(fd);
-        detail::fail("model_file", "cannot map '", path, "': ", std::strerror(errno));
-      }
-      map_ = std::shared_ptr<void>(p, [n = size_](void* q) { ::munmap(q, n); });
-    }
-    ::close(fd);
-    base_ = static_cast<const std::uint8_t*>(map_.get());
-#else
-    detail::fail("model_file", "memory-mapping files is not implemented on this platform");
-#endif
+    const detail::mapped_file m = detail::map_readonly(path, "model_file");
+    map_ = m.keep;
+    base_ = m.data;
+    size_ = m.size;
     parse(verify);
   }
 
@@ -327,10 +303,8 @@ class model_file {
           fail(field + " '" + e.name + "': bits " + std::to_string(e.cfg.bits) + ", group " +
                std::to_string(e.cfg.group_size) + ", shape " + std::to_string(e.rows) + " x " + std::to_string(e.cols) +
                " is not a packed matrix");
-        // The strip stride the writer used: its payload rounded up to its alignment.
-        const std::uint64_t payload = e.rows * static_cast<std::uint64_t>(e.cfg.bits) / 8 +
-                                      4 * (e.rows / static_cast<std::uint64_t>(e.cfg.group_size));
-        const std::uint64_t stride = detail::align_up(payload, strip_align_);
+        // The strip stride the writer used.
+        const std::uint64_t stride = detail::strip_stride(e.rows, e.cfg, strip_align_);
         if (e.bytes / e.cols != stride || e.bytes % e.cols != 0)
           fail(field + " '" + e.name + "': " + std::to_string(e.bytes) + " bytes do not match its shape");
       } else if (e.rows != 1 || e.bytes % sizeof(float) != 0 || e.bytes / sizeof(float) != e.cols) {
@@ -343,7 +317,7 @@ class model_file {
   }
 
   std::string path_;
-  std::shared_ptr<void> map_;
+  std::shared_ptr<const void> map_;
   const std::uint8_t* base_ = nullptr;
   std::size_t size_ = 0;
   std::uint32_t strip_align_ = 0;

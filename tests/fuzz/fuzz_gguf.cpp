@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_common.hpp"
+
 namespace {
 
 constexpr std::uint64_t kMaxElements = std::uint64_t{1} << 16;  // larger tensors: listed, not decoded
@@ -26,9 +28,7 @@ void refusable(F&& f) {
   }
 }
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
+using fuzz::check;
 
 void exercise_metadata(const actsparse::gguf_file& f) {
   for (const auto& kv : f.metadata()) {

@@ -27,14 +27,14 @@
 #include <cstring>
 #include <vector>
 
+#include "fuzz_common.hpp"
+
 namespace {
 
 constexpr std::size_t kHeader = 20;
 constexpr std::size_t kMaxWeights = std::size_t{1} << 16;
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
+using fuzz::check;
 
 std::uint64_t u64(const std::uint8_t* p) {
   std::uint64_t v;
@@ -61,15 +61,7 @@ bool fits(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t* out)
   return !__builtin_mul_overflow(a, b, &ab) && !__builtin_add_overflow(ab, c, out);
 }
 
-template <class F>
-bool refused(F&& f) {
-  try {
-    f();
-  } catch (const actsparse::error&) {
-    return true;
-  }
-  return false;
-}
+using fuzz::refused;
 
 void multiply(const actsparse::packed_matrix& W) {
   if (W.rows() * W.cols() > kMaxWeights) return;

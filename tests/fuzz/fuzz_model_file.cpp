@@ -22,23 +22,15 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_common.hpp"
+
 namespace {
 
 constexpr std::size_t kMaxWeights = std::size_t{1} << 16;  // larger matrices: viewed, not dequantized
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
+using fuzz::check;
 
-template <class F>
-bool refused(F&& f) {
-  try {
-    f();
-  } catch (const actsparse::error&) {
-    return true;
-  }
-  return false;
-}
+using fuzz::refused;
 
 // An exact-size buffer starting `skew` bytes past a kStripAlign boundary.
 struct buffer {

@@ -10,6 +10,8 @@
 // (std::out_of_range from .at()), any other type, a crash or a sanitizer report is a finding.
 #pragma once
 
+#include "fuzz_common.hpp"
+
 #include <cstdint>
 #include <string>
 #include <stdexcept>
@@ -18,9 +20,6 @@ namespace fuzz {
 
 inline constexpr const char* kName = "fuzz input";
 
-inline void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 
 inline std::string text(const std::uint8_t* data, std::size_t size) {
   return std::string(reinterpret_cast<const char*>(data), size);

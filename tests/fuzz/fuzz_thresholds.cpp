@@ -15,11 +15,11 @@
 #include <sstream>
 #include <string>
 
+#include "fuzz_common.hpp"
+
 namespace {
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
+using fuzz::check;
 
 // What save() writes, into a string (save() itself only writes files).
 std::string saved_text(const actsparse::threshold_table& t) {
