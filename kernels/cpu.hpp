@@ -1,33 +1,57 @@
-// kernels/cpu.hpp: which instruction sets this CPU and OS can run. Internal.
+// kernels/cpu.hpp: which instruction sets this CPU and OS can run. Internal: the one detector
+// behind the dispatcher (host_supported), the per-ISA test binaries' skip (tests/test_main.cpp)
+// and the scripts (actsparse-cpu, kernels/cpu_main.cpp).
 //
-// The decision is a pure function of the CPUID bits and XCR0 (x86_supported), so the tests
+// The decision is a pure function of the CPUID bits and XCR0 (x86_features), so the tests
 // can feed it made-up machines: a CPU with AVX-512 under an OS that does not save the ZMM
 // state must not get the AVX-512 kernels.
 #pragma once
 
 #include <cstdint>
+#include <string_view>
+#include <vector>
 
 namespace actsparse_kernels {
 
-// Bit (1 << isa) for each of these, in the order of actsparse::dispatch::isa.
+// Bit (1 << isa) for the first five, in the order of actsparse::dispatch::isa; then the two
+// instruction sets only the per-ISA test binaries are built for (ACTSPARSE_ISAS, cmake/isa.cmake).
 enum isa_bit : unsigned {
   kScalar = 1u << 1,
   kSse42 = 1u << 2,
   kAvx2 = 1u << 3,
   kAvx512 = 1u << 4,
   kNeon = 1u << 5,
+  kSse41 = 1u << 6,       // the sse41 test binary (-msse4.1); the dispatcher's floor is SSE4.2
+  kAvx512Vbmi = 1u << 7,  // the avx512vbmi test binary: the 3-bit look-up kernel (gemv.hpp)
 };
+constexpr unsigned kDispatchBits = kScalar | kSse42 | kAvx2 | kAvx512 | kNeon;
 
 struct x86_cpuid {
   std::uint32_t leaf1_ecx = 0;  // CPUID.1:ECX
   std::uint32_t leaf7_ebx = 0;  // CPUID.(7,0):EBX, 0 when leaf 7 is absent
   std::uint64_t xcr0 = 0;       // XGETBV(0), 0 when the OS has not enabled XSAVE (OSXSAVE clear)
+  std::uint32_t leaf7_ecx = 0;  // CPUID.(7,0):ECX, 0 when leaf 7 is absent (last: {ecx, ebx, xcr0} still reads)
 };
 
-// The isa_bits an x86-64 CPU with these registers supports (scalar always).
+// Every isa_bit an x86-64 CPU with these registers supports (scalar always).
+unsigned x86_features(const x86_cpuid& c);
+// Those the dispatcher has kernel tables for: x86_features(c) & kDispatchBits.
 unsigned x86_supported(const x86_cpuid& c);
 
-// The isa_bits of the CPU and OS this runs on.
+// The same for the CPU and OS this runs on.
+unsigned host_features();
 unsigned host_supported();
+
+// The two spellings of instruction-set names: the per-ISA test binaries' (ACTSPARSE_ISAS:
+// scalar sse41 avx2 avx512 avx512vbmi neon) and the dispatcher's (actsparse::dispatch::name
+// and ACTSPARSE_ISA: scalar sse4.2 avx2 avx512 neon).
+enum class vocabulary { tests, dispatch };
+
+// The names, in `v`, of the isa_bits set in `bits` that `v` has a name for; ascending, so the
+// best comes last.
+std::vector<const char*> isa_names(unsigned bits, vocabulary v);
+
+// The isa_bit `name` spells in `v`; 0 when `v` has no such name.
+unsigned isa_named(std::string_view name, vocabulary v);
 
 }  // namespace actsparse_kernels

@@ -8,6 +8,7 @@
 #include <actsparse/dispatch.hpp>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "cpu.hpp"
 
@@ -24,6 +25,19 @@ constexpr std::uint32_t kAvx2Ebx = bit(5);
 constexpr std::uint32_t kAvx512Ebx = kAvx2Ebx | bit(16) | bit(17) | bit(30) | bit(31);  // + F DQ BW VL
 
 unsigned pick(std::uint32_t ecx, std::uint32_t ebx, std::uint64_t xcr0) { return ks::x86_supported({ecx, ebx, xcr0}); }
+
+// Every isa_bit, the test-only ones too; ecx7 is CPUID.(7,0):ECX.
+unsigned features(std::uint32_t ecx, std::uint32_t ebx, std::uint32_t ecx7, std::uint64_t xcr0) {
+  ks::x86_cpuid c{ecx, ebx, xcr0};
+  c.leaf7_ecx = ecx7;
+  return ks::x86_features(c);
+}
+
+std::string joined(const std::vector<const char*>& names) {
+  std::string s;
+  for (const char* n : names) s += (s.empty() ? "" : " ") + std::string(n);
+  return s;
+}
 
 // Restores the process's choice after a test that forces others.
 struct keep_isa {
@@ -50,6 +64,48 @@ TEST(DispatchCpu, X86DecisionNeedsCpuAndOsSupport) {
   EXPECT_EQ(pick(kAvx2Ecx, kAvx512Ebx & ~bit(30), 0xe7), ks::kScalar | ks::kSse42 | ks::kAvx2) << "AVX-512F without BW";
 }
 
+// The per-ISA test binaries' instruction sets from the same registers: sse41 (-msse4.1) and
+// avx512vbmi (the avx512 binary's flags plus -mavx512vbmi), which only the tests build.
+TEST(DispatchCpu, X86TestIsasNeedCpuAndOsSupport) {
+  constexpr std::uint32_t kSse41Ecx = bit(9) | bit(19);  // SSSE3 SSE4.1
+  constexpr std::uint32_t kVbmiEcx7 = bit(1);
+  constexpr unsigned kUpToAvx2 = ks::kScalar | ks::kSse41 | ks::kSse42 | ks::kAvx2;
+  constexpr unsigned kUpToAvx512 = kUpToAvx2 | ks::kAvx512;
+  EXPECT_EQ(features(kSse41Ecx, 0, 0, 0), ks::kScalar | ks::kSse41);
+  EXPECT_EQ(features(bit(19), 0, 0, 0), ks::kScalar) << "no SSSE3";
+  EXPECT_EQ(features(kSse42Ecx, 0, 0, 0), ks::kScalar | ks::kSse41 | ks::kSse42);
+  EXPECT_EQ(features(kAvx2Ecx, kAvx2Ebx, 0, 0x7), kUpToAvx2);
+  EXPECT_EQ(features(kAvx2Ecx, kAvx2Ebx, kVbmiEcx7, 0x7), kUpToAvx2) << "VBMI without AVX-512";
+  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, 0, 0xe7), kUpToAvx512);
+  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, ~kVbmiEcx7, 0xe7), kUpToAvx512) << "every leaf-7 ECX bit but VBMI";
+  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVbmiEcx7, 0xe7), kUpToAvx512 | ks::kAvx512Vbmi);
+  // A VBMI CPU under an OS that does not save the ZMM/opmask state gets neither AVX-512 binary.
+  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVbmiEcx7, 0x7), kUpToAvx2);
+  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVbmiEcx7, 0x27), kUpToAvx2) << "opmask only";
+  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx & ~bit(30), kVbmiEcx7, 0xe7), kUpToAvx2) << "VBMI without AVX-512BW";
+  // The dispatcher's answer is the same decision without the test-only sets.
+  EXPECT_EQ(ks::x86_supported({kAvx2Ecx, kAvx512Ebx, 0xe7, kVbmiEcx7}),
+            ks::kScalar | ks::kSse42 | ks::kAvx2 | ks::kAvx512);
+}
+
+TEST(DispatchCpu, IsaNamesAscendInBothVocabularies) {
+  const unsigned x86 = ks::kScalar | ks::kSse41 | ks::kSse42 | ks::kAvx2 | ks::kAvx512 | ks::kAvx512Vbmi;
+  EXPECT_EQ(joined(ks::isa_names(x86, ks::vocabulary::tests)), "scalar sse41 avx2 avx512 avx512vbmi");
+  EXPECT_EQ(joined(ks::isa_names(x86, ks::vocabulary::dispatch)), "scalar sse4.2 avx2 avx512");
+  EXPECT_EQ(joined(ks::isa_names(ks::kScalar | ks::kNeon, ks::vocabulary::tests)), "scalar neon");
+  EXPECT_EQ(joined(ks::isa_names(ks::kScalar | ks::kSse41, ks::vocabulary::dispatch)), "scalar");
+  // The dispatcher's names map to the bit of their dispatch::isa, as dispatch.cpp reads the mask.
+  for (auto i : {dispatch::isa::scalar, dispatch::isa::sse42, dispatch::isa::avx2, dispatch::isa::avx512,
+                 dispatch::isa::neon})
+    EXPECT_EQ(ks::isa_named(dispatch::name(i), ks::vocabulary::dispatch), 1u << static_cast<unsigned>(i))
+        << dispatch::name(i);
+  EXPECT_EQ(ks::isa_named("avx512vbmi", ks::vocabulary::tests), ks::kAvx512Vbmi);
+  EXPECT_EQ(ks::isa_named("sse41", ks::vocabulary::tests), ks::kSse41);
+  EXPECT_EQ(ks::isa_named("sse4.2", ks::vocabulary::tests), 0u);
+  EXPECT_EQ(ks::isa_named("sse41", ks::vocabulary::dispatch), 0u);
+  EXPECT_EQ(ks::isa_named("native", ks::vocabulary::tests), 0u);
+}
+
 #if defined(__x86_64__)
 // GCC's runtime CPU model (which also checks XCR0) is an independent reading of the host.
 TEST(DispatchCpu, HostAgreesWithCompilerCpuModel) {
@@ -58,6 +114,10 @@ TEST(DispatchCpu, HostAgreesWithCompilerCpuModel) {
   EXPECT_EQ((m & ks::kAvx2) != 0, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
   EXPECT_EQ((m & ks::kAvx512) != 0, __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                                         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"));
+  const unsigned f = ks::host_features();
+  EXPECT_EQ(f & ks::kDispatchBits, m);
+  EXPECT_EQ((f & ks::kSse41) != 0, __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("ssse3"));
+  EXPECT_EQ((f & ks::kAvx512Vbmi) != 0, (m & ks::kAvx512) != 0 && __builtin_cpu_supports("avx512vbmi"));
   EXPECT_EQ(dispatch::best(), (m & ks::kAvx512)  ? dispatch::isa::avx512
                               : (m & ks::kAvx2)  ? dispatch::isa::avx2
                               : (m & ks::kSse42) ? dispatch::isa::sse42
