@@ -26,8 +26,8 @@
 #include <thread>
 #include <tuple>
 
+#include "activation_patterns.hpp"  // tools/common/: the activation vectors actsparse-bench uses too
 #include "decode.hpp"
-#include "patterns.hpp"  // bench/patterns.hpp: the benchmark's activation vectors
 
 namespace roofline {
 namespace {
@@ -225,7 +225,7 @@ decode_result run_decode(const decode_options& opt) {
   for (std::size_t i = 0; i < plan.size(); ++i) {
     for (double s : {0.0, plan[i].sparsity}) {
       auto& v = xs[{plan[i].K, s}];
-      while (v.size() < kVariants) v.push_back(bench::activations(plan[i].K, s, opt.clustered, seed++));
+      while (v.size() < kVariants) v.push_back(patterns::activations(plan[i].K, s, opt.clustered, seed++));
     }
     active[i] = std::uint32_t(plan[i].K - std::size_t(std::llround(plan[i].sparsity * double(plan[i].K))));
   }

@@ -17,7 +17,7 @@ struct decode_options {
   int group = 64;
   int tokens = 16;            // measured tokens per pass and thread count (after one warm-up)
   std::vector<int> threads;   // thread counts, one pass pair each; empty: 1 and all cores
-  bool clustered = false;     // activation pattern: uniform or clustered (bench/patterns.hpp)
+  bool clustered = false;     // activation pattern: uniform or clustered (activation_patterns.hpp)
   int panels = 0;             // 0: packed matrices; P: each split into min(P, groups) panels
   bool verbose = true;
 };
