@@ -1,11 +1,17 @@
-// roofline/decode.hpp: the whole-model decode benchmark (`actsparse decode`) and its JSON
-// form ("actsparse-decode/1", read by `actsparse report --decode`).
+// roofline/decode.hpp: the whole-model decode benchmark (`actsparse decode`): every linear
+// layer of a model shape packed at the chosen bits, decoded token by token, dense and
+// sparse (decode.cpp). Its results, their JSON form ("actsparse-decode/1", read by
+// `actsparse report --decode`) and the roofline model's prediction for them live apart
+// from the run, in decode_result.cpp, so the report reads results without the benchmark.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "tool.hpp"
+#include "machine.hpp"
+#include "model.hpp"
+#include "projection.hpp"
 
 namespace roofline {
 
@@ -70,23 +76,7 @@ decode_result run_decode(const decode_options& opt);
 prediction predict_decode(const machine_profile& m, const decode_result& r, const decode_part& p, bool sparse,
                           int threads);
 
-// A published decode measurement on a target machine (roofline/profiles/published.json),
-// against which the report checks the projection.
-struct published_decode {
-  std::string label, profile, model, format_note, backend, source, url;
-  int bits = 4, group = 64;
-  double tokens_per_s = 0;
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(published_decode, label, profile, model, format_note, backend, source, url, bits,
-                                   group, tokens_per_s)
-std::vector<published_decode> builtin_published();
-
-// The report's decode page (decode.html, decode.md): per-token figures, bytes and time per
-// projection against the model, target projections and the validation. Throws before
-// writing when the machine profile lacks a figure a prediction needs.
-struct tables;
-void decode_page(tables& t, const decode_result& r, const machine_profile& m);
-
+// The JSON form of the results ("actsparse-decode/1").
 void to_json(nlohmann::json& j, const decode_result& r);
 decode_result load_decode(const std::string& path);  // throws naming the file and the problem
 decode_result parse_decode(const std::string& text, const std::string& name);  // `name` for messages

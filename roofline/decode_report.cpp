@@ -1,11 +1,15 @@
 // roofline/decode_report.cpp: the report's decode page, from `actsparse decode` results, the
 // machine profile, the target profiles and the published measurements.
+#include "decode_report.hpp"
+
 #include <algorithm>
 #include <map>
 #include <set>
 
 #include "decode.hpp"
+#include "projection.hpp"
 #include "report_html.hpp"
+#include "targets.hpp"
 
 namespace roofline {
 

@@ -10,14 +10,25 @@
 //   actsparse convert --model FILE.gguf --bits default=4,down=6 --out FILE.aspk
 //                                                 pack a GGUF model once into a file to map (docs/gguf.md)
 // Errors go to stderr with exit status 1 (bad input) or 2 (bad command line).
+//
+// This file is the command line: options, their checks and each subcommand's printed
+// summary. The work is in the part each header names (probe, report, projection, decode,
+// model_cmd; CMakeLists.txt lists them all).
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
-#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "decode.hpp"
+#include "machine.hpp"
 #include "model_cmd.hpp"
-#include "tool.hpp"
+#include "probe.hpp"
+#include "projection.hpp"
+#include "report.hpp"
+#include "targets.hpp"
 
 using namespace roofline;
 

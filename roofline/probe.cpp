@@ -30,10 +30,20 @@
 #include <vector>
 
 #include "machine.hpp"
-#include "tool.hpp"
+#include "probe.hpp"
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 namespace roofline {
 namespace {
+
+#if defined(_OPENMP)
+int actsparse_omp_thread() { return omp_get_thread_num(); }
+#else
+int actsparse_omp_thread() { return 0; }
+#endif
 
 using arch = actsparse::simd::native_arch;
 using clock_type = std::chrono::steady_clock;

@@ -17,10 +17,16 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "bench_rows.hpp"
 #include "decode.hpp"
+#include "decode_report.hpp"
+#include "machine.hpp"
+#include "model.hpp"
+#include "projection.hpp"
+#include "report.hpp"
 #include "report_html.hpp"
 #include "svg.hpp"
-#include "tool.hpp"
+#include "targets.hpp"
 
 namespace roofline {
 namespace {

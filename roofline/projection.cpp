@@ -1,0 +1,238 @@
+// roofline/projection.cpp: model shapes, per-projection tables, decode plans and their
+// projection onto a target (projection.hpp).
+#include "projection.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "machine.hpp"  // read_json_file
+#include "model.hpp"    // packed_bytes
+
+namespace roofline {
+
+// ---- models: dimensions from each model's published config (hidden size, FFN size, layers,
+// key/value width = kv heads x head dim, vocabulary).
+
+const std::vector<model_shape>& builtin_models() {
+  static const std::vector<model_shape> models = {
+      {"llama-2-7b", "Llama-2-7B", 32, 4096, 11008, 4096, 32000},
+      {"llama-3-8b", "Llama-3-8B", 32, 4096, 14336, 1024, 128256},
+      {"mistral-7b", "Mistral-7B", 32, 4096, 14336, 1024, 32000},
+      {"qwen2-1.5b", "Qwen2-1.5B", 28, 1536, 8960, 256, 151936},
+      {"llama-3.2-1b", "Llama-3.2-1B", 16, 2048, 8192, 512, 128256},
+      {"qwen2-0.5b", "Qwen2-0.5B", 24, 896, 4864, 128, 151936},
+      {"llama-2-13b", "Llama-2-13B", 40, 5120, 13824, 5120, 32000},
+      {"llama-3-70b", "Llama-3-70B", 80, 8192, 28672, 1024, 128256},
+  };
+  return models;
+}
+
+const model_shape& find_model(const std::string& name) {
+  for (const auto& m : builtin_models())
+    if (m.name == name) return m;
+  std::string names;
+  for (const auto& m : builtin_models()) names += (names.empty() ? "" : ", ") + m.name;
+  throw std::runtime_error("unknown model '" + name + "'; known models: " + names);
+}
+
+std::vector<projection_shape> model_shape::projections() const {
+  return {{"q", hidden, hidden, layers},          {"k", kv_dim, hidden, layers},
+          {"v", kv_dim, hidden, layers},          {"o", hidden, hidden, layers},
+          {"gate", intermediate, hidden, layers}, {"up", intermediate, hidden, layers},
+          {"down", hidden, intermediate, layers}, {"lm_head", vocab, hidden, 1}};
+}
+
+std::string sparsity_profile::describe() const {
+  char buf[96];
+  switch (kind) {
+    case sparsity_kind::dense: return "dense";
+    case sparsity_kind::all: std::snprintf(buf, sizeof buf, "all projections at %g%%", s * 100); return buf;
+    default: std::snprintf(buf, sizeof buf, "FFN down input at %g%%", s * 100); return buf;
+  }
+}
+
+// ---- decode plans
+
+namespace {
+const char* const kProjections[] = {"q", "k", "v", "o", "gate", "up", "down", "lm_head"};
+
+bool known_projection(const std::string& p) {
+  return std::find(std::begin(kProjections), std::end(kProjections), p) != std::end(kProjections);
+}
+
+std::string projection_names() {
+  std::string s = "default";
+  for (const char* p : kProjections) s += std::string(", ") + p;
+  return s;
+}
+
+std::string format_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+double parse_number(const std::string& text, const std::string& what) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0') throw std::runtime_error(what + ": '" + text + "' is not a number");
+  return v;
+}
+}  // namespace
+
+double projection_table::at(const std::string& proj, int layer) const {
+  const auto it = values.find(proj);
+  if (it == values.end()) return fallback;
+  if (it->second.size() == 1 || layer < 0) return it->second.front();
+  return it->second.at(std::size_t(layer));
+}
+
+projection_table projection_table::parse_inline(const std::string& text, const std::string& what, double fallback) {
+  projection_table t;
+  t.fallback = fallback;
+  if (text.find('=') == std::string::npos) {
+    t.fallback = parse_number(text, what);
+    return t;
+  }
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    const std::size_t eq = item.find('=');
+    if (eq == std::string::npos)
+      throw std::runtime_error(what + ": '" + item + "' is not name=value (names: " + projection_names() + ")");
+    const std::string name = item.substr(0, eq);
+    const double v = parse_number(item.substr(eq + 1), what + " " + name);
+    if (name == "default") t.fallback = v;
+    else if (known_projection(name)) t.values[name] = {v};
+    else throw std::runtime_error(what + ": unknown projection '" + name + "' (names: " + projection_names() + ")");
+    start = end + 1;
+  }
+  return t;
+}
+
+projection_table projection_table::parse_json(const nlohmann::json& j, const std::string& what, double fallback) {
+  projection_table t;
+  t.fallback = fallback;
+  if (j.is_number()) {
+    t.fallback = j.get<double>();
+    return t;
+  }
+  if (!j.is_object()) throw std::runtime_error(what + ": expected a number or an object of projection names");
+  for (const auto& [name, v] : j.items()) {
+    if (!name.empty() && name[0] == '_') continue;  // "_about" and the like: comments
+    if (name == "default") {
+      if (!v.is_number()) throw std::runtime_error(what + ": \"default\" must be a number");
+      t.fallback = v.get<double>();
+      continue;
+    }
+    if (!known_projection(name))
+      throw std::runtime_error(what + ": unknown projection '" + name + "' (names: " + projection_names() + ")");
+    if (v.is_number()) {
+      t.values[name] = {v.get<double>()};
+    } else if (v.is_array() && !v.empty()) {
+      for (const auto& e : v) {
+        if (!e.is_number()) throw std::runtime_error(what + ": \"" + name + "\" holds a non-number");
+        t.values[name].push_back(e.get<double>());
+      }
+    } else {
+      throw std::runtime_error(what + ": \"" + name + "\" must be a number or a non-empty array (one per layer)");
+    }
+  }
+  return t;
+}
+
+projection_table projection_table::load(const std::string& path, const std::string& what, double fallback) {
+  return parse_json(read_json_file(path, what.c_str()), what + " '" + path + "'", fallback);
+}
+
+void projection_table::check(const model_shape& m, double lo, double hi, bool integer, const std::string& what) const {
+  auto check_value = [&](const std::string& name, double v) {
+    char range[96];
+    std::snprintf(range, sizeof range, integer ? "%g..%g" : "[%g, %g]", lo, hi);
+    if (!(v >= lo && v <= hi) || (integer && v != std::floor(v)))
+      throw std::runtime_error(what + ": " + name + " = " + format_number(v) + " is outside " + range);
+  };
+  check_value("default", fallback);
+  for (const auto& [name, vs] : values) {
+    if (vs.size() != 1 && (name == "lm_head" || vs.size() != std::size_t(m.layers)))
+      throw std::runtime_error(what + ": \"" + name + "\" has " + std::to_string(vs.size()) + " values; give one, or " +
+                               std::to_string(m.layers) + " (one per layer of " + m.label + ")");
+    for (double v : vs) check_value(name, v);
+  }
+}
+
+projection_table sparsity_table(const sparsity_profile& sp) {
+  projection_table t;
+  if (sp.kind == sparsity_kind::all) {
+    t.fallback = sp.s;
+    t.values["lm_head"] = {0.0};
+  } else if (sp.kind == sparsity_kind::ffn_down) {
+    t.values["down"] = {sp.s};
+  }
+  return t;
+}
+
+std::vector<plan_matrix> decode_plan(const model_shape& m, const projection_table& bits, int group,
+                                     const projection_table& sparsity) {
+  std::vector<plan_matrix> plan;
+  for (const auto& p : m.projections()) {
+    const bool head = p.proj == "lm_head";
+    for (int l = 0; l < p.count; ++l) {
+      const int layer = head ? -1 : l;
+      plan_matrix x;
+      x.proj = p.proj;
+      x.layer = layer;
+      x.N = (p.N + std::size_t(group) - 1) / std::size_t(group) * std::size_t(group);
+      x.K = p.K;
+      x.bits = int(bits.at(p.proj, layer));
+      x.group = group;
+      x.sparsity = sparsity.at(p.proj, layer);
+      plan.push_back(x);
+    }
+  }
+  // Decode order: layer by layer, q k v o gate up down, then lm_head.
+  std::stable_sort(plan.begin(), plan.end(), [](const plan_matrix& a, const plan_matrix& b) {
+    const int la = a.layer < 0 ? 1 << 30 : a.layer, lb = b.layer < 0 ? 1 << 30 : b.layer;
+    return la < lb;
+  });
+  return plan;
+}
+
+double mean_bits(const std::vector<plan_matrix>& plan) {
+  double w = 0, b = 0;
+  for (const auto& p : plan) {
+    w += double(p.N) * double(p.K);
+    b += double(p.N) * double(p.K) * p.bits;
+  }
+  return w > 0 ? b / w : 0;
+}
+
+
+// ---- projection onto a target
+
+projection_result project(const model_shape& model, int bits, int group, const sparsity_profile& sp,
+                          const target_profile& target) {
+  projection_table b;
+  b.fallback = bits;
+  return project(decode_plan(model, b, group, sparsity_table(sp)), target);
+}
+
+projection_result project(const std::vector<plan_matrix>& plan, const target_profile& target) {
+  projection_result r;
+  for (const auto& p : plan) {
+    const double bytes = packed_bytes(p.N, p.K, p.bits, p.group, std::size_t(target.line)) * p.count;
+    r.bytes_dense += bytes;
+    r.bytes_sparse += bytes * (1.0 - p.sparsity);
+  }
+  r.GBps = target.projection_GBps();
+  r.cpu_measured = target.cpu_GBps.has_value();
+  r.tps_dense = r.GBps * 1e9 / r.bytes_dense;
+  r.tps_sparse = r.GBps * 1e9 / r.bytes_sparse;
+  return r;
+}
+
+}  // namespace roofline

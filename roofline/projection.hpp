@@ -1,0 +1,97 @@
+// roofline/projection.hpp: what one decode pass reads, and how fast a target could run it.
+// Model shapes (the linear layers of the built-in models), tables of a value per
+// projection (bits, sparsity), decode plans (every weight matrix of a pass with its own
+// bits and sparsity: mixed precision, per-projection sparsity), and the projection itself:
+// bytes per token over a target's bandwidth (targets.hpp). `actsparse project`, the
+// report's projections and the decode benchmark's model all start here (projection.cpp).
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "targets.hpp"
+
+namespace roofline {
+
+// ---- model shapes
+
+struct projection_shape {
+  std::string proj;  // q, k, v, o, gate, up, down, lm_head
+  std::size_t N, K;  // outputs x inputs
+  int count;         // matrices of this shape per token (layers)
+};
+struct model_shape {
+  std::string name, label;
+  int layers = 0;
+  std::size_t hidden = 0, intermediate = 0, kv_dim = 0, vocab = 0;
+  std::vector<projection_shape> projections() const;
+};
+const std::vector<model_shape>& builtin_models();
+const model_shape& find_model(const std::string& name);
+
+// ---- where sparsity applies
+
+enum class sparsity_kind { dense, all, ffn_down };
+struct sparsity_profile {
+  sparsity_kind kind = sparsity_kind::dense;
+  double s = 0;  // fraction of inputs skipped, where the profile applies
+  std::string describe() const;
+};
+
+// ---- per-projection tables
+
+// A value per projection (q, k, v, o, gate, up, down, lm_head), optionally per layer, with a
+// default for projections not named. Written inline as "4" or "default=4,v=6,down=6", or
+// as a JSON object {"default": 4, "v": 6, "down": [6, 4, ...one per layer]}.
+struct projection_table {
+  double fallback = 0;
+  std::map<std::string, std::vector<double>> values;  // one value (every layer) or one per layer
+  double at(const std::string& proj, int layer) const;
+  // Throw std::runtime_error naming `what`, the bad entry and the legal values.
+  // `fallback`: the value of projections the text leaves out (and of "default" unless given).
+  static projection_table parse_inline(const std::string& text, const std::string& what, double fallback);
+  static projection_table parse_json(const nlohmann::json& j, const std::string& what, double fallback);
+  static projection_table load(const std::string& path, const std::string& what, double fallback);
+  void check(const model_shape& m, double lo, double hi, bool integer, const std::string& what) const;
+};
+
+// The sparsity table of a named profile: dense; all (TEAL-style, as in Liu et al.,
+// "Training-Free Activation Sparsity in Large Language Models", ICLR 2025, arXiv:2408.14690:
+// every projection but lm_head at s); ffn_down (ReLU-style: the FFN down input at s).
+projection_table sparsity_table(const sparsity_profile& sp);
+
+// ---- decode plans
+
+struct plan_matrix {
+  std::string proj;
+  int layer = 0;       // -1: lm_head
+  std::size_t N = 0;   // outputs, padded up to the group (vocabularies need not divide it)
+  std::size_t K = 0;   // inputs
+  int bits = 4, group = 64;
+  double sparsity = 0; // fraction of inputs skipped
+  int count = 1;       // matrices alike (the report's per-part summaries)
+};
+std::vector<plan_matrix> decode_plan(const model_shape& m, const projection_table& bits, int group,
+                                     const projection_table& sparsity);
+double mean_bits(const std::vector<plan_matrix>& plan);  // weighted by weights, codes only
+
+// ---- projection onto a target
+
+struct projection_result {
+  double bytes_dense = 0, bytes_sparse = 0;  // per token
+  double GBps = 0;                           // bandwidth used
+  bool cpu_measured = false;                 // GBps is a measured CPU figure (else SoC upper bound)
+  double tps_dense = 0, tps_sparse = 0;      // tokens per second = GBps / bytes
+};
+// Decode reads every weight once per token (lm_head included, never sparsified); bytes of
+// activations and the KV cache are left out (short contexts).
+projection_result project(const model_shape& model, int bits, int group, const sparsity_profile& sp,
+                          const target_profile& target);
+// Bytes per token on a target: every matrix packed with the target's line as strip
+// alignment, the sparse pass reading (1 - s) of each matrix's strips.
+projection_result project(const std::vector<plan_matrix>& plan, const target_profile& target);
+
+}  // namespace roofline

@@ -1,0 +1,69 @@
+// roofline/targets.cpp: the target profiles (targets.hpp): the built-in ones, compiled in
+// from roofline/profiles/apple.json, a user's file of the same form, and lookup by name.
+#include "targets.hpp"
+
+#include <stdexcept>
+
+#include "machine.hpp"  // integer_field, read_text_file, parse_json_text
+
+namespace roofline {
+
+using nlohmann::json;
+
+const char* builtin_profiles_json();  // generated at build time from roofline/profiles/apple.json
+
+namespace {
+
+std::vector<target_profile> parse_profiles(const json& j, const std::string& where) {
+  if (!j.is_array()) throw std::runtime_error(where + ": a profile file holds a JSON array of profiles");
+  std::vector<target_profile> out;
+  for (const auto& p : j) {
+    try {
+      target_profile t;
+      t.name = p.at("name");
+      t.label = p.value("label", t.name);
+      t.soc_GBps = p.at("soc_bandwidth_GBps");
+      if (p.contains("cpu_bandwidth_GBps") && p["cpu_bandwidth_GBps"].is_number()) t.cpu_GBps = p["cpu_bandwidth_GBps"].get<double>();
+      t.soc_source = p.value("soc_bandwidth_source", "");
+      if (p.contains("cpu_bandwidth_source") && p["cpu_bandwidth_source"].is_string()) t.cpu_source = p["cpu_bandwidth_source"];
+      t.notes = p.value("notes", "");
+      // Not value(key, 0): it converts a float such as 1e300 to int with undefined behaviour.
+      auto optional_int = [&](const char* key, int fallback) {
+        return p.contains(key) ? integer_field<int>(p, key) : fallback;
+      };
+      t.p_cores = optional_int("performance_cores", 0);
+      t.e_cores = optional_int("efficiency_cores", 0);
+      t.line = optional_int("cache_line_bytes", 128);
+      if (t.line < 1) throw std::runtime_error("\"cache_line_bytes\": " + std::to_string(t.line) + " is not positive");
+      out.push_back(t);
+    } catch (const json::exception& e) {
+      throw std::runtime_error(where + ": a profile lacks a field: " + e.what());
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(where + ": " + e.what());
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<target_profile> builtin_profiles() {
+  return parse_profiles(json::parse(builtin_profiles_json()), "built-in profiles");
+}
+
+std::vector<target_profile> load_profiles(const std::string& path) {
+  return parse_target_profiles(read_text_file(path, "profile file"), path);
+}
+
+std::vector<target_profile> parse_target_profiles(const std::string& text, const std::string& path) {
+  return parse_profiles(parse_json_text(text, "profile file", path), "profile file '" + path + "'");
+}
+
+const target_profile& find_profile(const std::vector<target_profile>& all, const std::string& name) {
+  for (const auto& p : all)
+    if (p.name == name) return p;
+  std::string names;
+  for (const auto& p : all) names += (names.empty() ? "" : ", ") + p.name;
+  throw std::runtime_error("unknown profile '" + name + "'; known profiles: " + names);
+}
+
+}  // namespace roofline
