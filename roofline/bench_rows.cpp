@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "machine.hpp"  // read_text_file, parse_json_text
+#include "json_file.hpp"
 
 namespace roofline {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "machine.hpp"     // integer_field, read_text_file, parse_json_text
+#include "json_file.hpp"
 #include "model.hpp"       // predict_from
 #include "projection.hpp"  // find_model, plan_matrix
 

@@ -1,15 +1,13 @@
-// roofline/machine.cpp: machine profile lookups and JSON I/O.
+// roofline/machine.cpp: machine profile lookups and its JSON form.
 #include "machine.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
-
-#include <fstream>
-#include <regex>
-#include <sstream>
 #include <stdexcept>
+
+#include "json_file.hpp"  // integer_field, read_text_file, parse_json_text
 
 namespace roofline {
 
@@ -112,32 +110,6 @@ void from_json(const json& j, machine_profile& m) {
     m.compute.push_back({integer_field<int>(c, "bits"), integer_field<int>(c, "threads"), c.at("weights_per_s"), c.at("GFLOPs")});
   for (const auto& f : j.at("fixed_cost")) m.fixed.push_back({integer_field<int>(f, "threads"), f.at("seconds")});
   if (m.levels.empty()) throw std::runtime_error("bandwidth.levels is empty");
-}
-
-std::string read_text_file(const std::string& path, const char* what) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(std::string(what) + " '" + path + "' cannot be opened");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-json read_json_file(const std::string& path, const char* what, bool nan_as_null) {
-  return parse_json_text(read_text_file(path, what), what, path, nan_as_null);
-}
-
-json parse_json_text(std::string text, const char* what, const std::string& name, bool nan_as_null) {
-  if (nan_as_null) {
-    // Google Benchmark writes bare NaN / inf in its stddev and cv aggregates (0 / 0 on a
-    // constant counter); JSON has no such literals. They become null.
-    static const std::regex bad(R"((:\s*)(-?nan|-?NaN|-?inf|-?Infinity)\b)");
-    text = std::regex_replace(text, bad, "$1null");
-  }
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number beyond double (1e400)
-    throw std::runtime_error(std::string(what) + " '" + name + "' is not valid JSON (truncated?): " + e.what());
-  }
 }
 
 machine_profile load_machine(const std::string& path) {

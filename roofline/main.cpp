@@ -11,18 +11,18 @@
 //                                                 pack a GGUF model once into a file to map (docs/gguf.md)
 // Errors go to stderr with exit status 1 (bad input) or 2 (bad command line).
 //
-// This file is the command line: options, their checks and each subcommand's printed
+// This file is the command line only: options, their checks and each subcommand's printed
 // summary. The work is in the part each header names (probe, report, projection, decode,
 // model_cmd; CMakeLists.txt lists them all).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "decode.hpp"
+#include "json_file.hpp"
 #include "machine.hpp"
 #include "model_cmd.hpp"
 #include "probe.hpp"
@@ -33,26 +33,6 @@
 using namespace roofline;
 
 namespace {
-
-// Writes JSON to out.tmp beside `out` and renames it into place: never a half-written
-// file; on failure the old file stays and out.tmp is removed.
-void write_json(const std::string& out, const nlohmann::json& j) {
-  const std::string tmp = out + ".tmp";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw std::runtime_error("cannot write '" + tmp + "'");
-    f << j.dump(2) << "\n";
-    f.close();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("cannot write '" + tmp + "' (disk full?)");
-    }
-  }
-  if (std::rename(tmp.c_str(), out.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename '" + tmp + "' to '" + out + "'");
-  }
-}
 
 int run_probe(const std::string& out, bool quick, bool quiet) {
   const machine_profile m = probe({quick, !quiet});

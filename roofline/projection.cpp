@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "machine.hpp"  // read_json_file
-#include "model.hpp"    // packed_bytes
+#include "json_file.hpp"
+#include "model.hpp"  // packed_bytes
 
 namespace roofline {
 

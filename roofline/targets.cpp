@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "machine.hpp"  // integer_field, read_text_file, parse_json_text
+#include "json_file.hpp"
 
 namespace roofline {
 
