@@ -4,6 +4,8 @@
 #include <actsparse/actsparse.h>
 
 #include <actsparse/dispatch.hpp>
+#include <actsparse/mlx.hpp>
+#include <actsparse/pack.hpp>
 #include <actsparse/version.hpp>
 #include <atomic>
 #include <new>

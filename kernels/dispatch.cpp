@@ -1,14 +1,12 @@
 // kernels/dispatch.cpp: actsparse::dispatch (dispatch.hpp): picks one kernel table per
 // process and forwards every call to it. Built with the baseline flags only.
 #include <actsparse/dispatch.hpp>
-#include <actsparse/gemm.hpp>
-#include <actsparse/gemv.hpp>
+#include <actsparse/error.hpp>
 
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <vector>
 
 #include "cpu.hpp"
 #include "kernel_table.hpp"
@@ -90,11 +88,6 @@ choice current() {
   return {i, t};
 }
 
-ks::matrix_ref ref(const char* where, const packed_matrix& W) {
-  if (W.empty()) detail::fail(where, "W is empty (default-constructed or moved from)");
-  return {W.data(), W.rows(), W.cols(), W.bits(), W.group_size()};
-}
-
 }  // namespace
 
 const char* name(isa i) {
@@ -143,102 +136,45 @@ std::size_t find_active(const float* x, std::size_t n, float threshold, std::uin
 std::size_t find_active_union(const float* X, std::size_t m, std::size_t n, float threshold, std::uint32_t* idx) {
   return current().table->find_active_union(X, m, n, threshold, idx);
 }
-void gemv_dense(const packed_matrix& W, const float* x, float* y, const gemv_options& opt) {
-  current().table->gemv_dense(ref("gemv_dense", W), x, y, opt.threads);
+void gemv_dense(const matrix_view& W, const float* x, float* y, int threads) {
+  current().table->gemv_dense(W, x, y, threads);
 }
-void gemv_sparse(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
-                 const gemv_options& opt) {
-  current().table->gemv_sparse(ref("gemv_sparse", W), x, idx, nnz, y, opt.threads);
+void gemv_sparse(const matrix_view& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
+                 int threads) {
+  current().table->gemv_sparse(W, x, idx, nnz, y, threads);
 }
-void gemv(const packed_matrix& W, const float* x, float* y, float threshold, const gemv_options& opt) {
-  current().table->gemv(ref("gemv", W), x, y, threshold, opt.threads);
+void gemv(const matrix_view& W, const float* x, float* y, float threshold, int threads) {
+  current().table->gemv(W, x, y, threshold, threads);
 }
-// Panels: every argument is checked here, before the threads start, so the table's
-// entries (which check again) cannot throw inside the parallel region.
-void gemv_dense(const panel_matrix& W, const float* x, float* y, const gemv_options& opt) {
-  detail::check_gemv("gemv_dense", W, x, y);
-  const int threads = detail::requested_threads("gemv_dense", opt);
-  const ks::table* t = current().table;
-  detail::for_each_panel(W, threads, y, [&](const packed_matrix& P, float* yp) {
-    t->gemv_dense(ref("gemv_dense", P), x, yp, 1);
-  });
+void gemm_dense(const matrix_view& W, const float* X, std::size_t m, float* Y, int threads) {
+  current().table->gemm_dense(W, X, m, Y, threads);
 }
-void gemv_sparse(const panel_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
-                 const gemv_options& opt) {
-  detail::check_gemv("gemv_sparse", W, x, y);
-  detail::check_index("gemv_sparse", W, idx, nnz, y, W.rows());
-  const int threads = detail::requested_threads("gemv_sparse", opt);
-  const ks::table* t = current().table;
-  detail::for_each_panel(W, threads, y, [&](const packed_matrix& P, float* yp) {
-    t->gemv_sparse(ref("gemv_sparse", P), x, idx, nnz, yp, 1);
-  });
+void gemm_sparse(const matrix_view& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
+                 float* Y, int threads) {
+  current().table->gemm_sparse(W, X, m, idx, nnz, Y, threads);
 }
-// gemv() of gemv.hpp, with the detection done once for all panels. Its dense path counts
-// x_k only where |x_k| > threshold (or NaN); the table's dense entry counts every x_k, so it
-// gets x with the others set to +0, which is what the kernel does with them.
-void gemv(const panel_matrix& W, const float* x, float* y, float threshold, const gemv_options& opt) {
-  detail::check_gemv("gemv", W, x, y);
-  detail::check_threshold("gemv", threshold);
-  const int threads = detail::requested_threads("gemv", opt);
-  const ks::table* t = current().table;
-  std::vector<std::uint32_t> idx(W.cols());
-  const std::size_t nnz = t->find_active(x, W.cols(), threshold, idx.data());
-  if (static_cast<double>(nnz) < kSparseBelowActiveFraction * static_cast<double>(W.cols())) {
-    detail::for_each_panel(W, threads, y, [&](const packed_matrix& P, float* yp) {
-      t->gemv_sparse(ref("gemv", P), x, idx.data(), nnz, yp, 1);
-    });
-  } else {
-    std::vector<float> kept(W.cols(), 0.0f);
-    for (std::size_t i = 0; i < nnz; ++i) kept[idx[i]] = x[idx[i]];
-    detail::for_each_panel(W, threads, y, [&](const packed_matrix& P, float* yp) {
-      t->gemv_dense(ref("gemv", P), kept.data(), yp, 1);
-    });
-  }
+void gemm(const matrix_view& W, const float* X, std::size_t m, float* Y, float threshold, int threads) {
+  current().table->gemm(W, X, m, Y, threshold, threads);
 }
-
-void gemm_dense(const packed_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt) {
-  current().table->gemm_dense(ref("gemm_dense", W), X, m, Y, W.rows(), opt.threads);
+void gemv_dense(const panels_view& W, const float* x, float* y, int threads) {
+  current().table->gemv_dense_panels(W, x, y, threads);
 }
-void gemm_sparse(const packed_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
-                 float* Y, const gemv_options& opt) {
-  current().table->gemm_sparse(ref("gemm_sparse", W), X, m, idx, nnz, Y, W.rows(), opt.threads);
+void gemv_sparse(const panels_view& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
+                 int threads) {
+  current().table->gemv_sparse_panels(W, x, idx, nnz, y, threads);
 }
-void gemm(const packed_matrix& W, const float* X, std::size_t m, float* Y, float threshold, const gemv_options& opt) {
-  current().table->gemm(ref("gemm", W), X, m, Y, W.rows(), threshold, opt.threads);
+void gemv(const panels_view& W, const float* x, float* y, float threshold, int threads) {
+  current().table->gemv_panels(W, x, y, threshold, threads);
 }
-// Panels, checked first as for gemv: each panel's rows of Y (ldy = all outputs) on one
-// thread. gemm() decides batched or per row in each panel; the rule depends only on X, so
-// every panel takes the same path, and on the per-row path each panel detects again (O(m K)
-// per panel, small against the product).
-void gemm_dense(const panel_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt) {
-  detail::check_gemm("gemm_dense", W, X, m, Y, W.rows());
-  const int threads = detail::requested_threads("gemm_dense", opt);
-  const ks::table* t = current().table;
-  if (m == 0) return;
-  detail::for_each_panel(W, threads, Y, [&](const packed_matrix& P, float* Yp) {
-    t->gemm_dense(ref("gemm_dense", P), X, m, Yp, W.rows(), 1);
-  });
+void gemm_dense(const panels_view& W, const float* X, std::size_t m, float* Y, int threads) {
+  current().table->gemm_dense_panels(W, X, m, Y, threads);
 }
-void gemm_sparse(const panel_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
-                 float* Y, const gemv_options& opt) {
-  detail::check_gemm("gemm_sparse", W, X, m, Y, W.rows());
-  detail::check_index("gemm_sparse", W, idx, nnz, Y, m * W.rows());
-  const int threads = detail::requested_threads("gemm_sparse", opt);
-  const ks::table* t = current().table;
-  if (m == 0) return;
-  detail::for_each_panel(W, threads, Y, [&](const packed_matrix& P, float* Yp) {
-    t->gemm_sparse(ref("gemm_sparse", P), X, m, idx, nnz, Yp, W.rows(), 1);
-  });
+void gemm_sparse(const panels_view& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
+                 float* Y, int threads) {
+  current().table->gemm_sparse_panels(W, X, m, idx, nnz, Y, threads);
 }
-void gemm(const panel_matrix& W, const float* X, std::size_t m, float* Y, float threshold, const gemv_options& opt) {
-  detail::check_gemm("gemm", W, X, m, Y, W.rows());
-  detail::check_threshold("gemm", threshold);
-  const int threads = detail::requested_threads("gemm", opt);
-  const ks::table* t = current().table;
-  if (m == 0) return;
-  detail::for_each_panel(W, threads, Y, [&](const packed_matrix& P, float* Yp) {
-    t->gemm(ref("gemm", P), X, m, Yp, W.rows(), threshold, 1);
-  });
+void gemm(const panels_view& W, const float* X, std::size_t m, float* Y, float threshold, int threads) {
+  current().table->gemm_panels(W, X, m, Y, threshold, threads);
 }
 
 }  // namespace dispatch

@@ -48,9 +48,23 @@ static_assert(std::is_base_of<xsimd::avx512bw, arch>::value, "the avx512 table m
 static_assert(std::is_base_of<xsimd::neon64, arch>::value, "the neon table must be built for aarch64");
 #endif
 
-as::packed_matrix view(const ks::matrix_ref& W) {
+// A matrix_view as a packed_matrix of this ISA's namespace (no copy). An empty view (data
+// null) becomes an empty matrix, which the entry points refuse by name.
+as::packed_matrix matrix(const ks::matrix_view& W) {
+  if (W.data == nullptr) return {};
   return as::packed_matrix::borrow(W.data, W.rows, W.cols, {W.bits, W.group_size});
 }
+
+// A panels_view as the driver's panel list (kernel/driver.hpp, for_each_panel).
+struct panel_list {
+  const ks::panels_view& v;
+  std::size_t panels() const { return v.count; }
+  as::packed_matrix panel(std::size_t b) const { return matrix(v.panels[b]); }
+  std::size_t first_row(std::size_t b) const { return v.first_rows[b]; }
+  std::size_t rows() const { return v.rows; }
+  std::size_t cols() const { return v.cols; }
+  bool empty() const { return v.count == 0; }
+};
 
 std::size_t find_active(const float* x, std::size_t n, float t, std::uint32_t* idx) {
   return as::find_active(arch{}, x, n, t, idx);
@@ -58,32 +72,50 @@ std::size_t find_active(const float* x, std::size_t n, float t, std::uint32_t* i
 std::size_t find_active_union(const float* X, std::size_t m, std::size_t n, float t, std::uint32_t* idx) {
   return as::find_active_union(arch{}, X, m, n, t, idx);
 }
-void gemv_dense(const ks::matrix_ref& W, const float* x, float* y, int threads) {
-  as::gemv_dense(arch{}, view(W), x, y, {threads});
-}
-void gemv_sparse(const ks::matrix_ref& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
-                 int threads) {
-  as::gemv_sparse(arch{}, view(W), x, idx, nnz, y, {threads});
-}
-void gemv(const ks::matrix_ref& W, const float* x, float* y, float t, int threads) {
-  as::gemv(arch{}, view(W), x, y, t, {threads});
-}
-void gemm_dense(const ks::matrix_ref& W, const float* X, std::size_t m, float* Y, std::size_t ldy, int threads) {
-  as::detail::gemm_dense<arch>(view(W), X, m, Y, ldy, {threads});
-}
-void gemm_sparse(const ks::matrix_ref& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
-                 float* Y, std::size_t ldy, int threads) {
-  as::detail::gemm_sparse<arch>(view(W), X, m, idx, nnz, Y, ldy, {threads});
-}
-void gemm(const ks::matrix_ref& W, const float* X, std::size_t m, float* Y, std::size_t ldy, float t, int threads) {
-  as::detail::gemm(arch{}, view(W), X, m, Y, ldy, t, {threads});
-}
+
+// Every entry, on one matrix kind (View: ks::matrix_view or ks::panels_view) turned into
+// the header kernels' type by Wrap.
+template <class View, class Wrap>
+struct entries {
+  static void gemv_dense(const View& W, const float* x, float* y, int threads) {
+    as::detail::gemv_dense<arch>(Wrap{}(W), x, y, {threads});
+  }
+  static void gemv_sparse(const View& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
+                          int threads) {
+    as::detail::gemv_sparse<arch>(Wrap{}(W), x, idx, nnz, y, {threads});
+  }
+  static void gemv(const View& W, const float* x, float* y, float t, int threads) {
+    as::detail::gemv(arch{}, Wrap{}(W), x, y, t, {threads});
+  }
+  static void gemm_dense(const View& W, const float* X, std::size_t m, float* Y, int threads) {
+    const auto M = Wrap{}(W);
+    as::detail::gemm_dense<arch>(M, X, m, Y, M.rows(), {threads});
+  }
+  static void gemm_sparse(const View& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
+                          float* Y, int threads) {
+    const auto M = Wrap{}(W);
+    as::detail::gemm_sparse<arch>(M, X, m, idx, nnz, Y, M.rows(), {threads});
+  }
+  static void gemm(const View& W, const float* X, std::size_t m, float* Y, float t, int threads) {
+    const auto M = Wrap{}(W);
+    as::detail::gemm(arch{}, M, X, m, Y, M.rows(), t, {threads});
+  }
+};
+struct wrap_matrix {
+  as::packed_matrix operator()(const ks::matrix_view& W) const { return matrix(W); }
+};
+struct wrap_panels {
+  panel_list operator()(const ks::panels_view& W) const { return {W}; }
+};
+using one = entries<ks::matrix_view, wrap_matrix>;
+using panels = entries<ks::panels_view, wrap_panels>;
 
 }  // namespace
 
 namespace actsparse_kernels {
 extern const table ACTSPARSE_CAT(table_, ACTSPARSE_KERNEL_ISA);
 const table ACTSPARSE_CAT(table_, ACTSPARSE_KERNEL_ISA) = {
-    ACTSPARSE_STR(ACTSPARSE_KERNEL_ISA), find_active, find_active_union, gemv_dense, gemv_sparse, gemv,
-    gemm_dense, gemm_sparse, gemm};
+    ACTSPARSE_STR(ACTSPARSE_KERNEL_ISA), find_active, find_active_union,
+    one::gemv_dense, one::gemv_sparse, one::gemv, one::gemm_dense, one::gemm_sparse, one::gemm,
+    panels::gemv_dense, panels::gemv_sparse, panels::gemv, panels::gemm_dense, panels::gemm_sparse, panels::gemm};
 }  // namespace actsparse_kernels

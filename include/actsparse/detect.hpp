@@ -1,4 +1,5 @@
-// actsparse/detect.hpp: activation detection, the active-index list.
+// actsparse/detect.hpp: activation detection, the active-index list (of one row, or the
+// union over a batch's rows).
 //
 // Input k is active when |x[k]| > threshold, or x[k] is NaN: NaN and Inf always take part,
 // so they propagate as in a dense product. With threshold 0 that is exact-zero skipping
@@ -16,6 +17,7 @@
 #include <cstdint>
 
 #include "error.hpp"
+#include "memory.hpp"
 #include "xsimd_compat.hpp"
 
 ACTSPARSE_NAMESPACE_BEGIN
@@ -108,6 +110,27 @@ inline std::size_t find_active(A, const float* x, std::size_t n, float threshold
 
 inline std::size_t find_active(const float* x, std::size_t n, float threshold, std::uint32_t* idx) {
   return find_active(simd::native_arch{}, x, n, threshold, idx);
+}
+
+// Writes the ascending indices k < n where any of the m rows of X ([m][n], row-major) has
+// |x| > threshold (or NaN / Inf) to idx (room for n entries) and returns their count.
+template <class A>
+inline std::size_t find_active_union(A, const float* X, std::size_t m, std::size_t n, float threshold,
+                                     std::uint32_t* idx) {
+  if (m > 0 && n > 0 && X == nullptr) detail::fail("find_active_union", "X is null");
+  if (n > 0 && idx == nullptr) detail::fail("find_active_union", "idx is null (it must hold n entries)");
+  detail::check_threshold("find_active_union", threshold);
+  detail::buffer<float> peak(n, 0.0f);  // max |x| over the rows; NaN, once seen, stays
+  for (std::size_t r = 0; r < m; ++r)
+    for (std::size_t k = 0; k < n; ++k) {
+      const float v = std::abs(X[r * n + k]);
+      if (v > peak[k] || std::isnan(v)) peak[k] = v;
+    }
+  return find_active(A{}, peak.data(), n, threshold, idx);
+}
+inline std::size_t find_active_union(const float* X, std::size_t m, std::size_t n, float threshold,
+                                     std::uint32_t* idx) {
+  return find_active_union(simd::native_arch{}, X, m, n, threshold, idx);
 }
 
 ACTSPARSE_NAMESPACE_END  // namespace actsparse

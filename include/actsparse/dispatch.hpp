@@ -17,12 +17,21 @@
 // round alike agree bit for bit (docs/integration.md, section 1). Functions, arguments and
 // errors are those of the header-only API of the same name (gemv.hpp, gemm.hpp,
 // detect.hpp); this file only adds the choice.
+//
+// Matrices cross the library boundary as plain views (matrix_view, panels_view): the
+// header-only types live in a namespace named after the includer's instruction set
+// (config.hpp), so a packed_matrix of a -march=native program is not the library's type.
+// The inline overloads at the end take the program's own packed_matrix and panel_matrix,
+// make the views and call the library, so a program built with any flags links to it.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "config.hpp"
+#include "error.hpp"
 #include "format.hpp"
+#include "memory.hpp"
 #include "threading.hpp"
 
 namespace actsparse {
@@ -54,27 +63,129 @@ void force(isa i);
 
 std::size_t find_active(const float* x, std::size_t n, float threshold, std::uint32_t* idx);
 std::size_t find_active_union(const float* X, std::size_t m, std::size_t n, float threshold, std::uint32_t* idx);
-void gemv_dense(const packed_matrix& W, const float* x, float* y, const gemv_options& opt = {});
-void gemv_sparse(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
-                 const gemv_options& opt = {});
-void gemv(const packed_matrix& W, const float* x, float* y, float threshold = 0.0f, const gemv_options& opt = {});
-// The same on a panel_matrix: one thread per panel, each running this instruction set's
-// 1-thread kernel on its panel; y is bitwise that of the packed_matrix calls.
-void gemv_dense(const panel_matrix& W, const float* x, float* y, const gemv_options& opt = {});
-void gemv_sparse(const panel_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
-                 const gemv_options& opt = {});
-void gemv(const panel_matrix& W, const float* x, float* y, float threshold = 0.0f, const gemv_options& opt = {});
-void gemm_dense(const packed_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt = {});
-void gemm_sparse(const packed_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
-                 float* Y, const gemv_options& opt = {});
-void gemm(const packed_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
-          const gemv_options& opt = {});
-// The same on a panel_matrix: one thread per panel; Y is bitwise that of the packed calls.
-void gemm_dense(const panel_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt = {});
-void gemm_sparse(const panel_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
-                 float* Y, const gemv_options& opt = {});
-void gemm(const panel_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
-          const gemv_options& opt = {});
+
+// One packed matrix: its buffer (data() of a packed_matrix: strips, then kTailPad bytes)
+// and format. data = nullptr stands for an empty matrix (an error in every call).
+struct matrix_view {
+  const void* data;
+  std::size_t rows, cols;
+  int bits, group_size;
+};
+// A panel matrix: `count` panels, panel b holding outputs [first_rows[b], first_rows[b] +
+// panels[b].rows) of a rows x cols matrix.
+struct panels_view {
+  const matrix_view* panels;
+  const std::size_t* first_rows;
+  std::size_t count, rows, cols;
+};
+
+// The library's entry points, one per operation and matrix kind; threads as
+// gemv_options::threads. The overloads below are the convenient form.
+void gemv_dense(const matrix_view& W, const float* x, float* y, int threads);
+void gemv_sparse(const matrix_view& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
+                 int threads);
+void gemv(const matrix_view& W, const float* x, float* y, float threshold, int threads);
+void gemm_dense(const matrix_view& W, const float* X, std::size_t m, float* Y, int threads);
+void gemm_sparse(const matrix_view& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
+                 float* Y, int threads);
+void gemm(const matrix_view& W, const float* X, std::size_t m, float* Y, float threshold, int threads);
+// On panels: one thread per panel, each running this instruction set's 1-thread kernel on
+// its panel; results bitwise those of the whole matrix.
+void gemv_dense(const panels_view& W, const float* x, float* y, int threads);
+void gemv_sparse(const panels_view& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
+                 int threads);
+void gemv(const panels_view& W, const float* x, float* y, float threshold, int threads);
+void gemm_dense(const panels_view& W, const float* X, std::size_t m, float* Y, int threads);
+void gemm_sparse(const panels_view& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
+                 float* Y, int threads);
+void gemm(const panels_view& W, const float* X, std::size_t m, float* Y, float threshold, int threads);
+
+}  // namespace dispatch
+}  // namespace actsparse
+
+// ---- The program's own matrices, turned into views. These are inline and take the
+// includer's types, so each instruction-set namespace has its own copies (config.hpp).
+namespace actsparse {
+namespace dispatch {
+
+inline matrix_view view(const packed_matrix& W) {
+  return {W.empty() ? nullptr : W.data(), W.rows(), W.cols(), W.bits(), W.group_size()};
+}
+
+}  // namespace dispatch
+}  // namespace actsparse
+
+ACTSPARSE_NAMESPACE_BEGIN
+namespace detail {
+// The views of a panel matrix's panels, alive as long as the object. In the ISA namespace:
+// its members are of the includer's types.
+class panel_views {
+ public:
+  explicit panel_views(const panel_matrix& W) : views_(W.panels()), first_(W.panels()) {
+    for (std::size_t b = 0; b < W.panels(); ++b) {
+      views_[b] = dispatch::view(W.panel(b));
+      first_[b] = W.first_row(b);
+    }
+    view_ = {views_.data(), first_.data(), W.panels(), W.rows(), W.cols()};
+  }
+  const dispatch::panels_view& get() const { return view_; }
+
+ private:
+  buffer<dispatch::matrix_view> views_;
+  buffer<std::size_t> first_;
+  dispatch::panels_view view_{};
+};
+}  // namespace detail
+ACTSPARSE_NAMESPACE_END
+
+namespace actsparse {
+namespace dispatch {
+
+
+inline void gemv_dense(const packed_matrix& W, const float* x, float* y, const gemv_options& opt = {}) {
+  gemv_dense(view(W), x, y, opt.threads);
+}
+inline void gemv_sparse(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
+                        const gemv_options& opt = {}) {
+  gemv_sparse(view(W), x, idx, nnz, y, opt.threads);
+}
+inline void gemv(const packed_matrix& W, const float* x, float* y, float threshold = 0.0f,
+                 const gemv_options& opt = {}) {
+  gemv(view(W), x, y, threshold, opt.threads);
+}
+inline void gemv_dense(const panel_matrix& W, const float* x, float* y, const gemv_options& opt = {}) {
+  gemv_dense(actsparse::detail::panel_views(W).get(), x, y, opt.threads);
+}
+inline void gemv_sparse(const panel_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
+                        const gemv_options& opt = {}) {
+  gemv_sparse(actsparse::detail::panel_views(W).get(), x, idx, nnz, y, opt.threads);
+}
+inline void gemv(const panel_matrix& W, const float* x, float* y, float threshold = 0.0f,
+                 const gemv_options& opt = {}) {
+  gemv(actsparse::detail::panel_views(W).get(), x, y, threshold, opt.threads);
+}
+inline void gemm_dense(const packed_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt = {}) {
+  gemm_dense(view(W), X, m, Y, opt.threads);
+}
+inline void gemm_sparse(const packed_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx,
+                        std::size_t nnz, float* Y, const gemv_options& opt = {}) {
+  gemm_sparse(view(W), X, m, idx, nnz, Y, opt.threads);
+}
+inline void gemm(const packed_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
+                 const gemv_options& opt = {}) {
+  gemm(view(W), X, m, Y, threshold, opt.threads);
+}
+inline void gemm_dense(const panel_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt = {}) {
+  gemm_dense(actsparse::detail::panel_views(W).get(), X, m, Y, opt.threads);
+}
+inline void gemm_sparse(const panel_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx,
+                        std::size_t nnz, float* Y, const gemv_options& opt = {}) {
+  gemm_sparse(actsparse::detail::panel_views(W).get(), X, m, idx, nnz, Y, opt.threads);
+}
+inline void gemm(const panel_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
+                 const gemv_options& opt = {}) {
+  gemm(actsparse::detail::panel_views(W).get(), X, m, Y, threshold, opt.threads);
+}
 
 }  // namespace dispatch
 }  // namespace actsparse

@@ -1,8 +1,11 @@
-// actsparse/format.hpp: the K-major packed weight format, and packing into and out of it.
+// actsparse/format.hpp: the K-major packed weight format: its constants, the checks of a
+// shape, the code bit stream, packed_matrix and panel_matrix. Packing into it is pack.hpp;
+// MLX import and export, mlx.hpp.
 //
 // y = W x with W of N outputs (rows) by K inputs (cols). The packed matrix stores one strip
 // per input channel k, holding everything column W[:, k] needs, so skipping an inactive
-// input skips every byte that belongs to it (shared/BRIEF.md, "the layout lesson"):
+// input skips every byte that belongs to it (an input-major layout: a row-major block
+// format interleaves every input's weights, so skipping one saves no memory traffic):
 //
 //   strip k = [ codes: N codes of `bits` each, little-endian bit stream, output n at bit n*bits ]
 //             [ scales: N/g fp16 ] [ biases: N/g fp16 ] [ zero padding to kStripAlign ]
@@ -16,25 +19,16 @@
 
 #include "config.hpp"
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "error.hpp"
-#include "half.hpp"
-#include "quantize.hpp"
-
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
+#include "memory.hpp"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "actsparse: the packed format and MLX interop assume a little-endian host"
@@ -53,11 +47,7 @@ enum class element_type { f32, f16, bf16 };
 
 // Strips start on a cache-line boundary: 128 bytes on aarch64 (Apple M-series P-cores
 // have 128-byte lines, so a strip never shares a line with its neighbour there), 64 on x86.
-#if defined(__aarch64__)
-inline constexpr std::size_t kStripAlign = 128;
-#else
-inline constexpr std::size_t kStripAlign = 64;
-#endif
+inline constexpr std::size_t kStripAlign = kCacheLine;
 
 // The kernels read a little past the end of a strip's data: the unpack loads up to 16 bytes
 // from the first code of a chunk, and the scale/bias conversion reads whole vectors of up to
@@ -68,8 +58,29 @@ static_assert(kTailPad >= 16 && kTailPad >= 2 * (16 - 1), "tail padding must cov
 
 namespace detail {
 
-inline bool legal_bits(int b) { return b == 2 || b == 3 || b == 4 || b == 5 || b == 6 || b == 8; }
-inline bool legal_group(int g) { return g == 32 || g == 64 || g == 128; }
+// The one list of legal code widths and group sizes: the checks, their messages and the
+// kernels' switch ladder (kernel/formats.hpp) all read it.
+template <int... V>
+struct int_list {
+  static constexpr int values[] = {V...};
+  static constexpr bool contains(int v) { return ((v == V) || ...); }
+};
+using legal_bits_list = int_list<2, 3, 4, 5, 6, 8>;
+using legal_groups_list = int_list<32, 64, 128>;
+
+// Prints a list as "2, 3, 4, 5, 6, 8" into an error message.
+template <int... V>
+inline std::ostream& operator<<(std::ostream& os, int_list<V...>) {
+  const char* sep = "";
+  for (int v : int_list<V...>::values) {
+    os << sep << v;
+    sep = ", ";
+  }
+  return os;
+}
+
+inline bool legal_bits(int b) { return legal_bits_list::contains(b); }
+inline bool legal_group(int g) { return legal_groups_list::contains(g); }
 
 // Bytes of one strip of `rows` outputs: the codes, then rows / g fp16 scales and as many fp16
 // biases, rounded up to `align` (kStripAlign in memory; a model file records its writer's).
@@ -80,9 +91,9 @@ inline std::size_t strip_stride(std::size_t rows, quant_config cfg, std::size_t 
 
 inline void check_config(const char* where, quant_config cfg) {
   if (!legal_bits(cfg.bits))
-    fail(where, "bits = ", cfg.bits, " is not supported; legal values are 2, 3, 4, 5, 6, 8");
+    fail(where, "bits = ", cfg.bits, " is not supported; legal values are ", legal_bits_list{});
   if (!legal_group(cfg.group_size))
-    fail(where, "group_size = ", cfg.group_size, " is not supported; legal values are 32, 64, 128");
+    fail(where, "group_size = ", cfg.group_size, " is not supported; legal values are ", legal_groups_list{});
 }
 
 inline void check_shape(const char* where, std::size_t rows, std::size_t cols, quant_config cfg) {
@@ -98,42 +109,6 @@ inline void check_shape(const char* where, std::size_t rows, std::size_t cols, q
 template <class T>
 inline void check_ptr(const char* where, const char* name, const T* p) {
   if (p == nullptr) fail(where, name, " is null");
-}
-
-// Frees what aligned_zeroed allocated; a borrowed buffer (packed_matrix::borrow) is not ours.
-struct aligned_free {
-  bool owned = true;
-  void operator()(std::uint8_t* p) const {
-    if (owned) std::free(p);
-  }
-};
-
-// Buffers of at least this size are 2 MiB aligned and, on Linux, asked for transparent huge
-// pages (MADV_HUGEPAGE; the default THP mode "madvise" gives none otherwise). A sparse
-// product touches scattered strips, about one 4 KiB page each, so with small pages nearly
-// every strip costs a TLB miss (docs/performance.md, "Issue 4", section 4).
-inline constexpr std::size_t kHugePageMin = std::size_t{4} << 20;
-inline constexpr std::size_t kHugePage = std::size_t{2} << 20;
-
-// At least `bytes` (rounded up to the alignment) from std::aligned_alloc, kStripAlign
-// aligned, or huge-page aligned and advised from kHugePageMin up. Release with std::free.
-inline void* aligned_pages(std::size_t bytes, std::size_t* size_out = nullptr) {
-  const std::size_t align = bytes >= kHugePageMin ? kHugePage : kStripAlign;
-  const std::size_t size = (bytes + align - 1) / align * align;
-  void* p = std::aligned_alloc(align, size);
-  if (p == nullptr) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if (align == kHugePage) madvise(p, size, MADV_HUGEPAGE);  // a hint: failure only costs speed
-#endif
-  if (size_out != nullptr) *size_out = size;
-  return p;
-}
-
-inline std::unique_ptr<std::uint8_t, aligned_free> aligned_zeroed(std::size_t bytes) {
-  std::size_t size = 0;
-  auto* p = static_cast<std::uint8_t*>(aligned_pages(bytes, &size));
-  std::memset(p, 0, size);
-  return std::unique_ptr<std::uint8_t, aligned_free>(p);
 }
 
 // Writes `code` (< 2^bits, bits <= 8) at bit offset n*bits of a zeroed little-endian stream.
@@ -287,8 +262,7 @@ class panel_matrix {
         std::memcpy(B.scales(k), W.scales(k) + g0, (g1 - g0) * sizeof(std::uint16_t));
         std::memcpy(B.biases(k), W.biases(k) + g0, (g1 - g0) * sizeof(std::uint16_t));
       }
-      first_rows_.push_back(g0 * g);
-      panels_.push_back(std::move(B));
+      panels_.push_back({std::move(B), g0 * g});
     }
   }
 
@@ -296,12 +270,12 @@ class panel_matrix {
   std::size_t cols() const { return cols_; }
   std::size_t panels() const { return panels_.size(); }
   bool empty() const { return panels_.empty(); }
-  int bits() const { return panels_.empty() ? 0 : panels_[0].bits(); }
-  int group_size() const { return panels_.empty() ? 0 : panels_[0].group_size(); }
-  quant_config config() const { return panels_.empty() ? quant_config{} : panels_[0].config(); }
+  int bits() const { return panels_.empty() ? 0 : panels_[0].matrix.bits(); }
+  int group_size() const { return panels_.empty() ? 0 : panels_[0].matrix.group_size(); }
+  quant_config config() const { return panels_.empty() ? quant_config{} : panels_[0].matrix.config(); }
   std::size_t bytes() const {
     std::size_t b = 0;
-    for (const auto& P : panels_) b += P.bytes();
+    for (const auto& P : panels_) b += P.matrix.bytes();
     return b;
   }
   // One input's strips over all panels: what a sparse call reads per active input. Each
@@ -309,12 +283,12 @@ class panel_matrix {
   // strip_bytes() (1024 outputs at 4-bit g64 in 2 panels: 2 x 320 against 576).
   std::size_t strip_bytes() const {
     std::size_t b = 0;
-    for (const auto& P : panels_) b += P.strip_bytes();
+    for (const auto& P : panels_) b += P.matrix.strip_bytes();
     return b;
   }
 
-  const packed_matrix& panel(std::size_t p) const { return panels_[checked("panel_matrix::panel", p)]; }
-  std::size_t first_row(std::size_t p) const { return first_rows_[checked("panel_matrix::first_row", p)]; }
+  const packed_matrix& panel(std::size_t p) const { return panels_[checked("panel_matrix::panel", p)].matrix; }
+  std::size_t first_row(std::size_t p) const { return panels_[checked("panel_matrix::first_row", p)].first_row; }
 
  private:
   std::size_t checked(const char* where, std::size_t p) const {
@@ -326,145 +300,13 @@ class panel_matrix {
   }
 
   std::size_t rows_ = 0, cols_ = 0;
-  std::vector<packed_matrix> panels_;
-  std::vector<std::size_t> first_rows_;
+  // One vector of a type of ours: a std::vector<std::size_t> would be shared between
+  // translation units built with different flags (memory.hpp).
+  struct panel_rows {
+    packed_matrix matrix;
+    std::size_t first_row;
+  };
+  std::vector<panel_rows> panels_;
 };
-
-namespace detail {
-
-inline float load_element(const void* w, element_type t, std::size_t i) {
-  switch (t) {
-    case element_type::f16: return half_to_float(static_cast<const std::uint16_t*>(w)[i]);
-    case element_type::bf16: return bf16_to_float(static_cast<const std::uint16_t*>(w)[i]);
-    default: return static_cast<const float*>(w)[i];
-  }
-}
-
-// Quantizes group j of strip k from its group_size weights (outputs [j*g, (j+1)*g) of input
-// k). Groups own whole bytes of the code stream (g * bits / 8, g >= 32), so threads may
-// fill different groups of one strip at once.
-inline void pack_group(packed_matrix& W, std::size_t k, std::size_t j, const float* wg) {
-  const int bits = W.bits();
-  const std::size_t g = static_cast<std::size_t>(W.group_size());
-  const group_params p = affine_group_params(wg, g, bits);
-  std::uint8_t* codes = W.strip(k);
-  for (std::size_t i = 0; i < g; ++i) put_code(codes, j * g + i, bits, affine_code(wg[i], p, bits));
-  W.scales(k)[j] = float_to_half(p.scale);
-  W.biases(k)[j] = float_to_half(p.bias);
-}
-
-// Quantizes one strip from its N weights (column k of W, contiguous here).
-inline void pack_strip(packed_matrix& W, std::size_t k, const float* col) {
-  const std::size_t g = static_cast<std::size_t>(W.group_size());
-  for (std::size_t j = 0; j < W.groups(); ++j) pack_group(W, k, j, col + j * g);
-}
-
-}  // namespace detail
-
-// Quantizes W ([rows][cols], row-major, of the given element type) into the K-major format.
-// Throws actsparse::error, naming the first offending element, if a weight is not finite
-// or outside the fp16 range (|w| > 65504), since scale and bias are stored as fp16.
-inline packed_matrix pack(const void* w, element_type type, std::size_t rows, std::size_t cols, quant_config cfg) {
-  detail::check_shape("pack", rows, cols, cfg);
-  detail::check_ptr("pack", "w", w);
-  for (std::size_t i = 0; i < rows * cols; ++i) {
-    const float v = detail::load_element(w, type, i);
-    if (!(std::abs(v) <= 65504.0f))
-      detail::fail("pack", "w[", i / cols, "][", i % cols, "] = ", v,
-                   " is not a finite value within the fp16 range (|w| <= 65504)");
-  }
-  packed_matrix W(rows, cols, cfg);
-  // Columns are gathered kBlock at a time so each row of W is read in contiguous runs.
-  constexpr std::size_t kBlock = 32;
-  const std::ptrdiff_t blocks = static_cast<std::ptrdiff_t>((cols + kBlock - 1) / kBlock);
-#pragma omp parallel
-  {
-    std::vector<float> tile(kBlock * rows);
-#pragma omp for schedule(dynamic)
-    for (std::ptrdiff_t b = 0; b < blocks; ++b) {
-      const std::size_t k0 = static_cast<std::size_t>(b) * kBlock;
-      const std::size_t kn = std::min(kBlock, cols - k0);
-      for (std::size_t n = 0; n < rows; ++n)
-        for (std::size_t c = 0; c < kn; ++c) tile[c * rows + n] = detail::load_element(w, type, n * cols + k0 + c);
-      for (std::size_t c = 0; c < kn; ++c) detail::pack_strip(W, k0 + c, tile.data() + c * rows);
-    }
-  }
-  return W;
-}
-
-inline packed_matrix pack(const float* w, std::size_t rows, std::size_t cols, quant_config cfg) {
-  return pack(static_cast<const void*>(w), element_type::f32, rows, cols, cfg);
-}
-
-// w_out[n][k] = scale * q + bias, in fp32 (one fused multiply-add from the fp16 values).
-inline void dequantize(const packed_matrix& W, float* w_out) {
-  if (W.empty()) detail::fail("dequantize", "W is empty (default-constructed or moved from)");
-  detail::check_ptr("dequantize", "w_out", w_out);
-  const std::size_t N = W.rows(), K = W.cols(), g = static_cast<std::size_t>(W.group_size());
-  for (std::size_t k = 0; k < K; ++k) {
-    const std::uint16_t* s = W.scales(k);
-    const std::uint16_t* b = W.biases(k);
-    for (std::size_t n = 0; n < N; ++n)
-      w_out[n * K + k] = std::fma(half_to_float(s[n / g]), static_cast<float>(W.code(k, n)), half_to_float(b[n / g]));
-  }
-}
-
-// Imports MLX's packed arrays of the transposed weight: for W of rows x cols, MLX holds W^T
-// ([cols][rows]) as wq [cols][rows * bits / 32] uint32, scales and biases [cols][rows / g]
-// in the weights' dtype (what mx.quantize(W.T, group_size, bits) returns). fp16 scales and
-// biases (the default) are copied, so to_mlx gives the arrays back bit for bit; bf16 or
-// fp32 ones (scale_type) are rounded to fp16, and a value outside the fp16 range is an error
-// that names it.
-inline packed_matrix from_mlx(const std::uint32_t* wq, const void* scales, const void* biases, std::size_t rows,
-                              std::size_t cols, quant_config cfg, element_type scale_type) {
-  detail::check_shape("from_mlx", rows, cols, cfg);
-  detail::check_ptr("from_mlx", "wq", wq);
-  detail::check_ptr("from_mlx", "scales", scales);
-  detail::check_ptr("from_mlx", "biases", biases);
-  const std::size_t G = rows / static_cast<std::size_t>(cfg.group_size);
-  if (scale_type != element_type::f16)
-    for (const auto& [name, src] : {std::pair<const char*, const void*>{"scales", scales}, {"biases", biases}})
-      for (std::size_t i = 0; i < cols * G; ++i) {
-        const float v = detail::load_element(src, scale_type, i);
-        if (!(std::abs(v) <= 65504.0f))
-          detail::fail("from_mlx", name, "[", i / G, "][", i % G, "] = ", v, " is not a finite value within the fp16 range");
-      }
-  packed_matrix W(rows, cols, cfg);
-  const auto* src = reinterpret_cast<const std::uint8_t*>(wq);
-  for (std::size_t k = 0; k < cols; ++k) {
-    std::memcpy(W.strip(k), src + k * W.codes_bytes(), W.codes_bytes());
-    for (std::size_t j = 0; j < G; ++j) {
-      if (scale_type == element_type::f16) {
-        W.scales(k)[j] = static_cast<const std::uint16_t*>(scales)[k * G + j];
-        W.biases(k)[j] = static_cast<const std::uint16_t*>(biases)[k * G + j];
-      } else {
-        W.scales(k)[j] = float_to_half(detail::load_element(scales, scale_type, k * G + j));
-        W.biases(k)[j] = float_to_half(detail::load_element(biases, scale_type, k * G + j));
-      }
-    }
-  }
-  return W;
-}
-
-inline packed_matrix from_mlx(const std::uint32_t* wq, const std::uint16_t* scales, const std::uint16_t* biases,
-                              std::size_t rows, std::size_t cols, quant_config cfg) {
-  return from_mlx(wq, static_cast<const void*>(scales), static_cast<const void*>(biases), rows, cols, cfg,
-                  element_type::f16);
-}
-
-// Exports to MLX's arrays (shapes as in from_mlx); the caller owns all three buffers.
-inline void to_mlx(const packed_matrix& W, std::uint32_t* wq, std::uint16_t* scales, std::uint16_t* biases) {
-  if (W.empty()) detail::fail("to_mlx", "W is empty (default-constructed or moved from)");
-  detail::check_ptr("to_mlx", "wq", wq);
-  detail::check_ptr("to_mlx", "scales", scales);
-  detail::check_ptr("to_mlx", "biases", biases);
-  auto* dst = reinterpret_cast<std::uint8_t*>(wq);
-  const std::size_t G = W.groups();
-  for (std::size_t k = 0; k < W.cols(); ++k) {
-    std::memcpy(dst + k * W.codes_bytes(), W.strip(k), W.codes_bytes());
-    std::memcpy(scales + k * G, W.scales(k), G * sizeof(std::uint16_t));
-    std::memcpy(biases + k * G, W.biases(k), G * sizeof(std::uint16_t));
-  }
-}
 
 ACTSPARSE_NAMESPACE_END  // namespace actsparse

@@ -42,6 +42,7 @@
 #include "format.hpp"
 #include "half.hpp"
 #include "mapped_file.hpp"
+#include "pack.hpp"
 
 ACTSPARSE_NAMESPACE_BEGIN
 

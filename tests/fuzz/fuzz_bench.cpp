@@ -1,11 +1,11 @@
-// tests/fuzz/fuzz_bench.cpp: libFuzzer target for the benchmark JSON reader (roofline/model.cpp:
+// tests/fuzz/fuzz_bench.cpp: libFuzzer target for the benchmark JSON reader (roofline/bench_rows.cpp:
 // parse_bench, the body of load_bench: Google Benchmark's JSON from actsparse-bench, with its
 // bare NaN/inf turned into null, which `actsparse report --bench` reads), under the contract
 // of fuzz_roofline.hpp. An accepted file has at least one row, each of a kind the report knows.
 #include <algorithm>
 
+#include "bench_rows.hpp"
 #include "fuzz_roofline.hpp"
-#include "tool.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::vector<roofline::bench_row> rows;

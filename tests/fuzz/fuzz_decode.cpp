@@ -1,5 +1,5 @@
 // tests/fuzz/fuzz_decode.cpp: libFuzzer target for the decode results reader
-// (roofline/decode.cpp: parse_decode, the body of load_decode, which `actsparse report
+// (roofline/decode_result.cpp: parse_decode, the body of load_decode, which `actsparse report
 // --decode` reads), under the contract of fuzz_roofline.hpp. Accepted results have runs and
 // parts, every run a time per part, and give their byte totals and plan.
 #include "decode.hpp"

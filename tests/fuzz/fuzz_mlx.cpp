@@ -18,6 +18,7 @@
 // multiplied (gemv_dense, whose loads reach kTailPad past the last strip). A crash, a
 // sanitizer report, another exception type or a broken check (__builtin_trap) is a finding.
 #include <actsparse/format.hpp>
+#include <actsparse/mlx.hpp>
 #include <actsparse/gemv.hpp>
 
 #include <cmath>

@@ -1,10 +1,11 @@
 // tests/fuzz/fuzz_profiles.cpp: libFuzzer target for the target profiles file
-// (roofline/model.cpp: parse_target_profiles, the body of load_profiles, which `actsparse
+// (roofline/targets.cpp: parse_target_profiles, the body of load_profiles, which `actsparse
 // project --profiles-file` reads), under the contract of fuzz_roofline.hpp. Every accepted
 // profile is then projected as `actsparse project` does (Llama-3-8B, 4-bit g64, dense and
 // TEAL-style at 50%).
 #include "fuzz_roofline.hpp"
-#include "tool.hpp"
+#include "projection.hpp"
+#include "targets.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::vector<roofline::target_profile> profiles;

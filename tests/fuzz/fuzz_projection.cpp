@@ -1,12 +1,13 @@
 // tests/fuzz/fuzz_projection.cpp: libFuzzer target for the bits and sparsity tables of
-// `actsparse decode` (roofline/model.cpp, projection_table): the input as an inline table
+// `actsparse decode` (roofline/projection.cpp, projection_table): the input as an inline table
 // (--bits default=4,v=6,down=6: parse_inline) and, when it is JSON, as a table file
 // (--bits-file, --sparsity-file: parse_json on parse_json_text, what load() does), under
 // the contract of fuzz_roofline.hpp. An accepted table then goes where run_decode sends it:
 // check() against a built-in model (bits 2..8 integers, sparsity in [0, 0.99]), and when
 // that passes, at() for every projection and layer and decode_plan().
 #include "fuzz_roofline.hpp"
-#include "tool.hpp"
+#include "json_file.hpp"
+#include "projection.hpp"
 
 namespace {
 

@@ -12,10 +12,10 @@
 #   thresholds  include/actsparse/calibrate.hpp, threshold_table::parse        15 s
 #   mlx         include/actsparse/format.hpp, from_mlx, packed_matrix::borrow  15 s
 #   machine     roofline/machine.cpp, parse_machine (load_machine)             15 s
-#   bench       roofline/model.cpp, parse_bench (load_bench)                   15 s
-#   decode      roofline/decode.cpp, parse_decode (load_decode)                15 s
-#   projection  roofline/model.cpp, projection_table::parse_inline/parse_json  15 s
-#   profiles    roofline/model.cpp, parse_target_profiles (load_profiles)      15 s
+#   bench       roofline/bench_rows.cpp, parse_bench (load_bench)              15 s
+#   decode      roofline/decode_result.cpp, parse_decode (load_decode)         15 s
+#   projection  roofline/projection.cpp, projection_table::parse_inline/json   15 s
+#   profiles    roofline/targets.cpp, parse_target_profiles (load_profiles)    15 s
 # Flags given here come after the defaults (-max_total_time as above, -rss_limit_mb=2048,
 # -max_len per target, -timeout=10) and apply to every target, so e.g. -runs=1000000
 # -max_total_time=0 runs a fixed number of executions instead. Logs: BUILD_DIR/<target>/fuzz.log.
@@ -47,6 +47,8 @@ mkdir -p "$out"
 # tool's readers (roofline/*.cpp, nlohmann_json) once, for the five targets that use them, with
 # the built-in profiles compiled in as CMake does (roofline/CMakeLists.txt), then the targets.
 is_roofline() { case "$1" in machine | bench | decode | projection | profiles) return 0 ;; esac; return 1; }
+# The tool's readers and what they call (roofline/CMakeLists.txt lists the tool's sources).
+roofline_sources="json_file machine bench_rows model targets projection decode_result"
 obj=$out/roofline-obj
 pending=()
 throttle() {  # at most two jobs; a failed one fails the build
@@ -68,11 +70,11 @@ if $need_roofline; then
     echo '}  // namespace roofline'
   } >"$obj/profiles_data.cpp"
   "$cxx" -std=c++17 -O1 -c "$obj/profiles_data.cpp" -o "$obj/profiles_data.o" & pending+=($!)
-  for src in machine model decode; do
+  for src in $roofline_sources; do
     if [ ! -e "$obj/$src.o" ] || [ -n "$(find "$root/roofline" "$root/include/actsparse" "$0" -newer "$obj/$src.o" \
         \( -name '*.cpp' -o -name '*.hpp' -o -name run.sh \) | head -n1)" ]; then
       throttle 2
-      "$cxx" "${cxxflags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" -I "$root/roofline" -I "$root/bench" \
+      "$cxx" "${cxxflags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" -I "$root/roofline" \
         -c "$root/roofline/$src.cpp" -o "$obj/$src.o" & pending+=($!)
     fi
   done
@@ -81,7 +83,10 @@ fi
 for t in "${targets[@]}"; do
   mkdir -p "$out/$t"
   extra=()
-  is_roofline "$t" && extra=(-I "$root/roofline" "$obj/machine.o" "$obj/model.o" "$obj/decode.o" "$obj/profiles_data.o")
+  if is_roofline "$t"; then
+    extra=(-I "$root/roofline" "$obj/profiles_data.o")
+    for src in $roofline_sources; do extra+=("$obj/$src.o"); done
+  fi
   throttle 2
   "$cxx" "${cxxflags[@]}" "$root/tests/fuzz/fuzz_$t.cpp" "${extra[@]}" -o "$out/$t/fuzz_$t" & pending+=($!)
 done

@@ -1,4 +1,5 @@
-// actsparse/unpack.hpp: codes -> int32 lanes, per instruction set. The SIMD half of format.hpp.
+// actsparse/kernel/unpack.hpp: codes -> int32 lanes, per instruction set: the SIMD half of the
+// code bit stream of format.hpp, with get_code (format.hpp) as its scalar twin.
 //
 // A strip holds its codes as one little-endian bit stream, output n at bit n * Bits (MLX's
 // layout). One method serves every width, the odd ones (3, 5, 6) included, with no generic
@@ -14,15 +15,15 @@
 // It may read up to 16 bytes from p; the packed buffer's tail padding (kTailPad) makes that safe.
 #pragma once
 
-#include "config.hpp"
+#include "../config.hpp"
 
 #include <array>
 #include <type_traits>
 #include <cstddef>
 #include <cstdint>
 
-#include "format.hpp"
-#include "xsimd_compat.hpp"
+#include "../format.hpp"
+#include "../xsimd_compat.hpp"
 
 ACTSPARSE_NAMESPACE_BEGIN
 namespace simd {

@@ -1,0 +1,111 @@
+// actsparse/kernel/driver.hpp: the driver: threads over outputs, rows in blocks, tiles, and
+// the panels of a panel_matrix; and run<A, Dense, MaxRows>, the one call every gemv and
+// gemm entry point ends in (the scalar twins for A = xsimd::unavailable).
+//
+// The outputs are split into contiguous runs of whole groups, one per thread. Never the K
+// inputs: each output is then accumulated by one thread, in ascending k, so Y is bitwise the
+// same for every thread count and partition. Rows go kGemmMaxRows at a time (MaxRows = 1
+// for gemv), each block over tiles of kTileFloats<A, MaxRows> / rows outputs.
+#pragma once
+
+#include "../config.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "../format.hpp"
+#include "../threading.hpp"
+#include "formats.hpp"
+#include "micro_ref.hpp"
+#include "strip_pass.hpp"
+#include "traits.hpp"
+
+ACTSPARSE_NAMESPACE_BEGIN
+namespace simd {
+
+// Y[m] = W X[m] for the M rows of X (row m at X + m * W.cols(), of Y at Y + m * ldy).
+template <int Bits, int Group, class A, bool Dense, std::size_t MaxRows>
+void run_rows(const packed_matrix& W, const float* X, std::size_t M, const std::uint32_t* idx, std::size_t count,
+              float keep_above, float* Y, std::size_t ldy, int threads) {
+  using Tr = arch_traits<A>;
+  const std::size_t G = W.groups(), K = W.cols();
+  const std::size_t work = count * W.rows() * M;
+  const std::size_t useful = std::max<std::size_t>(1, work / Tr::kMinWeightsPerThread);
+  const std::size_t slices = Dense ? std::max<std::size_t>(1, W.rows() * Bits / 8 / Tr::kMinDenseSliceBytes) : G;
+  const int p = static_cast<int>(std::min({static_cast<std::size_t>(threads), G, useful, slices}));
+  actsparse::detail::parallel_for_threads(p, [&](int t, int nt) {
+    const std::size_t g0 = G * static_cast<std::size_t>(t) / static_cast<std::size_t>(nt);
+    const std::size_t g1 = G * static_cast<std::size_t>(t + 1) / static_cast<std::size_t>(nt);
+    for (std::size_t m0 = 0; m0 < M; m0 += MaxRows) {
+      const std::size_t rows = std::min(MaxRows, M - m0);
+      const std::size_t tile = std::max<std::size_t>(Group, kTileFloats<A, MaxRows> / rows / Group * Group);
+      for (std::size_t n = g0 * Group; n < g1 * Group; n += tile)
+        strip_pass<Bits, Group, A, Dense, MaxRows>(W, X + m0 * K, K, rows, idx, count, keep_above, n,
+                                                   std::min(n + tile, g1 * Group), Y + m0 * ldy, ldy);
+    }
+  });
+}
+
+}  // namespace simd
+
+namespace detail {
+
+// Panels: thread t of p takes panels t, t + p, ..., and runs product(panel, its rows of Y)
+// on one thread. At most one thread per panel. product must not throw (it runs inside the
+// parallel region): check everything before. Panels is panel_matrix or any type with its
+// panels(), panel(b) and first_row(b).
+template <class Panels, class F>
+inline void for_each_panel(const Panels& W, int threads, float* y, F&& product) {
+  const int p = static_cast<int>(std::min(static_cast<std::size_t>(std::max(threads, 1)), W.panels()));
+  parallel_for_threads(p, [&](int t, int nt) {
+    for (std::size_t b = static_cast<std::size_t>(t); b < W.panels(); b += static_cast<std::size_t>(nt))
+      product(W.panel(b), y + W.first_row(b));
+  });
+}
+
+// Y[m] = W X[m], m < M, over the listed strips (Dense: all, x masked by keep_above).
+template <class A, bool Dense, std::size_t MaxRows>
+inline void run(const packed_matrix& W, const float* X, std::size_t M, const std::uint32_t* idx, std::size_t count,
+                float keep_above, float* Y, std::size_t ldy, int threads) {
+  if constexpr (std::is_same<A, xsimd::unavailable>::value) {
+    (void)threads;
+    for (std::size_t m = 0; m < M; ++m) gemv_ref_impl(W, X + m * W.cols(), idx, count, keep_above, Dense, Y + m * ldy);
+  } else {
+    with_format(W, [&](auto bits, auto group) {
+      simd::run_rows<decltype(bits)::value, decltype(group)::value, A, Dense, MaxRows>(W, X, M, idx, count,
+                                                                                     keep_above, Y, ldy, threads);
+    });
+  }
+}
+
+// The same on panels: each panel's rows of Y by the 1-thread driver, one thread per panel.
+// The format is resolved here, outside the threads (with_format throws on a bad one).
+template <class A, bool Dense, std::size_t MaxRows, class Panels>
+inline void run_panels(const Panels& W, const float* X, std::size_t M, const std::uint32_t* idx, std::size_t count,
+                       float keep_above, float* Y, std::size_t ldy, int threads) {
+  if (M == 0) return;
+  if constexpr (std::is_same<A, xsimd::unavailable>::value) {
+    for_each_panel(W, threads, Y, [&](const packed_matrix& P, float* Yp) {
+      run<A, Dense, MaxRows>(P, X, M, idx, count, keep_above, Yp, ldy, 1);
+    });
+  } else {
+    with_format(W.panel(0), [&](auto bits, auto group) {
+      for_each_panel(W, threads, Y, [&](const packed_matrix& P, float* Yp) {
+        simd::run_rows<decltype(bits)::value, decltype(group)::value, A, Dense, MaxRows>(P, X, M, idx, count,
+                                                                                       keep_above, Yp, ldy, 1);
+      });
+    });
+  }
+}
+
+template <class A, bool Dense, std::size_t MaxRows, class Panels,
+          std::enable_if_t<!std::is_same<Panels, packed_matrix>::value, int> = 0>
+inline void run(const Panels& W, const float* X, std::size_t M, const std::uint32_t* idx, std::size_t count,
+                float keep_above, float* Y, std::size_t ldy, int threads) {
+  run_panels<A, Dense, MaxRows>(W, X, M, idx, count, keep_above, Y, ldy, threads);
+}
+
+}  // namespace detail
+ACTSPARSE_NAMESPACE_END  // namespace actsparse
