@@ -228,7 +228,7 @@ decode_result run_decode(const decode_options& opt) {
     auto& d = r.parts[matrix_part[i]];
     const double N = double(plan[i].N), K = double(plan[i].K), nnz = active[i];
     d.bytes_dense += double(W[i].bytes()) + 4 * (K + N);
-    const bool sparse_path = nnz < actsparse::kSparseBelowActiveFraction * K;
+    const bool sparse_path = actsparse::gemv_takes_sparse(actsparse::simd::native_arch{}, std::size_t(nnz), std::size_t(K));
     d.bytes_sparse += sparse_path ? nnz * double(W[i].strip_bytes()) + 4 * (K + nnz + N) : double(W[i].bytes()) + 4 * (K + N);
     d.weights_sparse += N * (sparse_path ? nnz : K);
     d.weights_dense += N * K;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <actsparse/gguf.hpp>
+#include <actsparse/mlx.hpp>
 #include <actsparse/model_file.hpp>
 #include <chrono>
 #include <cmath>
