@@ -120,8 +120,8 @@ struct family_traits<isa_family::scalar> : traits_defaults {};
 template <>
 struct family_traits<isa_family::sse4> : traits_defaults {};
 
-// AVX2 (+FMA3): unpack, convert, FMA. Block sizes inherited (not re-measured); the rules
-// as measured on AVX2 hosts in docs/performance.md, "Architecture", where they differ.
+// AVX2 (+FMA3): unpack, convert, FMA. Block sizes and rules inherited: not re-measured on
+// this family since gemv and gemm share the strip pass.
 template <>
 struct family_traits<isa_family::avx2> : traits_defaults {};
 
