@@ -46,7 +46,32 @@ inline void micro_group_fma(float* acc, std::size_t stride, const std::uint32_t*
   using bi = xsimd::batch<std::int32_t, A>;
   constexpr std::size_t V = bf::size, C = kChunk<A>, R = C / V;
   static_assert(Group % C == 0, "a group must hold whole unpack chunks");
-  const std::size_t nr = MaxRows == 1 ? 1 : nrows;
+  if constexpr (MaxRows == 1) {
+    // One row (gemv): the accumulators stay in registers across the U strips, and each
+    // strip's chunk is unpacked right before its FMAs.
+    (void)stride;
+    (void)rows;
+    (void)nrows;
+    bf av[U];
+    for (std::size_t u = 0; u < U; ++u) av[u] = bf(a[u][0]);
+    for (std::size_t c = 0; c < static_cast<std::size_t>(Group); c += C) {
+      bf y[R];
+      for (std::size_t r = 0; r < R; ++r) y[r] = bf::load_aligned(acc + c + r * V);
+      for (std::size_t u = 0; u < U; ++u) {
+        bi qi[R];
+        unpack_chunk<Bits, A>(codes[u] + offset + c * Bits / 8, qi, A{});
+        for (std::size_t r = 0; r < R; ++r) {
+          if constexpr (kFusedProducts<A, Bits, Group>)
+            y[r] = simd::fma(av[u], xsimd::to_float(qi[r]), y[r]);
+          else
+            y[r] = y[r] + simd::rounded_mul(av[u], xsimd::to_float(qi[r]));
+        }
+      }
+      for (std::size_t r = 0; r < R; ++r) y[r].store_aligned(acc + c + r * V);
+    }
+    return;
+  }
+  const std::size_t nr = nrows;
   for (std::size_t c = 0; c < static_cast<std::size_t>(Group); c += C) {
     bf q[U][R];
     for (std::size_t u = 0; u < U; ++u) {
@@ -55,7 +80,7 @@ inline void micro_group_fma(float* acc, std::size_t stride, const std::uint32_t*
       for (std::size_t r = 0; r < R; ++r) q[u][r] = xsimd::to_float(qi[r]);
     }
     for (std::size_t i = 0; i < nr; ++i) {
-      float* y = acc + (MaxRows == 1 ? 0 : rows[i] * stride) + c;
+      float* y = acc + rows[i] * stride + c;
       bf v[R];
       for (std::size_t r = 0; r < R; ++r) v[r] = bf::load_aligned(y + r * V);
       for (std::size_t u = 0; u < U; ++u) {
