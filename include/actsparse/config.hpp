@@ -38,3 +38,17 @@
 #else
 #define ACTSPARSE_VISIBLE __attribute__((visibility("default")))
 #endif
+
+// GCC 12 warns "'__Y' is (or may be) used uninitialized" inside its own AVX-512 intrinsics
+// (_mm512_undefined_*, GCC bug 105593, fixed in GCC 13) wherever they are inlined. The
+// kernel headers that inline intrinsics open with the first macro and end with the second.
+#if defined(__GNUC__) && !defined(__clang__)
+#define ACTSPARSE_INTRINSIC_WARNINGS_OFF                         \
+  _Pragma("GCC diagnostic push")                                 \
+  _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"") \
+  _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")
+#define ACTSPARSE_INTRINSIC_WARNINGS_ON _Pragma("GCC diagnostic pop")
+#else
+#define ACTSPARSE_INTRINSIC_WARNINGS_OFF
+#define ACTSPARSE_INTRINSIC_WARNINGS_ON
+#endif

@@ -27,6 +27,7 @@
 
 #include "cpu.hpp"  // kernels/cpu.hpp: the tests' CPU detector
 #include "mixed_isa.hpp"
+#include "test_data.hpp"
 
 #define MIXED_ISA_STR2(a) #a
 #define MIXED_ISA_STR(a) MIXED_ISA_STR2(a)
@@ -36,44 +37,6 @@ const char* base_namespace() { return MIXED_ISA_STR(ACTSPARSE_ISA_NAMESPACE); }
 }  // namespace mixed_isa
 
 namespace {
-
-int failures = 0;
-
-void expect(bool ok, const std::string& what) {
-  if (!ok) {
-    ++failures;
-    std::printf("FAILED: %s\n", what.c_str());
-  }
-}
-
-// Deterministic data without <random> (whose engines would be one more shared template).
-struct lcg {
-  std::uint64_t s;
-  float uniform() {  // [-1, 1)
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<float>(static_cast<std::int64_t>(s >> 40) - (1 << 23)) / static_cast<float>(1 << 23);
-  }
-};
-
-std::vector<float> weights(std::size_t n, std::uint64_t seed) {
-  lcg r{seed};
-  std::vector<float> w(n);
-  for (auto& v : w) v = 0.05f * r.uniform();
-  return w;
-}
-
-// About half the entries exact zeros.
-std::vector<float> activations(std::size_t n, std::uint64_t seed) {
-  lcg r{seed};
-  std::vector<float> x(n);
-  for (auto& v : x) {
-    const float u = r.uniform();
-    v = u < 0.0f ? 0.0f : 2.0f * r.uniform();
-  }
-  return x;
-}
-
-bool bitwise_equal(const float* a, const float* b, std::size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }
 
 // The double-precision product of the packed weights (fp16 scale and bias, integer code) and
 // the magnitude the float kernels' rounding scales with; tolerance as tests/test_common.hpp.

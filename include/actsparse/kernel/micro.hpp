@@ -27,14 +27,21 @@
 #include "traits.hpp"
 #include "unpack.hpp"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+ACTSPARSE_INTRINSIC_WARNINGS_OFF
 
 ACTSPARSE_NAMESPACE_BEGIN
 namespace simd {
+
+// acc + a * q the way the kernels of (A, Bits, Group) add a term: one fused multiply-add,
+// or the product rounded first where the arch has no FMA (kFusedProducts, traits.hpp).
+template <class A, int Bits, int Group>
+inline xsimd::batch<float, A> add_term(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& q,
+                                       const xsimd::batch<float, A>& acc) {
+  if constexpr (kFusedProducts<A, Bits, Group>)
+    return simd::fma(a, q, acc);
+  else
+    return acc + simd::rounded_mul(a, q);
+}
 
 // Portable: each chunk of kChunk<A> codes of each strip unpacked and converted once, then
 // one FMA (or rounded product and add, where the arch has no FMA) per output per strip for
@@ -60,12 +67,7 @@ inline void micro_group_fma(float* acc, std::size_t stride, const std::uint32_t*
       for (std::size_t u = 0; u < U; ++u) {
         bi qi[R];
         unpack_chunk<Bits, A>(codes[u] + offset + c * Bits / 8, qi, A{});
-        for (std::size_t r = 0; r < R; ++r) {
-          if constexpr (kFusedProducts<A, Bits, Group>)
-            y[r] = simd::fma(av[u], xsimd::to_float(qi[r]), y[r]);
-          else
-            y[r] = y[r] + simd::rounded_mul(av[u], xsimd::to_float(qi[r]));
-        }
+        for (std::size_t r = 0; r < R; ++r) y[r] = add_term<A, Bits, Group>(av[u], xsimd::to_float(qi[r]), y[r]);
       }
       for (std::size_t r = 0; r < R; ++r) y[r].store_aligned(acc + c + r * V);
     }
@@ -85,12 +87,7 @@ inline void micro_group_fma(float* acc, std::size_t stride, const std::uint32_t*
       for (std::size_t r = 0; r < R; ++r) v[r] = bf::load_aligned(y + r * V);
       for (std::size_t u = 0; u < U; ++u) {
         const bf av(a[u][i]);
-        for (std::size_t r = 0; r < R; ++r) {
-          if constexpr (kFusedProducts<A, Bits, Group>)
-            v[r] = simd::fma(av, q[u][r], v[r]);
-          else
-            v[r] = v[r] + simd::rounded_mul(av, q[u][r]);
-        }
+        for (std::size_t r = 0; r < R; ++r) v[r] = add_term<A, Bits, Group>(av, q[u][r], v[r]);
       }
       for (std::size_t r = 0; r < R; ++r) v[r].store_aligned(y + r * V);
     }
@@ -123,6 +120,4 @@ inline void micro_group(float* acc, std::size_t stride, const std::uint32_t* row
 }  // namespace simd
 ACTSPARSE_NAMESPACE_END  // namespace actsparse
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+ACTSPARSE_INTRINSIC_WARNINGS_ON

@@ -25,11 +25,7 @@
 
 #include "../xsimd_compat.hpp"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+ACTSPARSE_INTRINSIC_WARNINGS_OFF
 
 ACTSPARSE_NAMESPACE_BEGIN
 namespace simd {
@@ -124,6 +120,4 @@ inline void micro_group_lut(float* acc, const std::uint8_t* const* codes, std::s
 }  // namespace simd
 ACTSPARSE_NAMESPACE_END  // namespace actsparse
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+ACTSPARSE_INTRINSIC_WARNINGS_ON

@@ -33,11 +33,7 @@
 #include "micro_ref.hpp"
 #include "traits.hpp"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+ACTSPARSE_INTRINSIC_WARNINGS_OFF
 
 ACTSPARSE_NAMESPACE_BEGIN
 namespace simd {
@@ -156,6 +152,4 @@ void strip_pass(const packed_matrix& W, const float* X, std::size_t ldx, std::si
 }  // namespace simd
 ACTSPARSE_NAMESPACE_END  // namespace actsparse
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+ACTSPARSE_INTRINSIC_WARNINGS_ON

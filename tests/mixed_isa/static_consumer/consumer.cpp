@@ -32,43 +32,13 @@
 #include <type_traits>
 #include <vector>
 
+#include "test_data.hpp"  // tests/mixed_isa/
+
 namespace {
 
 namespace as = actsparse;
 namespace dsp = actsparse::dispatch;
 using native = as::simd::native_arch;
-
-int failures = 0;
-void expect(bool ok, const std::string& what) {
-  if (!ok) {
-    ++failures;
-    std::printf("FAILED: %s\n", what.c_str());
-  }
-}
-bool same(const float* a, const float* b, std::size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }
-
-struct lcg {
-  std::uint64_t s;
-  float uniform() {  // [-1, 1)
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<float>(static_cast<std::int64_t>(s >> 40) - (1 << 23)) / static_cast<float>(1 << 23);
-  }
-};
-std::vector<float> weights(std::size_t n, std::uint64_t seed) {
-  lcg r{seed};
-  std::vector<float> w(n);
-  for (auto& v : w) v = 0.05f * r.uniform();
-  return w;
-}
-std::vector<float> activations(std::size_t n, std::uint64_t seed) {  // about half exact zeros
-  lcg r{seed};
-  std::vector<float> x(n);
-  for (auto& v : x) {
-    const float u = r.uniform();
-    v = u < 0.0f ? 0.0f : 2.0f * r.uniform();
-  }
-  return x;
-}
 
 // The arch each table of the library is built for (kernels/isa_kernels.cpp); its rounding is
 // that of the kernels the table runs.
@@ -155,14 +125,14 @@ void check_format(dsp::isa i, as::quant_config cfg) {
     const std::string where = at + " " + kind;
     std::vector<float> y(N);
     dsp::gemv_dense(A, x.data(), y.data());
-    expect(same(y.data(), t_dense.data(), N), where + ": gemv_dense equals the twin");
+    expect(bitwise_equal(y.data(), t_dense.data(), N), where + ": gemv_dense equals the twin");
     expect(near_oracle(W, x.data(), y.data()), where + ": gemv_dense meets the oracle");
     dsp::gemv_sparse(A, x.data(), idx.data(), nnz, y.data());
-    expect(same(y.data(), t_sparse.data(), N), where + ": gemv_sparse equals the twin");
+    expect(bitwise_equal(y.data(), t_sparse.data(), N), where + ": gemv_sparse equals the twin");
     dsp::gemv(A, x.data(), y.data());
-    expect(same(y.data(), t_dense.data(), N), where + ": gemv equals the twin");
+    expect(bitwise_equal(y.data(), t_dense.data(), N), where + ": gemv equals the twin");
     dsp::gemv(A, x.data(), y.data(), kThreshold, {2});
-    expect(same(y.data(), t_masked.data(), N), where + ": gemv with a threshold equals the twin");
+    expect(bitwise_equal(y.data(), t_masked.data(), N), where + ": gemv with a threshold equals the twin");
   };
   gemvs(W, "packed");
   gemvs(P, "panels");
@@ -177,27 +147,27 @@ void check_format(dsp::isa i, as::quant_config cfg) {
     const std::string where = at + " row " + std::to_string(r);
     const auto td = twin(i, W, xr, nullptr, 0, -std::numeric_limits<float>::infinity());
     const auto ts = twin(i, W, xr, uidx.data(), unnz, 0.0f);
-    expect(same(Yd.data() + r * N, td.data(), N), where + ": gemm_dense equals the twin");
-    expect(same(Ys.data() + r * N, ts.data(), N), where + ": gemm_sparse equals the twin");
-    expect(same(Y.data() + r * N, td.data(), N), where + ": gemm equals the twin");
+    expect(bitwise_equal(Yd.data() + r * N, td.data(), N), where + ": gemm_dense equals the twin");
+    expect(bitwise_equal(Ys.data() + r * N, ts.data(), N), where + ": gemm_sparse equals the twin");
+    expect(bitwise_equal(Y.data() + r * N, td.data(), N), where + ": gemm equals the twin");
   }
   dsp::gemm_dense(P, X.data(), M, Yp.data(), {2});
-  expect(same(Yp.data(), Yd.data(), M * N), at + " panels: gemm_dense equals the packed one");
+  expect(bitwise_equal(Yp.data(), Yd.data(), M * N), at + " panels: gemm_dense equals the packed one");
   dsp::gemm_sparse(P, X.data(), M, uidx.data(), unnz, Yp.data());
-  expect(same(Yp.data(), Ys.data(), M * N), at + " panels: gemm_sparse equals the packed one");
+  expect(bitwise_equal(Yp.data(), Ys.data(), M * N), at + " panels: gemm_sparse equals the packed one");
   dsp::gemm(P, X.data(), M, Yp.data());
-  expect(same(Yp.data(), Y.data(), M * N), at + " panels: gemm equals the packed one");
+  expect(bitwise_equal(Yp.data(), Y.data(), M * N), at + " panels: gemm equals the packed one");
 
   // The program's own header-only kernels: the scalar ones, and those of its flags' arch
   // when that is the arch of the active table.
   auto own = [&](auto arch, const char* what) {
     std::vector<float> y(N), Yo(M * N);
     as::gemv_dense(arch, W, x.data(), y.data());
-    expect(same(y.data(), t_dense.data(), N), at + ": the program's " + what + " gemv_dense equals the library's");
+    expect(bitwise_equal(y.data(), t_dense.data(), N), at + ": the program's " + what + " gemv_dense equals the library's");
     as::gemv(arch, W, x.data(), y.data(), kThreshold);
-    expect(same(y.data(), t_masked.data(), N), at + ": the program's " + what + " gemv equals the library's");
+    expect(bitwise_equal(y.data(), t_masked.data(), N), at + ": the program's " + what + " gemv equals the library's");
     as::gemm(arch, W, X.data(), M, Yo.data());
-    expect(same(Yo.data(), Y.data(), M * N), at + ": the program's " + what + " gemm equals the library's");
+    expect(bitwise_equal(Yo.data(), Y.data(), M * N), at + ": the program's " + what + " gemm equals the library's");
   };
   if (i == dsp::isa::scalar) own(xsimd::unavailable{}, "scalar");
   with_arch(i, [&](auto arch) {
