@@ -32,6 +32,8 @@
 #include "error.hpp"
 #include "format.hpp"
 #include "memory.hpp"
+#include "mlx.hpp"   // from_mlx, to_mlx: how a program makes the matrices it passes
+#include "pack.hpp"  // pack, dequantize: likewise
 #include "threading.hpp"
 
 namespace actsparse {
