@@ -13,6 +13,7 @@
 // Anything else (a crash, a sanitizer report, another exception type, a broken invariant:
 // __builtin_trap) is a finding. Built and run by tests/fuzz/run.sh.
 #include <actsparse/model_file.hpp>
+#include <actsparse/pack.hpp>
 
 #include <cstddef>
 #include <cstdint>
