@@ -117,7 +117,6 @@ bool is_contraction_letter(std::uint32_t c) { return c == 's' || c == 't' || c =
 // The pattern matches every code point, so the pieces tile the fragment.
 void split_gpt2(const std::vector<code_point>& s, std::uint32_t bytes, std::vector<std::uint32_t>& ends) {
   const std::size_t n = s.size();
-  auto cls = [&](std::size_t i) { return i < n ? s[i].cls : char_class::space; };
   auto run_of = [&](std::size_t i, char_class c) {
     while (i < n && s[i].cls == c) ++i;
     return i;
@@ -133,7 +132,7 @@ void split_gpt2(const std::vector<code_point>& s, std::uint32_t bytes, std::vect
       j = i + 3;
     } else {
       const std::size_t k = (c == ' ' && i + 1 < n && s[i + 1].cls != char_class::space) ? i + 1 : i;
-      const char_class kc = cls(k);
+      const char_class kc = s[k].cls;
       if (kc != char_class::space) {
         // ` ?\p{L}+`, ` ?\p{N}+` or ` ?[^\s\p{L}\p{N}]+`: a run of one class, after an optional blank.
         j = run_of(k, kc);

@@ -24,7 +24,8 @@
 // Checked against the PyPI `tokenizers` library (the BPE model transformers builds from the
 // same GGUF's vocabulary and merges, with SmolLM2's Digits + ByteLevel pre-tokenizer) on the
 // GPL-3 text, Python docstrings and hand-written strings with accents, CJK, emoji, digits,
-// contractions and runs of blanks: tests/decoder/check_tokenizer.py (ctest tokenizer_oracle).
+// contractions, runs of blanks and bytes without a token, 7,096 words in 11,075 tokens, all
+// equal: tests/decoder/check_tokenizer.py (ctest tokenizer_oracle).
 //
 // The file is untrusted: a model other than "gpt2", an unknown pre-tokenizer, ids out of
 // range and merges naming tokens not in the vocabulary are each an actsparse::error that says
