@@ -64,7 +64,8 @@ llama_hparams read_llama_hparams(const gguf_file& f) {
   hp.n_embd = positive_int(f, "llama.embedding_length");
   hp.n_ff = positive_int(f, "llama.feed_forward_length");
   hp.n_heads = positive_int(f, "llama.attention.head_count");
-  hp.n_kv_heads = f.has("llama.attention.head_count_kv") ? positive_int(f, "llama.attention.head_count_kv") : hp.n_heads;
+  const char* kv_heads = "llama.attention.head_count_kv";
+  hp.n_kv_heads = f.has(kv_heads) ? positive_int(f, kv_heads) : hp.n_heads;
   hp.n_ctx = positive_int(f, "llama.context_length");
   hp.rope_base = f.has("llama.rope.freq_base") ? static_cast<float>(f.get_float("llama.rope.freq_base")) : 10000.0f;
   hp.rms_eps = static_cast<float>(f.get_float("llama.attention.layer_norm_rms_epsilon"));
@@ -203,7 +204,8 @@ void llama_model::linear(const linear_weight& w, const float* x, float threshold
     case linear_mode::reference: {
       // The oracle's product: x thresholded as actsparse::gemv does (NaN kept), then each
       // output accumulated in double over the fp32 weights.
-      for (std::size_t k = 0; k < w.cols; ++k) masked_[k] = std::fabs(x[k]) > threshold || std::isnan(x[k]) ? x[k] : 0.0f;
+      for (std::size_t k = 0; k < w.cols; ++k)
+        masked_[k] = std::fabs(x[k]) > threshold || std::isnan(x[k]) ? x[k] : 0.0f;
       for (std::size_t n = 0; n < w.rows; ++n) {
         const float* row = w.fp32.data() + n * w.cols;
         double acc = 0;
@@ -216,6 +218,7 @@ void llama_model::linear(const linear_weight& w, const float* x, float threshold
       actsparse::gemv_dense(w.packed, x, y, gemv_opt_);
       break;
     case linear_mode::sparse:
+      // gemv allocates its own index list on each call (gemv.hpp); sparse_kernel reuses active_.
       actsparse::gemv(w.packed, x, y, threshold, gemv_opt_);
       break;
     case linear_mode::sparse_kernel: {
@@ -258,7 +261,8 @@ void llama_model::attention(int layer, int pos) {
 
 const float* llama_model::forward(std::int32_t token, std::int32_t pos) {
   if (token < 0 || token >= hp_.n_vocab)
-    actsparse::detail::fail("llama_model::forward", "token ", token, " is outside the vocabulary [0, ", hp_.n_vocab, ")");
+    actsparse::detail::fail("llama_model::forward", "token ", token, " is outside the vocabulary [0, ", hp_.n_vocab,
+                            ")");
   if (pos < 0 || pos > n_cached_ || pos >= n_ctx_)
     actsparse::detail::fail("llama_model::forward", "pos ", pos, " must be in [0, ", std::min(n_cached_, n_ctx_ - 1),
                             "]: ", n_cached_, " positions are cached, the cache holds ", n_ctx_);

@@ -13,11 +13,13 @@
 // projection's bits from a quant_table), or, in reference mode, a plain fp32 matvec on the
 // file's dequantized weights with double accumulation: the oracle's path.
 //
-// Checked against: an independent numpy forward pass over the same weights
+// Checked against: an independent numpy forward pass in float64 over the same weights
 // (tests/decoder/check_logits.py, ctest decoder_logits_oracle: PyPI gguf's dequantize,
-// HF's rotate-half RoPE on un-permuted q/k, the whole sequence at once with a causal mask):
-// in reference mode max |logit difference| / max |logit| <= 1e-3 at each of 64 positions.
-// Sparse mode at threshold 0 gives logits bitwise equal to dense (tests/decoder/test_llama.cpp).
+// HF's rotate-half RoPE on q/k rows un-permuted to HF's order, the whole sequence at once
+// with a causal mask), 70 tokens of SmolLM2-135M-Instruct Q4_1. Max |logit difference| /
+// max |logit| per position: reference mode at most 1.5e-6 (bound 1e-3); packed 8-bit g32
+// at most 5.3e-2 (repacking error, bound 0.1), greedy token equal at 69 of 70. Sparse modes
+// at threshold 0 give logits bitwise equal to dense (tests/decoder/test_llama.cpp).
 #pragma once
 
 #include <actsparse/actsparse.hpp>
@@ -76,7 +78,9 @@ using layer_thresholds = std::array<float, kProjections>;
 using input_hook = std::function<void(int, projection, const float*, std::size_t)>;
 
 struct options {
-  quant_table bits = quant_table::parse("8", 32);  // packed modes: bits and group size per projection
+  // Packed modes: bits and group size per projection. 8 bits in groups of 32 stay nearest
+  // the file's weights (0.6% relative error added to Q4_1's, docs/gguf.md).
+  quant_table bits = quant_table::parse("8", 32);
   linear_mode mode = linear_mode::dense;
   std::vector<layer_thresholds> thresholds;  // empty (all 0) or one entry per layer
   int threads = 0;                           // for the products; 0 follows OpenMP's settings

@@ -22,7 +22,8 @@ namespace {
 
 int usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s --model FILE.gguf --ids ID,ID,... [--out FILE] [--mode reference|dense|sparse|sparse_kernel]\n"
+               "usage: %s --model FILE.gguf --ids ID,ID,... [--out FILE]\n"
+               "          [--mode reference|dense|sparse|sparse_kernel]\n"
                "          [--bits TABLE] [--group 32|64|128] [--threshold T] [--threads N]\n",
                argv0);
   return 2;

@@ -104,7 +104,8 @@ class Model:
             q = self.rope((h @ w("attn_q").T).reshape(T, H, d), positions)
             k = self.rope((h @ w("attn_k").T).reshape(T, KV, d), positions)
             v = (h @ w("attn_v").T).reshape(T, KV, d)
-            k, v = np.repeat(k, H // KV, axis=1), np.repeat(v, H // KV, axis=1)  # query head h reads kv head h // (H / KV)
+            # Query head h reads kv head h // (H / KV).
+            k, v = np.repeat(k, H // KV, axis=1), np.repeat(v, H // KV, axis=1)
             scores = np.einsum("thd,shd->hts", q, k) / np.sqrt(d) + causal
             p = np.exp(scores - scores.max(axis=-1, keepdims=True))
             p /= p.sum(axis=-1, keepdims=True)
@@ -138,7 +139,8 @@ def compare(name, ours, ref, bound, top1_bound=None):
     ok = bool(err.max() <= bound)
     if top1_bound is not None and same_top1.mean() < top1_bound:
         ok = False
-        print(f"FAIL: {name}: greedy token equal at only {same_top1.mean():.0%} of the positions (need {top1_bound:.0%})")
+        print(f"FAIL: {name}: greedy token equal at only {same_top1.mean():.0%} of the positions "
+              f"(need {top1_bound:.0%})")
     if err.max() > bound:
         print(f"FAIL: {name}: worst relative logit error {err.max():.3e} exceeds {bound:g}")
     return ok
