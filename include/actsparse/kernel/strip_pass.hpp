@@ -84,13 +84,16 @@ void strip_pass(const packed_matrix& W, const float* X, std::size_t ldx, std::si
   alignas(64) float acc[kAcc];                  // row m: acc + m * T, in slot order where kSlotOrder
   alignas(64) float bsum[MaxRows][kMaxGroups];  // row m's bias sums per group
   alignas(64) float as[U][MaxRows][kMaxGroups];  // strip u of the pass, row m: x * scale per group
+  alignas(64) float zeros[kMaxGroups];           // the products of a strip a row skips
 
+  if (MaxRows == 1) M = 1;  // the compiler then drops the row loops of gemv's pass
   const std::size_t T = n1 - n0, groups = T / Group, j0 = n0 / Group;
   // Scales are converted V at a time; the lanes past `groups` read bytes that follow in
   // the strip or the buffer's tail padding and are never used.
   const std::size_t vgroups = (groups + V - 1) / V * V;
   const std::size_t code_off = n0 * Bits / 8;
   for (std::size_t n = 0; n < M * T; ++n) acc[n] = 0.0f;
+  for (std::size_t j = 0; j < groups; ++j) zeros[j] = 0.0f;
   for (std::size_t m = 0; m < M && m < MaxRows; ++m)  // M <= MaxRows: the second test tells the compiler
     for (std::size_t j = 0; j < vgroups; ++j) bsum[m][j] = 0.0f;
 
@@ -131,12 +134,16 @@ void strip_pass(const packed_matrix& W, const float* X, std::size_t ldx, std::si
       prefetch_range(next[u] + W.codes_bytes() + j0 * 2, groups * 2);
       prefetch_range(next[u] + W.codes_bytes() + W.groups() * 2 + j0 * 2, groups * 2);
     }
+    // Where the group loop reads row rows[r]'s products of strip u: zeros where it skips it.
+    const float* src[Un][MaxRows];
+    for (std::size_t u = 0; u < Un; ++u)
+      for (std::size_t r = 0; r < nrows; ++r) src[u][r] = on[u][rows[r]] ? as[u][rows[r]] : zeros;
     for (std::size_t j = 0; j < groups; ++j) {
       const std::size_t off = j * Group * Bits / 8;
       for (std::size_t u = 0; u < n_ahead; ++u) prefetch_range(next[u] + code_off + off, Group * Bits / 8);
       float a[Un][MaxRows];
       for (std::size_t u = 0; u < Un; ++u)
-        for (std::size_t r = 0; r < nrows; ++r) a[u][r] = on[u][rows[r]] ? as[u][rows[r]][j] : 0.0f;
+        for (std::size_t r = 0; r < nrows; ++r) a[u][r] = src[u][r][j];
       micro_group<Bits, Group, Un, A, MaxRows>(acc + j * Group, T, rows, nrows, a, codes, off);
     }
   };
