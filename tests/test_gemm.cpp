@@ -23,7 +23,8 @@ TEST_P(GemmBatch, EqualsSeparateGemvCalls) {
       for (bool correlated : {false, true})
         for (float t : {0.0f, 0.01f, 0.4f}) {  // 0.01: dense rows stay batched, with masking
           SCOPED_TRACE(::testing::Message() << "m=" << m << " N=" << N << " correlated=" << correlated << " t=" << t);
-          // Dense rows take gemm()'s batched path from 4 rows on, sparse ones the per-row path.
+          // Dense rows take gemm()'s batched path from 2 or 4 rows on (the arch's rule),
+          // sparse ones the per-row path.
           const auto X = batch_x(m, K, correlated ? 0.6 : 0.0, correlated, ++seed);
           std::vector<float> Xm(X);  // the thresholded rows, for the batched kernels
           for (auto& v : Xm)

@@ -21,26 +21,21 @@ namespace simd {
 
 enum class isa_family { scalar, sse4, avx2, avx512, neon, other };
 
+// xsimd declares every arch tag whatever the compiler flags (only the registers need them),
+// so a unit built without AVX-512 still names the avx512 family's table: the tests of the
+// dispatching library ask it how the library's AVX-512 kernels round.
 template <class A>
 constexpr isa_family family_of() {
   if constexpr (std::is_same<A, xsimd::unavailable>::value) {
     return isa_family::scalar;
-#if XSIMD_WITH_AVX512BW
   } else if constexpr (std::is_base_of<xsimd::avx512bw, A>::value) {
     return isa_family::avx512;
-#endif
-#if XSIMD_WITH_AVX2
   } else if constexpr (std::is_base_of<xsimd::avx2, A>::value) {
     return isa_family::avx2;
-#endif
-#if XSIMD_WITH_SSE4_1
   } else if constexpr (std::is_base_of<xsimd::sse4_1, A>::value && !std::is_base_of<xsimd::avx, A>::value) {
     return isa_family::sse4;
-#endif
-#if XSIMD_WITH_NEON64
   } else if constexpr (std::is_base_of<xsimd::neon64, A>::value) {
     return isa_family::neon;
-#endif
   } else {
     return isa_family::other;
   }
@@ -99,11 +94,9 @@ struct traits_defaults {
   static constexpr double kSparseBelowActiveFraction = 0.85;
   // gemm(): the batch runs as one batched call when it has at least kGemmBatchedMinRows
   // rows and their mean active fraction is above kGemmBatchedAbove (kGemmBatchedAbove8
-  // from 8 rows on); otherwise one gemv per row. Measured before the batched kernel shared
-  // gemv's strip pass (docs/performance.md, "Batches"; 4096 x 14336, 4-bit g64, streamed,
-  // per token): batched over all strips 1.49-1.91 ms against 2.13 per row from 4 rows on,
-  // while the rows are nearly dense; one sparse gemv per row wins whenever the rows are
-  // sparse (2.3-2.5 ms per token at 50% sparsity against 1.1-1.3 per row).
+  // from 8 rows on); otherwise one gemv per row. The defaults are the rule measured before
+  // the batched kernel shared gemv's strip pass (docs/performance.md, "Batches"); the
+  // families below that re-measured it say so, the others (neon, other) inherit it.
   static constexpr std::size_t kGemmBatchedMinRows = 4;
   static constexpr double kGemmBatchedAbove = 0.9, kGemmBatchedAbove8 = 0.75;
 };
@@ -117,13 +110,32 @@ struct family_traits<isa_family::scalar> : traits_defaults {};
 
 // SSE4.1/4.2 (no FMA: each product is rounded, then added). Block sizes and rules
 // inherited: not measured on this family.
+// The batched-or-per-row rule re-measured on the shared strip pass: AMD EPYC (cpu family
+// 25, model 17: Zen 4), 32 MiB L3, 4096 x 14336, 4-bit g64, streamed, 1 thread, per token,
+// batched / m gemv calls (medians of 3; `actsparse-bench --shapes 4096x14336 --threads 1
+// --mode stream --batch 1,2,3,4,8,16 --sparsity 0,10,25,50,90`, the bench built with each
+// family's flags). Dense rows, m = 1 / 2 / 3 / 4 / 8:
+// SSE4.2 1.07 / 0.85 / 0.70 / 0.65 / 0.66 (m = 1 is gemv's own pass: noise). Rows 10% sparse
+// (union of the rows 0.99-1.00 active), m = 2 / 4 / 8: 0.89-0.92 / 0.76-0.77 / 0.71-0.72;
+// 25% sparse: 1.02 / 0.85-0.91 / 0.85-0.87. So from 2 rows above 80% active, from 8 rows
+// above 70%.
 template <>
-struct family_traits<isa_family::sse4> : traits_defaults {};
+struct family_traits<isa_family::sse4> : traits_defaults {
+  static constexpr std::size_t kGemmBatchedMinRows = 2;
+  static constexpr double kGemmBatchedAbove = 0.8, kGemmBatchedAbove8 = 0.7;
+};
 
 // AVX2 (+FMA3): unpack, convert, FMA. Block sizes and rules inherited: not re-measured on
 // this family since gemv and gemm share the strip pass.
+// The batched rule, measured as for SSE4 above: dense rows 1.01 / 0.75 / 0.65 / 0.59 / 0.60;
+// 10% sparse, m = 2 / 4 / 8: 0.82-0.96 / 0.69-0.80 / 0.80; 25% sparse: 0.96-1.04 /
+// 0.88-0.98 / 0.96-1.35 (noisy); 50% sparse rows lose batched (1.0-1.17). So from 2 rows
+// above 80% active.
 template <>
-struct family_traits<isa_family::avx2> : traits_defaults {};
+struct family_traits<isa_family::avx2> : traits_defaults {
+  static constexpr std::size_t kGemmBatchedMinRows = 2;
+  static constexpr double kGemmBatchedAbove = 0.8, kGemmBatchedAbove8 = 0.8;
+};
 
 // AVX-512 F/BW: the look-up products. Measured on the development machine (Zen 4 class,
 // `actsparse-demo 4096 14336 B 64`, dense, 1 thread, hot): 4-bit 2.11 -> 1.34 ms, 2-bit
@@ -136,6 +148,12 @@ struct family_traits<isa_family::avx2> : traits_defaults {};
 // algorithms.
 template <>
 struct family_traits<isa_family::avx512> : traits_defaults {
+  // The batched rule, measured as for SSE4 above. The look-up products are per row, so a
+  // batch shares only the scale products and the strip reads: dense rows 1.00 / 0.97 / 0.94
+  // / 0.88 / 0.88; 10% sparse, m = 2 / 4 / 8: 1.03-1.06 / 0.96-0.97 / 0.99; 25% sparse
+  // 1.18-1.33 at every m. So from 2 rows above 90% active, from 8 rows above 85%.
+  static constexpr std::size_t kGemmBatchedMinRows = 2;
+  static constexpr double kGemmBatchedAbove = 0.9, kGemmBatchedAbove8 = 0.85;
   static constexpr bool kLut2 = true, kLut4 = true;
 #if defined(__AVX512VBMI__)
   static constexpr bool kLut3 = true;
