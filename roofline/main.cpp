@@ -24,6 +24,7 @@
 #include "decode.hpp"
 #include "json_file.hpp"
 #include "machine.hpp"
+#include "generate_cmd.hpp"
 #include "model_cmd.hpp"
 #include "probe.hpp"
 #include "projection.hpp"
@@ -224,6 +225,24 @@ int main(int argc, char** argv) {
   convert_cmd->add_option("--out", cc.out, "the model file to write")->required();
   convert_cmd->add_flag("--quiet", cc.quiet, "no progress output");
 
+#if defined(ACTSPARSE_TOOL_GENERATE)
+  auto* generate_cmd = app.add_subcommand("generate", "text from a GGUF model (Llama family) through the reference decoder, greedy");
+  generate_cli gen;
+  generate_cmd->add_option("--model", gen.model, "the GGUF file")->required();
+  generate_cmd->add_option("--prompt", gen.prompt, "the text to continue")->required();
+  generate_cmd->add_flag("--chat", gen.chat, "wrap the prompt in a ChatML user turn and stop at the end of the answer");
+  generate_cmd->add_option("-n,--tokens", gen.tokens, "new tokens at most")->check(CLI::Range(1, 1 << 20));
+  generate_cmd->add_option("--bits", gen.bits, "bits per code: 8, or per projection: default=4,down=6 (legal: 2 3 4 5 6 8)");
+  generate_cmd->add_option("--group", gen.group, "group size")->check(CLI::IsMember({32, 64, 128}));
+  generate_cmd->add_option("--threshold", gen.threshold,
+                           "inputs with |x| <= this count as zero at every projection (0: exact, dense)")
+      ->check(CLI::Range(0.0f, 1e30f));
+  generate_cmd->add_flag("--reference", gen.reference, "fp32 dequantized weights, plain matvec (the oracle's path)");
+  generate_cmd->add_option("--threads", gen.threads, "threads for the products (0: OpenMP's default)")
+      ->check(CLI::Range(0, 1024));
+  generate_cmd->add_option("--context", gen.context, "KV cache positions")->check(CLI::Range(1, 1 << 20));
+#endif
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -238,6 +257,9 @@ int main(int argc, char** argv) {
     if (*decode_cmd) return run_decode_cmd(dc);
     if (*gguf_cmd) return run_gguf(gc);
     if (*convert_cmd) return run_convert(cc);
+#if defined(ACTSPARSE_TOOL_GENERATE)
+    if (*generate_cmd) return run_generate(gen);
+#endif
     if (*project_cmd) return run_project(profile, profiles_file, model, bits, group, sparsity, kind, list);
   } catch (const CLI::Error& e) {
     return app.exit(e);

@@ -1,0 +1,85 @@
+// roofline/generate_cmd.cpp: `actsparse generate`. Greedy decoding: the prompt's tokens go
+// through the model one at a time, then each next token is the argmax of the logits. The
+// text streams to stdout as it is made; timings go to stderr.
+#include "generate_cmd.hpp"
+
+#include <actsparse/gguf.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "llama.hpp"
+#include "tokenizer.hpp"
+
+namespace roofline {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int run_generate(const generate_cli& c) {
+  namespace dec = actsparse::decoder;
+  const actsparse::gguf_file file(c.model);
+  const dec::tokenizer tok(file);
+
+  std::string text = c.prompt;
+  if (c.chat) text = "<|im_start|>user\n" + c.prompt + "<|im_end|>\n<|im_start|>assistant\n";
+  std::vector<std::int32_t> ids;
+  if (tok.add_bos() && tok.bos() >= 0) ids.push_back(tok.bos());
+  const std::vector<std::int32_t> body = tok.encode(text);
+  ids.insert(ids.end(), body.begin(), body.end());
+  if (ids.empty()) throw actsparse::error("actsparse generate: --prompt is empty; give some text to continue");
+
+  dec::options opt;
+  opt.bits = actsparse::quant_table::parse(c.bits, c.group);
+  opt.mode = c.reference ? dec::linear_mode::reference
+                         : (c.threshold > 0.0f ? dec::linear_mode::sparse : dec::linear_mode::dense);
+  opt.threads = c.threads;
+  opt.max_context = c.context;
+  std::cerr << "loading " << c.model << " (" << (c.reference ? "reference fp32" : "bits " + c.bits) << ", group "
+            << c.group << ")...\n";
+  dec::llama_model model(file, opt);
+  if (c.threshold > 0.0f) {
+    dec::layer_thresholds t;
+    t.fill(c.threshold);
+    model.set_thresholds(std::vector<dec::layer_thresholds>(static_cast<std::size_t>(model.params().n_layers), t));
+  }
+  const int n_vocab = model.params().n_vocab;
+  if (static_cast<int>(ids.size()) + c.tokens > model.context())
+    throw actsparse::error("actsparse generate: the prompt (" + std::to_string(ids.size()) + " tokens) and -n " +
+                           std::to_string(c.tokens) + " need more than --context " +
+                           std::to_string(model.context()) + " positions");
+
+  std::cout << (c.chat ? c.prompt + "\n" : c.prompt) << std::flush;
+  auto t0 = std::chrono::steady_clock::now();
+  const float* logits = nullptr;
+  for (std::size_t i = 0; i < ids.size(); ++i) logits = model.forward(ids[i], static_cast<std::int32_t>(i));
+  const double prompt_s = seconds_since(t0);
+
+  dec::utf8_stream out(tok);
+  int made = 0;
+  t0 = std::chrono::steady_clock::now();
+  for (int pos = static_cast<int>(ids.size()); made < c.tokens; ++pos) {
+    const std::int32_t next = static_cast<std::int32_t>(std::max_element(logits, logits + n_vocab) - logits);
+    ++made;
+    if (next == tok.eos() || (c.chat && tok.is_control(next))) break;  // <|im_end|> ends a chat turn
+    std::cout << out.push(next) << std::flush;
+    if (made == c.tokens) break;
+    logits = model.forward(next, pos);
+  }
+  std::cout << out.flush() << "\n";
+  const double decode_s = seconds_since(t0);
+  std::fprintf(stderr, "prompt: %zu tokens in %.3f s (%.1f tokens/s); decode: %d tokens in %.3f s (%.1f tokens/s)\n",
+               ids.size(), prompt_s, ids.size() / prompt_s, made, decode_s, made / decode_s);
+  return 0;
+}
+
+}  // namespace roofline
