@@ -59,28 +59,12 @@ void append_utf8(std::string& out, std::uint32_t cp) {
   }
 }
 
-constexpr std::uint32_t kInvalid = 0xffffffffu;
+constexpr std::uint32_t kInvalid = actsparse::detail::kNotUtf8;
 
-// The code point at s[0..n) and its length; a byte that does not start a valid sequence
-// (strict UTF-8: no overlong forms, surrogates or values past U+10FFFF) is kInvalid, length 1.
+// The code point at s[0..n) and its length (gguf.hpp's strict decoder): kInvalid, length 1,
+// for a byte that does not start a valid sequence.
 std::uint32_t next_code_point(const unsigned char* s, std::size_t n, std::size_t& len) {
-  len = 1;
-  const unsigned char c = s[0];
-  if (c < 0x80) return c;
-  std::size_t k;
-  std::uint32_t cp, min;
-  if ((c & 0xe0) == 0xc0) k = 2, cp = c & 0x1fu, min = 0x80;
-  else if ((c & 0xf0) == 0xe0) k = 3, cp = c & 0x0fu, min = 0x800;
-  else if ((c & 0xf8) == 0xf0) k = 4, cp = c & 0x07u, min = 0x10000;
-  else return kInvalid;
-  if (n < k) return kInvalid;
-  for (std::size_t j = 1; j < k; ++j) {
-    if ((s[j] & 0xc0) != 0x80) return kInvalid;
-    cp = (cp << 6) | (s[j] & 0x3fu);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return kInvalid;
-  len = k;
-  return cp;
+  return actsparse::detail::utf8_code_point(s, n, len);
 }
 
 // The length of the longest prefix of s that ends on a character boundary, counting an

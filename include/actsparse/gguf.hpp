@@ -109,29 +109,33 @@ inline const char* gguf_value_type_name(gguf_value_type t) {
   return i < 13 ? kNames[i] : "unknown";
 }
 
-// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-inline bool valid_utf8(const std::uint8_t* s, std::size_t n) {
-  std::size_t i = 0;
-  while (i < n) {
-    const std::uint8_t c = s[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    std::uint32_t cp, min;
-    if ((c & 0xe0) == 0xc0) len = 2, cp = c & 0x1fu, min = 0x80;
-    else if ((c & 0xf0) == 0xe0) len = 3, cp = c & 0x0fu, min = 0x800;
-    else if ((c & 0xf8) == 0xf0) len = 4, cp = c & 0x07u, min = 0x10000;
-    else return false;
-    if (n - i < len) return false;
-    for (std::size_t j = 1; j < len; ++j) {
-      if ((s[i + j] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (s[i + j] & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += len;
+// The code point that starts s[0, n) (n >= 1), and its length in bytes. Strict UTF-8: a
+// byte that does not start a valid sequence (overlong forms, surrogates, values above
+// U+10FFFF, a sequence cut short) gives kNotUtf8 with length 1.
+inline constexpr std::uint32_t kNotUtf8 = 0xffffffffu;
+inline std::uint32_t utf8_code_point(const std::uint8_t* s, std::size_t n, std::size_t& len) {
+  len = 1;
+  const std::uint8_t c = s[0];
+  if (c < 0x80) return c;
+  std::size_t k;
+  std::uint32_t cp, min;
+  if ((c & 0xe0) == 0xc0) k = 2, cp = c & 0x1fu, min = 0x80;
+  else if ((c & 0xf0) == 0xe0) k = 3, cp = c & 0x0fu, min = 0x800;
+  else if ((c & 0xf8) == 0xf0) k = 4, cp = c & 0x07u, min = 0x10000;
+  else return kNotUtf8;
+  if (n < k) return kNotUtf8;
+  for (std::size_t j = 1; j < k; ++j) {
+    if ((s[j] & 0xc0) != 0x80) return kNotUtf8;
+    cp = (cp << 6) | (s[j] & 0x3fu);
   }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return kNotUtf8;
+  len = k;
+  return cp;
+}
+
+inline bool valid_utf8(const std::uint8_t* s, std::size_t n) {
+  for (std::size_t i = 0, len = 0; i < n; i += len)
+    if (utf8_code_point(s + i, n - i, len) == kNotUtf8) return false;
   return true;
 }
 
