@@ -71,6 +71,12 @@ enum class linear_mode {
 // Per layer, one threshold per projection (indexed by projection): x_k with |x_k| <= t
 // counts as zero. All 0 keeps every non-zero input (exact).
 using layer_thresholds = std::array<float, kProjections>;
+// The same threshold t at every projection of n_layers layers.
+inline std::vector<layer_thresholds> uniform_thresholds(int n_layers, float t) {
+  layer_thresholds layer;
+  layer.fill(t);
+  return std::vector<layer_thresholds>(static_cast<std::size_t>(n_layers), layer);
+}
 
 // Called with each projection's input before any threshold: (layer, projection, x, n).
 // q, k and v share their input (the attention norm's output), so do gate and up; each

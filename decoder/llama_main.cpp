@@ -77,8 +77,7 @@ int main(int argc, char** argv) {
     opt.threads = threads;
     opt.max_context = static_cast<int>(ids.size());
     const actsparse::decoder::llama_hparams hp = actsparse::decoder::read_llama_hparams(file);
-    opt.thresholds.assign(hp.n_layers, actsparse::decoder::layer_thresholds{});
-    for (auto& layer : opt.thresholds) layer.fill(threshold);
+    opt.thresholds = actsparse::decoder::uniform_thresholds(hp.n_layers, threshold);
     actsparse::decoder::llama_model llm(file, opt);
     std::fprintf(stderr,
                  "%d layers, embd %d, ffn %d, heads %d (kv %d), head dim %d, rope dim %d base %g, eps %g, vocab %d%s; "

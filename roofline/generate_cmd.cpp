@@ -47,11 +47,7 @@ int run_generate(const generate_cli& c) {
   std::cerr << "loading " << c.model << " (" << (c.reference ? "reference fp32" : "bits " + c.bits) << ", group "
             << c.group << ")...\n";
   dec::llama_model model(file, opt);
-  if (c.threshold > 0.0f) {
-    dec::layer_thresholds t;
-    t.fill(c.threshold);
-    model.set_thresholds(std::vector<dec::layer_thresholds>(static_cast<std::size_t>(model.params().n_layers), t));
-  }
+  if (c.threshold > 0.0f) model.set_thresholds(dec::uniform_thresholds(model.params().n_layers, c.threshold));
   const int n_vocab = model.params().n_vocab;
   if (static_cast<int>(ids.size()) + c.tokens > model.context())
     throw actsparse::error("actsparse generate: the prompt (" + std::to_string(ids.size()) + " tokens) and -n " +

@@ -108,7 +108,7 @@ struct family_traits : traits_defaults {};
 template <>
 struct family_traits<isa_family::scalar> : traits_defaults {};
 
-// SSE4.1/4.2 (no FMA: each product is rounded, then added). Block sizes and rules
+// SSE4.1/4.2 (no FMA: each product is rounded, then added). Block sizes and the gemv rule
 // inherited: not measured on this family.
 // The batched-or-per-row rule re-measured on the shared strip pass: AMD EPYC (cpu family
 // 25, model 17: Zen 4), 32 MiB L3, 4096 x 14336, 4-bit g64, streamed, 1 thread, per token,
@@ -125,8 +125,8 @@ struct family_traits<isa_family::sse4> : traits_defaults {
   static constexpr double kGemmBatchedAbove = 0.8, kGemmBatchedAbove8 = 0.7;
 };
 
-// AVX2 (+FMA3): unpack, convert, FMA. Block sizes and rules inherited: not re-measured on
-// this family since gemv and gemm share the strip pass.
+// AVX2 (+FMA3): unpack, convert, FMA. Block sizes and the gemv rule inherited: not
+// re-measured on this family since gemv and gemm share the strip pass.
 // The batched rule, measured as for SSE4 above: dense rows 1.01 / 0.75 / 0.65 / 0.59 / 0.60;
 // 10% sparse, m = 2 / 4 / 8: 0.82-0.96 / 0.69-0.80 / 0.80; 25% sparse: 0.96-1.04 /
 // 0.88-0.98 / 0.96-1.35 (noisy); 50% sparse rows lose batched (1.0-1.17). So from 2 rows
