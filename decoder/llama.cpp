@@ -4,6 +4,7 @@
 #include "llama.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <utility>
 
@@ -98,6 +99,8 @@ llama_hparams read_llama_hparams(const gguf_file& f) {
   return hp;
 }
 
+const char* rule_name(sparsity_rule r) { return r == sparsity_rule::magnitude ? "magnitude" : "column_norm"; }
+
 const char* projection_name(projection p) {
   static const char* const kNames[kProjections] = {"q", "k", "v", "o", "gate", "up", "down"};
   return kNames[static_cast<int>(p)];
@@ -112,14 +115,60 @@ llama_model::linear_weight llama_model::load_linear(const std::string& name, con
     w.fp32.resize(w.rows * w.cols);
     file_.dequantize(name, w.fp32.data());
   } else {
-    w.packed = file_.pack(name, opt_.bits.for_projection(proj));
+    w.packed.push_back(file_.pack(name, opt_.bits.for_projection(proj)));
+    for (int c = 1; c < opt_.copies; ++c) w.packed.push_back(w.packed.front());
   }
   return w;
+}
+
+// c_k = sqrt(sum_n W[n][k]^2) over the file's dequantized weights, in double.
+void llama_model::compute_column_norms() {
+  static const char* const kTensor[kProjections] = {"attn_q", "attn_k", "attn_v", "attn_output",
+                                                    "ffn_gate", "ffn_up", "ffn_down"};
+  std::vector<float> w;
+  std::vector<double> ss;
+  for (int l = 0; l < hp_.n_layers; ++l)
+    for (int p = 0; p < kProjections; ++p) {
+      linear_weight& lw = layers_[l].proj[p];
+      if (!lw.col_norm.empty()) continue;
+      const float* rows = lw.fp32.data();
+      if (lw.fp32.empty()) {
+        w.resize(lw.rows * lw.cols);
+        file_.dequantize("blk." + std::to_string(l) + "." + kTensor[p] + ".weight", w.data());
+        rows = w.data();
+      }
+      ss.assign(lw.cols, 0.0);
+      for (std::size_t n = 0; n < lw.rows; ++n)
+        for (std::size_t k = 0; k < lw.cols; ++k) ss[k] += double(rows[n * lw.cols + k]) * rows[n * lw.cols + k];
+      lw.col_norm.resize(lw.cols);
+      for (std::size_t k = 0; k < lw.cols; ++k) lw.col_norm[k] = static_cast<float>(std::sqrt(ss[k]));
+    }
+}
+
+void llama_model::set_rule(sparsity_rule r) {
+  if (r == sparsity_rule::column_norm) compute_column_norms();
+  opt_.rule = r;
+}
+
+void llama_model::clear_stats() {
+  stats_.assign(opt_.stats ? hp_.n_layers : 0, {});
+}
+
+std::size_t llama_model::weight_bytes() const {
+  std::size_t bytes = 0;
+  auto add = [&](const linear_weight& w) {
+    bytes += w.packed.empty() ? w.fp32.size() * sizeof(float) : w.packed.front().bytes();
+  };
+  for (const auto& layer : layers_)
+    for (const auto& w : layer.proj) add(w);
+  add(output_);
+  return bytes;
 }
 
 llama_model::llama_model(const gguf_file& file, options opt)
     : file_(file), hp_(read_llama_hparams(file)), opt_(std::move(opt)) {
   gemv_opt_.threads = opt_.threads;
+  if (opt_.copies < 1) fail_load("options.copies = " + std::to_string(opt_.copies) + " must be >= 1");
   n_ctx_ = opt_.max_context > 0 ? std::min(opt_.max_context, hp_.n_ctx) : hp_.n_ctx;
   set_thresholds(std::move(opt_.thresholds));
 
@@ -176,6 +225,8 @@ llama_model::llama_model(const gguf_file& file, options opt)
   proj_out_.resize(hp_.n_embd);
   logits_.resize(hp_.n_vocab);
   masked_.resize(std::max(hp_.n_embd, hp_.n_ff));
+  clear_stats();
+  set_rule(opt_.rule);
   active_.resize(std::max(hp_.n_embd, hp_.n_ff));
 }
 
@@ -196,37 +247,73 @@ void llama_model::set_thresholds(std::vector<layer_thresholds> t) {
 void llama_model::linear(int layer, projection p, const float* x, float* y) {
   const linear_weight& w = layers_[layer].proj[static_cast<int>(p)];
   if (opt_.on_input) opt_.on_input(layer, p, x, w.cols);
-  linear(w, x, opt_.thresholds[layer][static_cast<int>(p)], y);
+  const float t = opt_.thresholds[layer][static_cast<int>(p)];
+  if (!opt_.stats) {
+    linear(w, x, t, y);
+    return;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::size_t strips = linear(w, x, t, y);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  projection_stats& st = stats_[layer][static_cast<int>(p)];
+  std::size_t active = 0;
+  for (std::size_t k = 0; k < w.cols; ++k) active += !(std::fabs(x[k]) <= t) ? 1 : 0;
+  if (opt_.rule == sparsity_rule::column_norm && !w.col_norm.empty()) {
+    active = 0;
+    for (std::size_t k = 0; k < w.cols; ++k) active += !(std::fabs(x[k]) * w.col_norm[k] <= t) ? 1 : 0;
+  }
+  ++st.calls;
+  st.inputs += w.cols;
+  st.active += opt_.mode == linear_mode::dense ? w.cols : active;
+  st.bytes += w.packed.empty() ? 0 : strips * w.packed.front().strip_bytes();
+  st.seconds += s;
 }
 
-void llama_model::linear(const linear_weight& w, const float* x, float threshold, float* y) {
+// Returns how many strips (columns) the product read.
+std::size_t llama_model::linear(const linear_weight& w, const float* x, float threshold, float* y) {
+  // The column_norm rule masks x by |x_k| c_k <= t (NaN kept); the product then runs on the
+  // masked copy at threshold 0, so its exact zeros are what it skips.
+  if (opt_.rule == sparsity_rule::column_norm && opt_.mode != linear_mode::dense && threshold > 0) {
+    for (std::size_t k = 0; k < w.cols; ++k) masked_[k] = std::fabs(x[k]) * w.col_norm[k] <= threshold ? 0.0f : x[k];
+    x = masked_.data();
+    threshold = 0;
+  }
   switch (opt_.mode) {
     case linear_mode::reference: {
       // The oracle's product: x thresholded as actsparse::gemv does (NaN kept), then each
-      // output accumulated in double over the fp32 weights.
-      for (std::size_t k = 0; k < w.cols; ++k)
-        masked_[k] = std::fabs(x[k]) > threshold || std::isnan(x[k]) ? x[k] : 0.0f;
+      // output accumulated in double over the fp32 weights, eight partial sums per row
+      // (vectorizable) added in a fixed order.
+      if (x != masked_.data())
+        for (std::size_t k = 0; k < w.cols; ++k)
+          masked_[k] = std::fabs(x[k]) > threshold || std::isnan(x[k]) ? x[k] : 0.0f;
+      const std::size_t body = w.cols / 8 * 8;
       for (std::size_t n = 0; n < w.rows; ++n) {
         const float* row = w.fp32.data() + n * w.cols;
-        double acc = 0;
-        for (std::size_t k = 0; k < w.cols; ++k) acc += double(row[k]) * masked_[k];
-        y[n] = static_cast<float>(acc);
+        double acc[8] = {};
+        for (std::size_t k = 0; k < body; k += 8)
+          for (int j = 0; j < 8; ++j) acc[j] += double(row[k + j]) * masked_[k + j];
+        for (std::size_t k = body; k < w.cols; ++k) acc[k - body] += double(row[k]) * masked_[k];
+        y[n] = static_cast<float>(((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
       }
-      break;
+      return w.cols;
     }
     case linear_mode::dense:
-      actsparse::gemv_dense(w.packed, x, y, gemv_opt_);
-      break;
-    case linear_mode::sparse:
+      actsparse::gemv_dense(current(w), x, y, gemv_opt_);
+      return w.cols;
+    case linear_mode::sparse: {
       // gemv allocates its own index list on each call (gemv.hpp); sparse_kernel reuses active_.
-      actsparse::gemv(w.packed, x, y, threshold, gemv_opt_);
-      break;
+      actsparse::gemv(current(w), x, y, threshold, gemv_opt_);
+      if (!opt_.stats) return w.cols;
+      const auto nnz = static_cast<std::size_t>(std::count_if(x, x + w.cols, [&](float v) { return !(std::fabs(v) <= threshold); }));
+      return actsparse::gemv_takes_sparse(actsparse::simd::native_arch{}, nnz, w.cols) ? nnz : w.cols;
+    }
     case linear_mode::sparse_kernel: {
       const std::size_t nnz = actsparse::find_active(x, w.cols, threshold, active_.data());
-      actsparse::gemv_sparse(w.packed, x, active_.data(), nnz, y, gemv_opt_);
-      break;
+      actsparse::gemv_sparse(current(w), x, active_.data(), nnz, y, gemv_opt_);
+      return nnz;
     }
   }
+  return 0;
 }
 
 // Grouped-query attention of one token (q_ at `pos`) over cached positions 0..pos: query head
@@ -300,7 +387,8 @@ const float* llama_model::forward(std::int32_t token, std::int32_t pos) {
   if (opt_.mode == linear_mode::reference)
     linear(output_, xn_.data(), 0.0f, logits_.data());
   else
-    actsparse::gemv_dense(output_.packed, xn_.data(), logits_.data(), gemv_opt_);
+    actsparse::gemv_dense(current(output_), xn_.data(), logits_.data(), gemv_opt_);
+  ++n_forward_;
   return logits_.data();
 }
 

@@ -78,6 +78,20 @@ inline std::vector<layer_thresholds> uniform_thresholds(int n_layers, float t) {
   return std::vector<layer_thresholds>(static_cast<std::size_t>(n_layers), layer);
 }
 
+// Which inputs a sparse mode skips. magnitude (TEAL): x_k with |x_k| <= t. column_norm
+// (WINA): x_k with |x_k| * c_k <= t, c_k the Euclidean norm of W's column k (its strip),
+// computed once at load from the file's weights. Reference mode masks by the same rule.
+enum class sparsity_rule { magnitude, column_norm };
+const char* rule_name(sparsity_rule r);
+
+// Per (layer, projection) counters, kept when options.stats is on: calls, inputs seen,
+// inputs active after the threshold, seconds inside the product (the detection included),
+// and bytes of packed weights the product read (every strip dense, the active strips sparse).
+struct projection_stats {
+  std::uint64_t calls = 0, inputs = 0, active = 0, bytes = 0;
+  double seconds = 0;
+};
+
 // Called with each projection's input before any threshold: (layer, projection, x, n).
 // q, k and v share their input (the attention norm's output), so do gate and up; each
 // projection still gets its own call. x is valid only during the call.
@@ -89,9 +103,15 @@ struct options {
   quant_table bits = quant_table::parse("8", 32);
   linear_mode mode = linear_mode::dense;
   std::vector<layer_thresholds> thresholds;  // empty (all 0) or one entry per layer
+  sparsity_rule rule = sparsity_rule::magnitude;
   int threads = 0;                           // for the products; 0 follows OpenMP's settings
   int max_context = 0;                       // KV cache positions; 0 = the file's context length
   input_hook on_input;                       // optional
+  bool stats = false;                        // keep projection_stats (costs a count per product)
+  // Packed copies of every weight, used in turn by successive forward() calls, so that a
+  // pool larger than the last-level cache makes each token stream its weights from memory
+  // (the benchmark's stream mode). 1 = one copy (hot).
+  int copies = 1;
 };
 
 class llama_model {
@@ -105,6 +125,16 @@ class llama_model {
   int context() const { return n_ctx_; }  // positions the KV cache holds
 
   void set_thresholds(std::vector<layer_thresholds> t);  // empty = all 0
+  void set_rule(sparsity_rule r);  // computes the column norms on first use of column_norm
+  // Column norms c_k of a projection (column_norm rule; empty before it was needed).
+  const std::vector<float>& column_norms(int layer, projection p) const {
+    return layers_[layer].proj[static_cast<int>(p)].col_norm;
+  }
+  // Counters since the last clear_stats(), [layer][projection]; empty unless options.stats.
+  const std::vector<std::array<projection_stats, kProjections>>& stats() const { return stats_; }
+  void clear_stats();
+  // Bytes of packed weights of one copy: all projections of all layers, and the output layer.
+  std::size_t weight_bytes() const;
   void set_input_hook(input_hook hook) { opt_.on_input = std::move(hook); }
 
   // Forgets every cached position.
@@ -119,8 +149,9 @@ class llama_model {
   // One linear layer's weights, in the form the mode needs.
   struct linear_weight {
     std::size_t rows = 0, cols = 0;
-    packed_matrix packed;     // dense, sparse, sparse_kernel
-    std::vector<float> fp32;  // reference: [rows][cols]
+    std::vector<packed_matrix> packed;  // dense, sparse, sparse_kernel: options.copies copies
+    std::vector<float> fp32;            // reference: [rows][cols]
+    std::vector<float> col_norm;        // column_norm rule: cols norms
   };
   struct layer_weights {
     std::vector<float> attn_norm, ffn_norm;
@@ -128,8 +159,10 @@ class llama_model {
   };
 
   linear_weight load_linear(const std::string& name, const std::string& proj) const;
+  void compute_column_norms();
+  const packed_matrix& current(const linear_weight& w) const { return w.packed[n_forward_ % w.packed.size()]; }
   void linear(int layer, projection p, const float* x, float* y);
-  void linear(const linear_weight& w, const float* x, float threshold, float* y);
+  std::size_t linear(const linear_weight& w, const float* x, float threshold, float* y);
   void attention(int layer, int pos);
 
   const gguf_file& file_;
@@ -138,6 +171,8 @@ class llama_model {
   gemv_options gemv_opt_;
   int n_ctx_ = 0;
   int n_cached_ = 0;
+  std::uint64_t n_forward_ = 0;  // forward() calls: copy n_forward_ % copies serves the next
+  std::vector<std::array<projection_stats, kProjections>> stats_;
 
   std::vector<layer_weights> layers_;
   std::vector<float> output_norm_;
@@ -156,7 +191,7 @@ class llama_model {
   std::vector<float> gate_, up_;  // n_ff; gate_ becomes the down input silu(gate) * up
   std::vector<float> proj_out_;   // o and down outputs (n_embd)
   std::vector<float> logits_;     // n_vocab
-  std::vector<float> masked_;     // reference mode: the thresholded input
+  std::vector<float> masked_;     // reference mode and column_norm rule: the thresholded input
   std::vector<std::uint32_t> active_;  // sparse_kernel: find_active's list
 };
 
