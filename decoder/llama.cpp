@@ -150,6 +150,13 @@ void llama_model::set_rule(sparsity_rule r) {
   opt_.rule = r;
 }
 
+void llama_model::set_mode(linear_mode mode) {
+  if ((mode == linear_mode::reference) != (opt_.mode == linear_mode::reference))
+    actsparse::detail::fail("llama_model::set_mode", "reference mode holds other weights than the packed modes; "
+                            "build another model to switch between them");
+  opt_.mode = mode;
+}
+
 void llama_model::clear_stats() {
   stats_.assign(opt_.stats ? hp_.n_layers : 0, {});
 }

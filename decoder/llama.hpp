@@ -133,6 +133,10 @@ class llama_model {
   // Counters since the last clear_stats(), [layer][projection]; empty unless options.stats.
   const std::vector<std::array<projection_stats, kProjections>>& stats() const { return stats_; }
   void clear_stats();
+  void set_stats(bool on) { opt_.stats = on; clear_stats(); }
+  void set_threads(int threads) { opt_.threads = gemv_opt_.threads = threads; }
+  // Between the packed modes (dense, sparse, sparse_kernel); not into or out of reference.
+  void set_mode(linear_mode mode);
   // Bytes of packed weights of one copy: all projections of all layers, and the output layer.
   std::size_t weight_bytes() const;
   void set_input_hook(input_hook hook) { opt_.on_input = std::move(hook); }

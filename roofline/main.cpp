@@ -25,6 +25,7 @@
 #include "json_file.hpp"
 #include "machine.hpp"
 #include "generate_cmd.hpp"
+#include "study_cmd.hpp"
 #include "model_cmd.hpp"
 #include "probe.hpp"
 #include "projection.hpp"
@@ -241,6 +242,34 @@ int main(int argc, char** argv) {
   generate_cmd->add_option("--threads", gen.threads, "threads for the products (0: OpenMP's default)")
       ->check(CLI::Range(0, 1024));
   generate_cmd->add_option("--context", gen.context, "KV cache positions")->check(CLI::Range(1, 1 << 20));
+
+  auto* study_cmd = app.add_subcommand(
+      "study", "real-model study: activations, thresholds, quality against sparsity, decode speed (docs/real-model.md)");
+  study_cli st;
+  study_cmd->add_option("--model", st.model, "the GGUF file (Llama family)")->required();
+  study_cmd->add_option("--calib-text", st.calib_text, "plain UTF-8 text to calibrate thresholds on")->required();
+  study_cmd->add_option("--eval-text", st.eval_text, "another plain UTF-8 text to evaluate on")->required();
+  study_cmd->add_option("--calib-tokens", st.calib_tokens, "calibration tokens used (0: the whole text)");
+  study_cmd->add_option("--eval-tokens", st.eval_tokens, "evaluation tokens used (0: the whole text)");
+  study_cmd->add_option("--reference-tokens", st.reference_tokens,
+                        "evaluation tokens for the file's own weights (0: as --eval-tokens)");
+  study_cmd->add_option("--chunk", st.chunk, "tokens decoded from an empty cache at a time")->check(CLI::Range(2, 1 << 16));
+  study_cmd->add_option("--sparsity", st.sparsity, "target sparsities in % (legal: 0 to 99)")->delimiter(',');
+  study_cmd->add_option("--rules", st.rules, "magnitude (TEAL) and/or column_norm (WINA)")->delimiter(',');
+  study_cmd->add_option("--widths", st.widths, "packed weights as BITS/GROUP, e.g. 4/64,4/32,8/32")->delimiter(',');
+  study_cmd->add_option("--reference", st.reference, "also evaluate the file's own weights (fp32 dequantized): 1 or 0");
+  study_cmd->add_option("--workers", st.workers, "models decoding chunks side by side, one thread each")
+      ->check(CLI::Range(1, 256));
+  study_cmd->add_option("--threads", st.threads, "thread counts of the speed runs")->delimiter(',');
+  study_cmd->add_option("--speed-tokens", st.speed_tokens, "tokens per timed repetition")->check(CLI::Range(1, 1 << 16));
+  study_cmd->add_option("--speed-reps", st.speed_reps, "timed repetitions (the median is kept)")->check(CLI::Range(1, 100));
+  study_cmd->add_option("--speed", st.speed, "run the speed part: 1 or 0");
+  study_cmd->add_option("--stream-mib", st.stream_mib, "pool of weight copies for the streamed speed runs, MiB (0: none)")
+      ->check(CLI::Range(0.0, 1e6));
+  study_cmd->add_option("--machine", st.machine, "machine profile (actsparse probe): roofline fraction per projection");
+  study_cmd->add_option("--thresholds-dir", st.thresholds_dir, "write each calibrated threshold table into this folder");
+  study_cmd->add_option("--out", st.out, "the JSON results");
+  study_cmd->add_flag("--quiet", st.quiet, "no progress output");
 #endif
 
   try {
@@ -259,6 +288,7 @@ int main(int argc, char** argv) {
     if (*convert_cmd) return run_convert(cc);
 #if defined(ACTSPARSE_TOOL_GENERATE)
     if (*generate_cmd) return run_generate(gen);
+    if (*study_cmd) return run_study(st);
 #endif
     if (*project_cmd) return run_project(profile, profiles_file, model, bits, group, sparsity, kind, list);
   } catch (const CLI::Error& e) {
