@@ -256,8 +256,12 @@ int main(int argc, char** argv) {
   study_cmd->add_option("--chunk", st.chunk, "tokens decoded from an empty cache at a time")->check(CLI::Range(2, 1 << 16));
   study_cmd->add_option("--sparsity", st.sparsity, "target sparsities in % (legal: 0 to 99)")->delimiter(',');
   study_cmd->add_option("--rules", st.rules, "magnitude (TEAL) and/or column_norm (WINA)")->delimiter(',');
+  study_cmd->add_option("--dense-layers", st.dense_layers, "the first N layers keep every input")
+      ->check(CLI::Range(0, 1 << 20));
   study_cmd->add_option("--widths", st.widths, "packed weights as BITS/GROUP, e.g. 4/64,4/32,8/32")->delimiter(',');
   study_cmd->add_option("--reference", st.reference, "also evaluate the file's own weights (fp32 dequantized): 1 or 0");
+  study_cmd->add_option("--reference-sparse", st.reference_sparse,
+                        "the file's own weights also at every sparse setting (the oracle test's check): 1 or 0");
   study_cmd->add_option("--workers", st.workers, "models decoding chunks side by side, one thread each")
       ->check(CLI::Range(1, 256));
   study_cmd->add_option("--threads", st.threads, "thread counts of the speed runs")->delimiter(',');

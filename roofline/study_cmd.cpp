@@ -24,6 +24,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include "json_file.hpp"
@@ -168,13 +169,17 @@ int run_study(const study_cli& c) {
   };
   auto progress = [&](const std::string& what) -> dec::progress_fn {
     if (c.quiet) return {};
-    return [what, &elapsed](std::size_t done, std::size_t all) {
-      std::fprintf(stderr, "\r[study %6.0f s] %s: chunk %zu of %zu", elapsed(), what.c_str(), done, all);
-      if (done == all) std::fprintf(stderr, "\n");
+    const bool tty = isatty(2) != 0;
+    return [what, tty, &elapsed](std::size_t done, std::size_t all) {
+      // On a terminal one line rewritten; in a log a line per tenth of the chunks.
+      if (!tty && done != all && done * 10 / all == (done - 1) * 10 / all) return;
+      std::fprintf(stderr, "%s[study %6.0f s] %s: chunk %zu of %zu%s", tty ? "\r" : "", elapsed(), what.c_str(), done,
+                   all, tty && done != all ? "" : "\n");
     };
   };
   if (c.chunk < 2) fail("--chunk " + std::to_string(c.chunk) + " must be >= 2");
   if (c.workers < 1) fail("--workers " + std::to_string(c.workers) + " must be >= 1");
+  if (c.dense_layers < 0) fail("--dense-layers " + std::to_string(c.dense_layers) + " must be >= 0");
   for (int s : c.sparsity)
     if (s < 0 || s >= 100) fail("--sparsity " + std::to_string(s) + " must be in [0, 100)");
   std::vector<width> widths;
@@ -241,6 +246,12 @@ int run_study(const study_cli& c) {
                     {"n_kv_heads", hp.n_kv_heads}, {"n_vocab", hp.n_vocab}};
   out["activations"] = histograms(prof, hp);
 
+  // The calibrated per-tensor thresholds, the first --dense-layers layers at 0.
+  auto thresholds_for = [&](dec::sparsity_rule rule, double target) {
+    std::vector<dec::layer_thresholds> t = prof.thresholds(rule, target);
+    for (int l = 0; l < std::min(c.dense_layers, hp.n_layers); ++l) t[l].fill(0.0f);
+    return t;
+  };
   std::vector<dec::eval_config> configs;
   json thresholds = json::array();
   static const char* const kTensor[dec::kProjections] = {"attn_q", "attn_k", "attn_v", "attn_output",
@@ -252,7 +263,7 @@ int run_study(const study_cli& c) {
       cfg.rule = rules[r];
       cfg.target = s / 100.0;
       cfg.name = c.rules[r] + " " + std::to_string(s) + "%";
-      cfg.thresholds = prof.thresholds(cfg.rule, cfg.target);
+      cfg.thresholds = thresholds_for(cfg.rule, cfg.target);
       configs.push_back(cfg);
       json t;
       t["rule"] = c.rules[r];
@@ -273,6 +284,7 @@ int run_study(const study_cli& c) {
       thresholds.push_back(t);
     }
   out["thresholds"] = thresholds;
+  out["dense_layers"] = c.dense_layers;
 
   // ---- 3. quality
   json quality = json::array();
@@ -296,9 +308,14 @@ int run_study(const study_cli& c) {
     opt.mode = dec::linear_mode::reference;
     auto models = make_models(opt, c.workers);
     say("evaluating the file's own weights (reference mode, fp32 dequantized)");
-    const auto res = dec::evaluate(pointers(models), eval_ref, {}, progress("reference"));
-    quality.push_back(eval_row("file " + file.find("blk.0.ffn_down.weight").type, "dense", 0.0, res[0], res[0]));
-    if (!c.quiet) print_eval_row(quality.back());
+    const auto res = dec::evaluate(pointers(models), eval_ref, c.reference_sparse ? configs : std::vector<dec::eval_config>{},
+                                   progress("reference"));
+    const std::string label = "file " + file.find("blk.0.ffn_down.weight").type;
+    for (std::size_t i = 0; i < res.size(); ++i) {
+      quality.push_back(i == 0 ? eval_row(label, "dense", 0.0, res[0], res[0])
+                               : eval_row(label, dec::rule_name(configs[i - 1].rule), configs[i - 1].target, res[i], res[0]));
+      if (!c.quiet) print_eval_row(quality.back());
+    }
   }
   out["quality"] = quality;
   write_json(c.out, out);
@@ -337,7 +354,7 @@ int run_study(const study_cli& c) {
           for (int s : targets) {
             m->set_mode(s == 0 ? dec::linear_mode::dense : dec::linear_mode::sparse);
             m->set_thresholds(s == 0 ? std::vector<dec::layer_thresholds>{}
-                                     : prof.thresholds(dec::sparsity_rule::magnitude, s / 100.0));
+                                     : thresholds_for(dec::sparsity_rule::magnitude, s / 100.0));
             const dec::speed_result r = dec::time_decode(*m, prompt, text, c.speed_tokens, c.speed_reps);
             json j;
             j["weights"] = w.label();
