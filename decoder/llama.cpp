@@ -48,6 +48,17 @@ void swiglu(float* gate, const float* up, int n) {
   for (int i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+// sum_i a[i] b[i] in eight partial sums added in a fixed order (vectorizable without
+// reassociation; the same result on every run).
+float dot(const float* a, const float* b, int n) {
+  float acc[8] = {};
+  const int body = n / 8 * 8;
+  for (int i = 0; i < body; i += 8)
+    for (int j = 0; j < 8; ++j) acc[j] += a[i + j] * b[i + j];
+  for (int i = body; i < n; ++i) acc[i - body] += a[i] * b[i];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 void add(float* x, const float* y, int n) {
   for (int i = 0; i < n; ++i) x[i] += y[i];
 }
@@ -336,9 +347,7 @@ void llama_model::attention(int layer, int pos) {
     float max_score = -INFINITY;
     for (int t = 0; t <= pos; ++t) {
       const float* k = keys + std::size_t(t) * kv_dim + kv_off;
-      float s = 0;
-      for (int i = 0; i < hd; ++i) s += q[i] * k[i];
-      scores_[t] = s * scale;
+      scores_[t] = dot(q, k, hd) * scale;
       max_score = std::max(max_score, scores_[t]);
     }
     float sum = 0;

@@ -302,6 +302,8 @@ int run_study(const study_cli& c) {
       quality.push_back(row);
       if (!c.quiet) print_eval_row(row);
     }
+    out["quality"] = quality;
+    write_json(c.out, out);  // each width's rows as soon as they exist
   }
   if (c.reference) {
     dec::options opt = base;
