@@ -112,6 +112,34 @@ llama_hparams read_llama_hparams(const gguf_file& f) {
 
 const char* rule_name(sparsity_rule r) { return r == sparsity_rule::magnitude ? "magnitude" : "column_norm"; }
 
+const char* projection_tensor(projection p) {
+  static const char* const kTensor[kProjections] = {"attn_q", "attn_k", "attn_v", "attn_output",
+                                                    "ffn_gate", "ffn_up", "ffn_down"};
+  return kTensor[static_cast<int>(p)];
+}
+
+std::vector<layer_thresholds> thresholds_from_table(const threshold_table& table, int n_layers) {
+  std::vector<layer_thresholds> t(static_cast<std::size_t>(n_layers));
+  for (int l = 0; l < n_layers; ++l)
+    for (int p = 0; p < kProjections; ++p) {
+      const std::string name = "blk." + std::to_string(l) + "." + projection_tensor(projection(p));
+      if (!table.contains(name))
+        actsparse::detail::fail("thresholds_from_table", "the table has no threshold for '", name, "' (a model of ",
+                                n_layers, " layers needs blk.0 .. blk.", n_layers - 1, " x attn_q, attn_k, attn_v, ",
+                                "attn_output, ffn_gate, ffn_up, ffn_down)");
+      t[l][p] = table.get(name);
+    }
+  return t;
+}
+
+threshold_table thresholds_to_table(const std::vector<layer_thresholds>& t) {
+  threshold_table table;
+  for (std::size_t l = 0; l < t.size(); ++l)
+    for (int p = 0; p < kProjections; ++p)
+      table.set("blk." + std::to_string(l) + "." + projection_tensor(projection(p)), t[l][p]);
+  return table;
+}
+
 const char* projection_name(projection p) {
   static const char* const kNames[kProjections] = {"q", "k", "v", "o", "gate", "up", "down"};
   return kNames[static_cast<int>(p)];
@@ -134,8 +162,6 @@ llama_model::linear_weight llama_model::load_linear(const std::string& name, con
 
 // c_k = sqrt(sum_n W[n][k]^2) over the file's dequantized weights, in double.
 void llama_model::compute_column_norms() {
-  static const char* const kTensor[kProjections] = {"attn_q", "attn_k", "attn_v", "attn_output",
-                                                    "ffn_gate", "ffn_up", "ffn_down"};
   std::vector<float> w;
   std::vector<double> ss;
   for (int l = 0; l < hp_.n_layers; ++l)
@@ -145,7 +171,7 @@ void llama_model::compute_column_norms() {
       const float* rows = lw.fp32.data();
       if (lw.fp32.empty()) {
         w.resize(lw.rows * lw.cols);
-        file_.dequantize("blk." + std::to_string(l) + "." + kTensor[p] + ".weight", w.data());
+        file_.dequantize("blk." + std::to_string(l) + "." + projection_tensor(projection(p)) + ".weight", w.data());
         rows = w.data();
       }
       ss.assign(lw.cols, 0.0);
@@ -204,15 +230,13 @@ llama_model::llama_model(const gguf_file& file, options opt)
       {std::size_t(kv_dim), std::size_t(hp_.n_embd)},      {std::size_t(hp_.n_embd), std::size_t(hp_.n_embd)},
       {std::size_t(hp_.n_ff), std::size_t(hp_.n_embd)},    {std::size_t(hp_.n_ff), std::size_t(hp_.n_embd)},
       {std::size_t(hp_.n_embd), std::size_t(hp_.n_ff)}};
-  static const char* const kTensor[kProjections] = {"attn_q", "attn_k", "attn_v", "attn_output",
-                                                    "ffn_gate", "ffn_up", "ffn_down"};
   layers_.resize(hp_.n_layers);
   for (int l = 0; l < hp_.n_layers; ++l) {
     const std::string blk = "blk." + std::to_string(l) + ".";
     layers_[l].attn_norm = norm(blk + "attn_norm.weight");
     layers_[l].ffn_norm = norm(blk + "ffn_norm.weight");
     for (int p = 0; p < kProjections; ++p) {
-      const std::string name = blk + kTensor[p] + ".weight";
+      const std::string name = blk + projection_tensor(projection(p)) + ".weight";
       linear_weight& w = layers_[l].proj[p] = load_linear(name, projection_name(projection(p)));
       if (w.rows != shapes[p][0] || w.cols != shapes[p][1])
         fail_load(name + " is " + std::to_string(w.rows) + " x " + std::to_string(w.cols) + ", expected " +

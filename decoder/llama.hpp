@@ -23,6 +23,7 @@
 #pragma once
 
 #include <actsparse/actsparse.hpp>
+#include <actsparse/calibrate.hpp>
 #include <actsparse/gguf.hpp>
 
 #include <array>
@@ -59,6 +60,9 @@ llama_hparams read_llama_hparams(const gguf_file& file);
 enum class projection : int { q, k, v, o, gate, up, down };
 inline constexpr int kProjections = 7;
 const char* projection_name(projection p);
+// The projection's tensor in a GGUF layer: "attn_q", "attn_k", "attn_v", "attn_output",
+// "ffn_gate", "ffn_up", "ffn_down"; its weight is "blk.<layer>.<tensor>.weight".
+const char* projection_tensor(projection p);
 
 // How each linear layer is computed.
 enum class linear_mode {
@@ -91,6 +95,12 @@ struct projection_stats {
   std::uint64_t calls = 0, inputs = 0, active = 0, bytes = 0;
   double seconds = 0;
 };
+
+// Thresholds named "blk.<layer>.<tensor>" (projection_tensor) in a threshold_table, as
+// `actsparse study --thresholds-dir` writes them; a missing name is an error that names it.
+std::vector<layer_thresholds> thresholds_from_table(const threshold_table& table, int n_layers);
+// The reverse: every layer's thresholds into a table.
+threshold_table thresholds_to_table(const std::vector<layer_thresholds>& t);
 
 // Called with each projection's input before any threshold: (layer, projection, x, n).
 // q, k and v share their input (the attention norm's output), so do gate and up; each

@@ -14,6 +14,9 @@ struct generate_cli {
   std::string bits = "8";         // quant_table: "8" or "default=4,down=6"
   int group = 32;                 // group size of the packed weights
   float threshold = 0.0f;         // |x| <= threshold counts as zero at every projection's input
+  std::string thresholds;         // a threshold table per tensor (actsparse study --thresholds-dir)
+  std::string rule = "magnitude";  // what the thresholds compare: |x| (magnitude) or |x| ||W[:,k]|| (column_norm)
+  double sparsity = 0;            // % of each projection's inputs to skip, thresholds calibrated on the prompt
   bool reference = false;         // fp32 dequantized weights (the oracle's path), no kernels
   int threads = 0;                // 0: OpenMP's default
   int context = 2048;             // KV cache positions

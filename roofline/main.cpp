@@ -238,6 +238,13 @@ int main(int argc, char** argv) {
   generate_cmd->add_option("--threshold", gen.threshold,
                            "inputs with |x| <= this count as zero at every projection (0: exact, dense)")
       ->check(CLI::Range(0.0f, 1e30f));
+  generate_cmd->add_option("--thresholds", gen.thresholds,
+                           "a threshold per tensor (blk.L.attn_q ...), as actsparse study --thresholds-dir writes them");
+  generate_cmd->add_option("--rule", gen.rule, "what thresholds compare: magnitude (|x|) or column_norm (|x| ||W[:,k]||)")
+      ->check(CLI::IsMember({"magnitude", "column_norm"}));
+  generate_cmd->add_option("--sparsity", gen.sparsity,
+                           "% of each projection's inputs to skip, thresholds calibrated on the prompt (0-99)")
+      ->check(CLI::Range(0.0, 99.0));
   generate_cmd->add_flag("--reference", gen.reference, "fp32 dequantized weights, plain matvec (the oracle's path)");
   generate_cmd->add_option("--threads", gen.threads, "threads for the products (0: OpenMP's default)")
       ->check(CLI::Range(0, 1024));

@@ -254,8 +254,6 @@ int run_study(const study_cli& c) {
   };
   std::vector<dec::eval_config> configs;
   json thresholds = json::array();
-  static const char* const kTensor[dec::kProjections] = {"attn_q", "attn_k", "attn_v", "attn_output",
-                                                          "ffn_gate", "ffn_up", "ffn_down"};
   for (std::size_t r = 0; r < rules.size(); ++r)
     for (int s : c.sparsity) {
       if (s == 0) continue;  // threshold 0 everywhere: the dense row
@@ -269,16 +267,12 @@ int run_study(const study_cli& c) {
       t["rule"] = c.rules[r];
       t["target"] = cfg.target;
       json layers = json::array();
-      actsparse::threshold_table table;
-      for (int l = 0; l < hp.n_layers; ++l) {
+      for (int l = 0; l < hp.n_layers; ++l)
         layers.push_back(std::vector<float>(cfg.thresholds[l].begin(), cfg.thresholds[l].end()));
-        for (int p = 0; p < dec::kProjections; ++p)
-          table.set("blk." + std::to_string(l) + "." + kTensor[p], cfg.thresholds[l][p]);
-      }
       t["per_layer"] = layers;  // [layer][q, k, v, o, gate, up, down]
       if (!c.thresholds_dir.empty()) {
         const std::string path = c.thresholds_dir + "/thresholds-" + c.rules[r] + "-" + std::to_string(s) + ".txt";
-        table.save(path);
+        dec::thresholds_to_table(cfg.thresholds).save(path);
         t["file"] = path;
       }
       thresholds.push_back(t);
