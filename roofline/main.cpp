@@ -211,6 +211,7 @@ int main(int argc, char** argv) {
   decode_cmd->add_option("--out", dc.out, "results (JSON, for `actsparse report --decode`)");
   decode_cmd->add_flag("--quiet", [&](std::int64_t) { dc.opt.verbose = false; }, "no progress output");
   report_cmd->add_option("--decode", ropt.decode_path, "results of `actsparse decode` (adds decode.html)");
+  report_cmd->add_option("--study", ropt.study_path, "results of `actsparse study` (adds real-model.html)");
 
   auto* gguf_cmd = app.add_subcommand("gguf", "a GGUF model file: metadata and tensors, or tensors dequantized to fp32");
   gguf_cli gc;

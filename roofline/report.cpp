@@ -1,8 +1,8 @@
 // roofline/report.cpp: `actsparse report`, machine profile + benchmark JSON -> a directory
 // with index.html (self-contained: inline CSS and SVG, opens offline), report.md and
-// rows.csv. Both inputs are read and checked before anything is written, and the directory
-// is assembled beside the target and renamed into place, so a bad input never leaves a
-// half-written report.
+// rows.csv, and the decode and real-model pages when their results are given. Every input
+// is read and checked before anything is written, and the directory is assembled beside
+// the target and renamed into place, so a bad input never leaves a half-written report.
 #include <fcntl.h>  // AT_FDCWD
 #include <stdio.h>  // renameat2 (glibc 2.28)
 #include <unistd.h>
@@ -25,6 +25,8 @@
 #include "projection.hpp"
 #include "report.hpp"
 #include "report_html.hpp"
+#include "study_report.hpp"
+#include "study_result.hpp"
 #include "svg.hpp"
 #include "targets.hpp"
 
@@ -513,19 +515,23 @@ void rows_section(tables& t, const std::vector<row_view>& rows) {
 
 // The files a report directory holds: an existing --out is replaced only when it holds
 // nothing else, so a mistyped --out (a source folder, a results file) is never deleted.
-const std::set<std::string> kReportFiles = {"index.html", "report.md", "rows.csv", "decode.html", "decode.md"};
+const std::vector<std::string> kReportFiles = {"index.html", "report.md",       "rows.csv",     "decode.html",
+                                               "decode.md",  "real-model.html", "real-model.md"};
 
 void check_replaceable(const fs::path& out) {
+  std::string files;
+  for (const auto& f : kReportFiles) files += (files.empty() ? "" : ", ") + f;
   const fs::file_status st = fs::symlink_status(out);
   if (!fs::exists(st)) return;
   if (!fs::is_directory(st))
     throw std::runtime_error("--out '" + out.string() + "' exists and is not a directory; give a new directory or a "
-                             "previous report's (it holds only index.html, report.md, rows.csv, decode.html, decode.md)");
-  for (const auto& e : fs::directory_iterator(out))
-    if (!e.is_regular_file() || !kReportFiles.count(e.path().filename().string()))
-      throw std::runtime_error("--out '" + out.string() + "' exists and is not a report directory (it holds '" +
-                               e.path().filename().string() + "'); a report replaces only a directory of index.html, " +
-                               "report.md, rows.csv, decode.html, decode.md");
+                             "previous report's (it holds only " + files + ")");
+  for (const auto& e : fs::directory_iterator(out)) {
+    const std::string name = e.path().filename().string();
+    if (!e.is_regular_file() || std::find(kReportFiles.begin(), kReportFiles.end(), name) == kReportFiles.end())
+      throw std::runtime_error("--out '" + out.string() + "' exists and is not a report directory (it holds '" + name +
+                               "'); a report replaces only a directory of " + files);
+  }
 }
 
 // Puts the complete directory tmp at out. On Linux the two are swapped in one step
@@ -557,6 +563,8 @@ void write_report(const report_options& opt) {
   const std::vector<bench_row> all = load_bench(opt.bench_path);
   std::optional<decode_result> decode;
   if (!opt.decode_path.empty()) decode = load_decode(opt.decode_path);
+  std::optional<study_result> study;
+  if (!opt.study_path.empty()) study = load_study(opt.study_path);
   std::vector<row_view> rows;
   for (const auto& r : all)
     if (r.kind != "find_active") rows.push_back({r, predict(m, r), nullptr, nullptr});
@@ -567,6 +575,15 @@ void write_report(const report_options& opt) {
 
   tables t;
   t.md << "# actsparse report\n\nMachine profile: `" << opt.machine_path << "`, benchmark: `" << opt.bench_path << "`.\n\n";
+  if (study) {  // the answer to "is sparse decode worth it on a real model" comes before the machine
+    heading(t, "Real model: sparse against dense decode",
+            "From `actsparse study` on " + study->hostname + ": per weight width and target sparsity, the quality "
+            "skipping inputs costs and the decode tokens/s it buys (speedup over dense in brackets).");
+    study_summary(t, *study);
+    t.html << "<p>Charts, every measurement and what each column means: "
+              "<a href=\"real-model.html\">real-model.html</a>.</p>\n";
+    t.md << "Charts, every measurement and what each column means: real-model.md.\n\n";
+  }
   machine_section(t, m);
   roofline_section(t, m, rows);
   speedup_section(t, rows);
@@ -578,8 +595,12 @@ void write_report(const report_options& opt) {
   projection_section(t, rows);
   detect_section(t, rows, all);
   rows_section(t, rows);
-  tables d;
+  tables d, s;
   if (decode) decode_page(d, *decode, m);  // computes every figure before anything is written
+  if (study) study_page(s, *study);
+  std::vector<page_link> pages = {{"index.html", "Kernels"}};
+  if (decode) pages.push_back({"decode.html", "Decode"});
+  if (study) pages.push_back({"real-model.html", "Real model"});
 
   const fs::path out = opt.out_dir;
   check_replaceable(out);
@@ -594,23 +615,33 @@ void write_report(const report_options& opt) {
   };
   const std::string decode_link =
       decode ? " Whole-model decode: <a href=\"decode.html\">decode.html</a> (" + escape(decode->model.label) + ")." : "";
-  write("index.html", html_page("actsparse report", escape(m.cpu_model) + ", " + std::to_string(m.cores) +
-                                                        " core(s), kernels: " + escape(m.isa) + ". " +
-                                                        std::to_string(rows.size()) + " kernel runs." + decode_link,
+  write("index.html", html_page("index.html", pages, "actsparse report",
+                                escape(m.cpu_model) + ", " + std::to_string(m.cores) + " core(s), kernels: " +
+                                    escape(m.isa) + ". " + std::to_string(rows.size()) + " kernel runs." + decode_link,
                                 t.html.str()));
   if (decode) {
-    write("decode.html", html_page("actsparse decode: " + decode->model.label,
+    write("decode.html", html_page("decode.html", pages, "actsparse decode: " + decode->model.label,
                                    "Measured by <code>actsparse decode</code> on " + escape(decode->host) + ", " +
                                        escape(decode->date) + "; machine profile from " + escape(m.date) +
                                        ". <a href=\"index.html\">Kernel report</a>.",
                                    d.html.str()));
     write("decode.md", "# actsparse decode: " + decode->model.label + "\n\n" + d.md.str());
   }
+  if (study) {
+    const std::string title = "actsparse study: " + fs::path(study->model).filename().string();
+    write("real-model.html",
+          html_page("real-model.html", pages, title,
+                    "Measured by <code>actsparse study</code> on " + escape(study->hostname) + ", " +
+                        escape(study->date) + ": the reference decoder on a real model, its quality and its decode "
+                        "speed with activation sparsity.",
+                    s.html.str()));
+    write("real-model.md", "# " + title + "\n\n" + s.md.str());
+  }
   write("report.md", t.md.str());
   write("rows.csv", t.csv.str());
   replace_dir(tmp, out);
-  std::printf("report: wrote %s/index.html, report.md, rows.csv%s (%zu runs)\n", out.c_str(),
-              decode ? ", decode.html, decode.md" : "", rows.size());
+  std::printf("report: wrote %s/index.html, report.md, rows.csv%s%s (%zu runs)\n", out.c_str(),
+              decode ? ", decode.html, decode.md" : "", study ? ", real-model.html, real-model.md" : "", rows.size());
 }
 
 }  // namespace roofline

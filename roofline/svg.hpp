@@ -104,14 +104,18 @@ class chart {
     o << "<text x=\"" << L << "\" y=\"20\" class=\"title\">" << escape(title_) << "</text>\n";
     o << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << pw << "\" height=\"" << ph
       << "\" fill=\"none\" stroke=\"#444\"/>\n";
+    // At most kMaxTicks: an axis fitted to extreme values (a decade of 0 from a subnormal,
+    // one of inf past 1e308, a step too small to move v) must still end.
+    constexpr std::size_t kMaxTicks = 64;
     auto ticks = [&](const axis& a) {
       std::vector<double> t;
       if (a.log) {
-        for (double v = a.lo; v <= a.hi * 1.0001; v *= 10) t.push_back(v);
+        for (double v = a.lo; v <= a.hi * 1.0001 && t.size() < kMaxTicks; v *= 10) t.push_back(v);
       } else {
         const double span = a.hi - a.lo, raw = span / 6, mag = std::pow(10, std::floor(std::log10(raw)));
         const double step = raw / mag < 2 ? 2 * mag : raw / mag < 5 ? 5 * mag : 10 * mag;
-        for (double v = std::ceil(a.lo / step) * step; v <= a.hi + 1e-12; v += step) t.push_back(v);
+        for (double v = std::ceil(a.lo / step) * step; v <= a.hi + 1e-12 && t.size() < kMaxTicks; v += step)
+          t.push_back(v);
       }
       return t;
     };
@@ -160,11 +164,25 @@ class chart {
   std::vector<series> series_;
 };
 
-// Grouped bar chart: categories along x, one bar per series in each category.
+// Grouped bar chart: categories along x, one bar per series in each category. `ticks`, when
+// given (one per category, empty for none), replaces the category names under the axis: a
+// histogram of 34 narrow bins labels only its decades; the bars' tooltips keep the names.
 inline std::string bars(const std::string& title, const std::string& ylabel, const std::vector<std::string>& categories,
                         const std::vector<std::pair<std::string, std::vector<double>>>& groups, int width = 760,
-                        int height = 380) {
-  const double L = 70, R = 280, T = 34, B = 70;
+                        int height = 380, const std::vector<std::string>& ticks = {}) {
+  auto tick = [&](std::size_t c) -> const std::string& {
+    return ticks.size() == categories.size() ? ticks[c] : categories[c];
+  };
+  // The labels hang from the axis at -25 degrees, ending under their bar: a long one needs
+  // room below the plot and, under the first bar, to its left, or the SVG's edge cuts it
+  // (11-px text runs about 6.8 px a character; sin and cos of 25 degrees).
+  constexpr double kChar = 6.8, kSin = 0.4226, kCos = 0.9063;
+  double longest = 0;
+  for (std::size_t c = 0; c < categories.size(); ++c) longest = std::max(longest, kChar * double(tick(c).size()));
+  const double R = 280, T = 34, B = std::max(70.0, 30 + kSin * longest);
+  const double first = categories.empty() ? 0 : kCos * kChar * double(tick(0).size());
+  const double half_bar = (width - 70 - R) / double(std::max<std::size_t>(1, categories.size())) / 2;
+  const double L = std::max(70.0, first - half_bar + 8);
   const double pw = width - L - R, ph = height - T - B;
   double hi = 0;
   for (const auto& g : groups)
@@ -184,8 +202,10 @@ inline std::string bars(const std::string& title, const std::string& ylabel, con
   const double bw = cw * 0.8 / double(std::max<std::size_t>(1, groups.size()));
   for (std::size_t c = 0; c < categories.size(); ++c) {
     const double cx = L + cw * double(c);
-    o << "<text x=\"" << cx + cw / 2 << "\" y=\"" << T + ph + 14 << "\" class=\"tick\" text-anchor=\"end\" transform=\"rotate(-25 "
-      << cx + cw / 2 << " " << T + ph + 14 << ")\">" << escape(categories[c]) << "</text>\n";
+    if (!tick(c).empty())
+      o << "<text x=\"" << cx + cw / 2 << "\" y=\"" << T + ph + 14
+        << "\" class=\"tick\" text-anchor=\"end\" transform=\"rotate(-25 " << cx + cw / 2 << " " << T + ph + 14 << ")\">"
+        << escape(tick(c)) << "</text>\n";
     for (std::size_t g = 0; g < groups.size(); ++g) {
       const double v = c < groups[g].second.size() ? groups[g].second[c] : 0;
       const double h = ph * v / hi;

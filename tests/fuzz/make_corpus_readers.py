@@ -8,7 +8,8 @@ Small valid inputs, so the fuzzer starts past the first checks: model files (doc
 both strip alignments, every bit width and group size, fp32 vectors), threshold tables
 (docs/thresholds.md), from_mlx/borrow headers with buffers that fit (fuzz_mlx.cpp), a machine
 profile (docs/machine-profile.md), Google Benchmark JSON as actsparse-bench writes it (plain
-and with aggregates holding bare NaN), decode results (`actsparse decode`) and bits/sparsity
+and with aggregates holding bare NaN), decode results (`actsparse decode`), study results
+(`actsparse study`, roofline/study_cmd.cpp; small enough for -max_len 4096) and bits/sparsity
 tables inline and as JSON (docs/decode.md), and target profiles (docs/profiles.md). Deterministic (fixed seed): running it again
 rewrites the same bytes.
 """
@@ -170,6 +171,37 @@ def decode_json():
             "parts": parts, "runs": runs}
 
 
+def study_json():
+    """One packed width and the file's own weights, both rules at 50%, hot runs on 1 thread with
+    two projections and a roof, two histograms of four edges (roofline/study_cmd.cpp's fields)."""
+    def quality(weights, rule, target, ratio):
+        return {"weights": weights, "rule": rule, "target": target, "scored": 62, "perplexity": 30 * ratio,
+                "perplexity_vs_dense": ratio, "mean_kl": ratio - 1, "top1_agreement": 1.5 - ratio,
+                "sparsity": target + 0.01, "sparsity_per_projection": {"q": target, "down": target}}
+
+    def speed(mode, target, tps):
+        per = [{"projection": p, "sparsity": target, "bytes_per_token": 2e6, "ms_per_token": 0.5, "GBps": 4.0,
+                "roof_level": "DRAM", "roof_GBps": 18.0, "roof_fraction": 0.22} for p in ("q", "down")]
+        return {"weights": "4-bit g64", "residency": "hot", "copies": 1, "weight_bytes": 82280448, "threads": 1,
+                "mode": mode, "rule": "magnitude" if target else "dense", "target": target, "tokens_per_s": tps,
+                "runs": [tps, tps * 1.1], "per_projection": per, "projections_ms_per_token": 1.0,
+                "projections_bytes_per_token": 4e6}
+
+    hist = [{"projection": p, "samples": 4096, "exact_zero_fraction": z, "upper_edges": [0.001, 0.01, 0.1, 1.0],
+             "fraction": [z, 0.1, 0.4, 0.4, 0.1 - z], "median_abs_per_layer": [0.05, 0.08]}
+            for p, z in (("q", 0.0), ("down", 0.01))]
+    return {"schema": "actsparse-study/1", "date": "2026-12-04T18:00:00Z", "model": "m.gguf",
+            "host": {"hostname": "fuzz", "cpu": "AMD EPYC", "cpu_family": "25", "cpu_model": "17", "l3": "32768K"},
+            "texts": {"calibration": {"file": "a.txt", "tokens_in_file": 900, "tokens_used": 128, "chunks": 2},
+                      "evaluation": {"file": "b.txt", "tokens_in_file": 800, "tokens_used": 64, "chunks": 1}, "chunk": 64},
+            "hparams": {"n_layers": 2, "n_embd": 64, "n_ff": 128, "n_heads": 4, "n_kv_heads": 2, "n_vocab": 256},
+            "activations": hist, "thresholds": [{"rule": "magnitude", "target": 0.5, "per_layer": [[0.01] * 7] * 2}],
+            "dense_layers": 0,
+            "quality": [quality("4-bit g64", "dense", 0.0, 1.0), quality("4-bit g64", "magnitude", 0.5, 1.2),
+                        quality("4-bit g64", "column_norm", 0.5, 1.15), quality("file Q4_1", "dense", 0.0, 1.0)],
+            "speed": [speed("dense", 0.0, 50.0), speed("sparse", 0.5, 70.0)], "seconds": 12.5}
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
     rng = random.Random(11)
@@ -197,6 +229,7 @@ def main():
         "bench/plain.json": bench_json(False).encode(),
         "bench/aggregates.json": bench_json(True).encode(),
         "decode/decode.json": json.dumps(decode_json(), indent=1).encode(),
+        "study/study.json": json.dumps(study_json(), separators=(",", ":")).encode(),
         "profiles/profiles.json": json.dumps([
             {"name": "lab-a", "label": "Lab A", "soc_bandwidth_GBps": 120, "soc_bandwidth_source": "datasheet",
              "cpu_bandwidth_GBps": 96.5, "cpu_bandwidth_source": "STREAM", "performance_cores": 8, "efficiency_cores": 4,

@@ -14,6 +14,8 @@
 #   machine     roofline/machine.cpp, parse_machine (load_machine)             15 s
 #   bench       roofline/bench_rows.cpp, parse_bench (load_bench)              15 s
 #   decode      roofline/decode_result.cpp, parse_decode (load_decode)         15 s
+#   study       roofline/study_result.cpp, parse_study (load_study), and the
+#               real-model page rendered from what it accepts (study_report)   15 s
 #   projection  roofline/projection.cpp, projection_table::parse_inline/json   15 s
 #   profiles    roofline/targets.cpp, parse_target_profiles (load_profiles)    15 s
 # Flags given here come after the defaults (-max_total_time as above, -rss_limit_mb=2048,
@@ -23,7 +25,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/build/fuzz}
 [ $# -gt 0 ] && shift
-all="gguf model_file thresholds mlx machine bench decode projection profiles"
+all="gguf model_file thresholds mlx machine bench decode study projection profiles"
 targets=() flags=()
 for a in "$@"; do
   case "$a" in
@@ -44,11 +46,11 @@ cxxflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -
 mkdir -p "$out"
 
 # Everything is compiled first, two compilers at a time (the test machine has 2 cores): the
-# tool's readers (roofline/*.cpp, nlohmann_json) once, for the five targets that use them, with
+# tool's readers (roofline/*.cpp, nlohmann_json) once, for the six targets that use them, with
 # the built-in profiles compiled in as CMake does (roofline/CMakeLists.txt), then the targets.
-is_roofline() { case "$1" in machine | bench | decode | projection | profiles) return 0 ;; esac; return 1; }
+is_roofline() { case "$1" in machine | bench | decode | study | projection | profiles) return 0 ;; esac; return 1; }
 # The tool's readers and what they call (roofline/CMakeLists.txt lists the tool's sources).
-roofline_sources="json_file machine bench_rows model targets projection decode_result"
+roofline_sources="json_file machine bench_rows model targets projection decode_result study_result study_report"
 obj=$out/roofline-obj
 pending=()
 throttle() {  # at most two jobs; a failed one fails the build

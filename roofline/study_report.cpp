@@ -1,0 +1,372 @@
+// roofline/study_report.cpp: the report's real-model page from `actsparse study` results.
+// Quality rows and speed rows are joined by weight width and target; the speed runs use
+// the magnitude rule, so their quality is the magnitude rule's (the dense row at target 0).
+#include "study_report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "report_html.hpp"
+
+namespace roofline {
+namespace {
+
+bool same_target(double a, double b) { return std::abs(a - b) < 1e-9; }
+std::string target_name(double t) { return t > 0 ? pct(t) : "dense"; }
+std::string residency_name(bool stream) { return stream ? "streamed" : "hot"; }
+std::string threads_name(int n) { return std::to_string(n) + (n == 1 ? " thread" : " threads"); }
+std::string mb(double bytes) { return num(bytes / 1e6, 4); }
+
+// The weight widths in the order the study ran them: the quality rows' order, then any
+// width that was only timed.
+std::vector<std::string> widths(const study_result& r) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& w) {
+    if (std::find(out.begin(), out.end(), w) == out.end()) out.push_back(w);
+  };
+  for (const auto& q : r.quality) add(q.weights);
+  for (const auto& s : r.speed) add(s.weights);
+  return out;
+}
+
+// The sparsity rules besides dense, in the study's order.
+std::vector<std::string> rules(const study_result& r) {
+  std::vector<std::string> out;
+  for (const auto& q : r.quality)
+    if (q.rule != "dense" && std::find(out.begin(), out.end(), q.rule) == out.end()) out.push_back(q.rule);
+  return out;
+}
+
+const study_quality* quality_of(const study_result& r, const std::string& weights, double target) {
+  for (const auto& q : r.quality)
+    if (q.weights == weights && same_target(q.target, target) && q.rule == (target > 0 ? "magnitude" : "dense"))
+      return &q;
+  return nullptr;
+}
+
+const study_speed* speed_of(const study_result& r, const std::string& weights, bool stream, int threads,
+                            double target) {
+  for (const auto& s : r.speed)
+    if (s.weights == weights && s.stream == stream && s.threads == threads && s.sparse == (target > 0) &&
+        same_target(s.target, target))
+      return &s;
+  return nullptr;
+}
+
+// Thread count and residency of every speed run, 1 thread hot first.
+std::set<std::pair<int, bool>> speed_configs(const study_result& r) {
+  std::set<std::pair<int, bool>> out;
+  for (const auto& s : r.speed) out.insert({s.threads, s.stream});
+  return out;
+}
+
+void quality_section(tables& t, const study_result& r) {
+  heading(t, "Quality against sparsity",
+          "Each weight width against its own dense decode on the evaluation text (" + r.evaluation.file + ", " +
+              num(r.evaluation.tokens_used, 6) + " tokens in " + num(r.evaluation.chunks, 6) +
+              " chunks decoded from an empty cache), for each rule: magnitude (TEAL: an input is skipped when |x| is "
+              "at most its tensor's threshold) and column_norm (WINA: when |x| times the norm of its weight column "
+              "is). Thresholds were calibrated per tensor on the calibration text for each target; the charts place "
+              "each setting at the sparsity it reached on the evaluation text. Solid lines: magnitude; dashed: "
+              "column_norm; each line starts at its width's dense decode.");
+  const std::vector<std::string> ws = widths(r);
+  svg::chart ppl("Perplexity relative to dense, by realised sparsity", {"realised sparsity (%)", false},
+                 {"perplexity / dense perplexity", false});
+  svg::chart kl("Mean KL divergence from dense, by realised sparsity", {"realised sparsity (%)", false},
+                {"mean KL (nats per token)", false});
+  for (std::size_t i = 0; i < ws.size(); ++i)
+    for (const auto& rule : rules(r)) {
+      svg::series sp{ws[i] + ", " + rule, svg::palette(i), {}}, sk = sp;
+      sp.dashed = sk.dashed = rule != "magnitude";
+      bool any = false;
+      for (const auto& q : r.quality) {
+        if (q.weights != ws[i] || (q.rule != rule && q.rule != "dense")) continue;
+        any = any || q.rule == rule;
+        sp.points.push_back({100 * q.sparsity, q.perplexity_vs_dense});
+        sk.points.push_back({100 * q.sparsity, q.mean_kl});
+      }
+      if (!any) continue;  // a width with a dense row only (the file's own weights, usually)
+      std::sort(sp.points.begin(), sp.points.end());
+      std::sort(sk.points.begin(), sk.points.end());
+      ppl.add(sp);
+      kl.add(sk);
+    }
+  if (!ppl.empty()) {
+    ppl.fit();
+    double lowest = 1;
+    for (const auto& q : r.quality) lowest = std::min(lowest, q.perplexity_vs_dense);
+    ppl.y().lo = std::max(ppl.y().lo, std::floor(10 * lowest) / 10 - 0.1);  // ratios near 1: no empty band down to 0
+    kl.fit();
+    t.html << "<figure id=\"study-perplexity\">" << ppl.render() << "</figure>\n";
+    t.html << "<figure id=\"study-kl\">" << kl.render() << "</figure>\n";
+  }
+  std::vector<std::vector<std::string>> body;
+  for (const auto& q : r.quality)
+    body.push_back({q.weights, q.rule, target_name(q.target), pct(q.sparsity), num(q.perplexity, 4),
+                    num(q.perplexity_vs_dense, 4), num(q.mean_kl, 3), pct(q.top1_agreement)});
+  table(t, {"weights", "rule", "target", "realised sparsity", "perplexity", "vs dense", "mean KL", "top-1 agreement"},
+        body, "study-quality");
+  columns(t, {{"weights", "the packed width the decoder ran (bits per weight, group size), or the file's own weights "
+                          "dequantized to fp32 (\"file ...\")"},
+              {"rule", "which inputs a sparse decode skips: dense skips none"},
+              {"target", "the sparsity the thresholds were calibrated for on the calibration text"},
+              {"realised sparsity", "the fraction of projection inputs actually skipped on the evaluation text"},
+              {"perplexity", "exp of the mean negative log-likelihood of the next token on the evaluation text"},
+              {"vs dense", "this perplexity over the same weights' dense perplexity; 1.05 means 5% worse"},
+              {"mean KL", "the mean KL divergence of the next-token distribution from the dense one, in nats"},
+              {"top-1 agreement", "how often the most likely next token is the one the dense decode picks"}});
+}
+
+void speed_section(tables& t, const study_result& r) {
+  if (r.speed.empty()) {
+    heading(t, "Speed against sparsity", "This study has no speed runs (run without --speed 0, to the end).");
+    return;
+  }
+  heading(t, "Speed against sparsity",
+          "Decode tokens/s, dense and sparse (magnitude rule, thresholds calibrated for each target), per weight "
+          "width. Hot: one copy of the weights, which may stay in cache between tokens; streamed: a pool of copies "
+          "read in turn, so each token's weights come from memory. Solid lines: hot; dashed: streamed.");
+  const std::vector<std::string> ws = widths(r);
+  std::set<int> threads;
+  for (const auto& s : r.speed) threads.insert(s.threads);
+  for (int th : threads) {
+    svg::chart c("Decode speed, " + threads_name(th), {"target sparsity (%)", false}, {"tokens/s", false});
+    for (std::size_t i = 0; i < ws.size(); ++i)
+      for (bool stream : {false, true}) {
+        svg::series s{ws[i] + ", " + residency_name(stream), svg::palette(i), {}};
+        s.dashed = stream;
+        for (const auto& run : r.speed)
+          if (run.weights == ws[i] && run.stream == stream && run.threads == th)
+            s.points.push_back({100 * run.target, run.tokens_per_s});
+        std::sort(s.points.begin(), s.points.end());
+        if (!s.points.empty()) c.add(s);
+      }
+    c.fit();
+    t.html << "<figure class=\"study-speed\">" << c.render() << "</figure>\n";
+  }
+  std::vector<std::vector<std::string>> body;
+  for (const auto& s : r.speed) {
+    const auto [lo, hi] = std::minmax_element(s.runs.begin(), s.runs.end());
+    body.push_back({s.weights, residency_name(s.stream), std::to_string(s.copies), std::to_string(s.threads),
+                    target_name(s.target), num(s.tokens_per_s, 3),
+                    s.runs.empty() ? "n/a" : num(*lo, 3) + " to " + num(*hi, 3), num(1e3 / s.tokens_per_s, 3),
+                    num(s.projections_ms_per_token, 3), mb(s.projections_bytes_per_token)});
+  }
+  table(t, {"weights", "residency", "copies", "threads", "target", "tokens/s", "runs", "ms/token",
+            "projections ms/token", "projections MB/token"},
+        body, "study-speed-table");
+  columns(t, {{"residency", "hot: one copy of the weights; streamed: a pool of copies used in turn, so no token "
+                            "finds its weights in cache"},
+              {"copies", "how many copies of the packed weights the pool holds"},
+              {"target", "dense, or the sparsity the magnitude thresholds were calibrated for"},
+              {"tokens/s", "the median over the timed repetitions"},
+              {"runs", "the slowest and the fastest repetition, in tokens/s: the spread of the measurement"},
+              {"ms/token", "the whole decode step, 1000 / tokens/s"},
+              {"projections ms/token", "the part of it spent in the seven projections' products, detection included"},
+              {"projections MB/token", "packed weight bytes the products read per token"}});
+}
+
+// One speed run by projection: the first width's, streamed where measured, on the fewest
+// threads, dense beside the sparse target nearest 50%.
+void projection_section(tables& t, const study_result& r) {
+  if (r.speed.empty()) return;
+  const study_speed& first = r.speed.front();
+  bool stream = false;
+  int threads = first.threads;
+  for (const auto& s : r.speed)
+    if (s.weights == first.weights) {
+      stream = stream || s.stream;
+      threads = std::min(threads, s.threads);
+    }
+  const study_speed* dense = speed_of(r, first.weights, stream, threads, 0);
+  const study_speed* sparse = nullptr;
+  for (const auto& s : r.speed)
+    if (s.weights == first.weights && s.stream == stream && s.threads == threads && s.sparse &&
+        (!sparse || std::abs(s.target - 0.5) < std::abs(sparse->target - 0.5)))
+      sparse = &s;
+  if (!dense || !sparse || dense->per_projection.size() != sparse->per_projection.size()) return;
+  const bool roof = !dense->per_projection.empty() && !dense->per_projection.front().roof_level.empty();
+  heading(t, "By projection",
+          first.weights + ", " + residency_name(stream) + ", " + threads_name(threads) + ": the dense run beside the " +
+              pct(sparse->target) + " target, all layers of each projection together, per token." +
+              (roof ? " The roof is the read bandwidth of the memory level the weights come from, in the machine "
+                      "profile the study was given (" + dense->per_projection.front().roof_level + ", " +
+                      num(dense->per_projection.front().roof_GBps, 4) + " GB/s)."
+                    : " The study had no machine profile, so no roof fraction."));
+  std::vector<std::string> cats;
+  std::vector<double> dense_ms, sparse_ms;
+  std::vector<std::vector<std::string>> body;
+  for (std::size_t i = 0; i < dense->per_projection.size(); ++i) {
+    const study_projection& d = dense->per_projection[i];
+    const study_projection& s = sparse->per_projection[i];
+    cats.push_back(d.projection);
+    dense_ms.push_back(d.ms_per_token);
+    sparse_ms.push_back(s.ms_per_token);
+    std::vector<std::string> row = {d.projection, pct(s.sparsity), num(d.ms_per_token, 3), num(s.ms_per_token, 3),
+                                    num(d.ms_per_token / s.ms_per_token, 3) + "x", mb(d.bytes_per_token),
+                                    mb(s.bytes_per_token), num(d.GBps, 3), num(s.GBps, 3)};
+    if (roof) row.insert(row.end(), {pct(d.roof_fraction), s.roof_level.empty() ? "n/a" : pct(s.roof_fraction)});
+    body.push_back(row);
+  }
+  t.html << "<figure id=\"study-projections\">"
+         << svg::bars("ms per token by projection", "ms", cats,
+                      {{"dense", dense_ms}, {"sparse " + pct(sparse->target), sparse_ms}})
+         << "</figure>\n";
+  std::vector<std::string> head = {"projection", "realised sparsity", "dense ms/token", "sparse ms/token", "speedup",
+                                   "dense MB/token", "sparse MB/token", "dense GB/s", "sparse GB/s"};
+  if (roof) head.insert(head.end(), {"dense of roof", "sparse of roof"});
+  table(t, head, body, "study-projections-table");
+  std::vector<std::pair<std::string, std::string>> meaning = {
+      {"realised sparsity", "the fraction of this projection's inputs the sparse run skipped"},
+      {"ms/token", "time inside this projection's products per token, all layers, detection included"},
+      {"speedup", "dense ms/token over sparse ms/token"},
+      {"MB/token", "packed weight bytes read per token: every strip dense, the active inputs' strips sparse"},
+      {"GB/s", "those bytes over that time: the bandwidth the products reached"}};
+  if (roof) meaning.push_back({"of roof", "that bandwidth over the roof's: how close the products came to it"});
+  columns(t, meaning);
+}
+
+// The bins' names (for tooltips) and the labels under the axis: decades only.
+void bin_names(const study_histogram& h, std::vector<std::string>& names, std::vector<std::string>& ticks) {
+  for (std::size_t i = 0; i <= h.upper_edges.size(); ++i) {
+    if (i == h.upper_edges.size()) {
+      names.push_back("above " + num(h.upper_edges.back()));
+      ticks.push_back("");
+      continue;
+    }
+    const double e = h.upper_edges[i];
+    names.push_back(i == 0 ? "0 to " + num(e) : num(h.upper_edges[i - 1]) + " to " + num(e));
+    const double decade = std::log10(e);
+    ticks.push_back(std::abs(decade - std::round(decade)) < 1e-9 ? num(e) : "");
+  }
+}
+
+void activation_section(tables& t, const study_result& r) {
+  heading(t, "Activations",
+          "|x| at each projection's input over the calibration text (" + r.calibration.file + ", " +
+              num(r.calibration.tokens_used, 6) + " tokens), all layers together, as the fraction of inputs in each "
+              "bin; bins are a quarter decade wide and labelled at their upper edge, the first bin starts at 0 (exact "
+              "zeros included). q, k and v read the same input, as do gate and up, so they share a chart.");
+  // Projections with the same input have the same histogram: one chart for them.
+  std::vector<std::pair<std::string, const study_histogram*>> inputs;
+  for (const auto& h : r.activations) {
+    auto it = std::find_if(inputs.begin(), inputs.end(), [&](const auto& in) {
+      const study_histogram& g = *in.second;
+      return g.fraction == h.fraction && g.samples == h.samples && g.exact_zero_fraction == h.exact_zero_fraction &&
+             g.median_abs_per_layer == h.median_abs_per_layer;
+    });
+    if (it == inputs.end()) inputs.push_back({h.projection, &h});
+    else it->first += ", " + h.projection;
+  }
+  std::vector<std::vector<std::string>> body;
+  svg::chart med("Median |x| by layer", {"layer", false}, {"median |x|", true});
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const auto& [name, h] = inputs[i];
+    std::vector<std::string> names, ticks;
+    bin_names(*h, names, ticks);
+    t.html << "<figure class=\"study-histogram\">"
+           << svg::bars("|x| at the input of " + name + " (exact zeros " + pct(h->exact_zero_fraction) + ")",
+                        "fraction of inputs", names, {{name, h->fraction}}, 760, 280, ticks)
+           << "</figure>\n";
+    svg::series s{name, svg::palette(i), {}};
+    for (std::size_t l = 0; l < h->median_abs_per_layer.size(); ++l)
+      s.points.push_back({double(l), h->median_abs_per_layer[l]});
+    med.add(s);
+    const auto& m = h->median_abs_per_layer;
+    body.push_back({name, num(h->samples, 15), pct(h->exact_zero_fraction), m.empty() ? "n/a" : num(m.front(), 3),
+                    m.empty() ? "n/a" : num(m[m.size() / 2], 3), m.empty() ? "n/a" : num(m.back(), 3)});
+  }
+  if (!med.empty()) {
+    med.fit();
+    t.html << "<figure id=\"study-medians\">" << med.render() << "</figure>\n";
+  }
+  table(t, {"projections", "samples", "exact zeros", "median |x|, first layer", "median |x|, middle layer",
+            "median |x|, last layer"},
+        body, "study-activations");
+  columns(t, {{"projections", "the projections that read this input"},
+              {"samples", "input values recorded, all layers and tokens"},
+              {"exact zeros", "the fraction of them exactly 0, which any threshold skips"},
+              {"median |x|", "half of the layer's inputs are smaller in magnitude: the scale a threshold works at"}});
+}
+
+void host_section(tables& t, const study_result& r) {
+  heading(t, "Host and texts", "Where and on what the study ran (" + r.date + ").");
+  auto or_na = [](const std::string& s) { return s.empty() ? std::string("n/a") : s; };
+  auto text_row = [](const char* name, const study_text& x) {
+    return std::vector<std::string>{name, x.file + ": " + num(x.tokens_used, 6) + " of " + num(x.tokens_in_file, 6) +
+                                              " tokens, " + num(x.chunks, 6) + " chunks"};
+  };
+  std::string hp;
+  for (const auto& [k, v] : r.hparams) hp += (hp.empty() ? "" : ", ") + k + " " + std::to_string(v);
+  table(t, {"", ""},
+        {{"host", r.hostname},
+         {"CPU", or_na(r.cpu)},
+         {"CPU family / model", or_na(r.cpu_family) + " / " + or_na(r.cpu_model)},
+         {"L3 cache", or_na(r.l3)},
+         {"model", r.model},
+         {"hyperparameters", hp},
+         text_row("calibration text", r.calibration),
+         text_row("evaluation text", r.evaluation),
+         {"chunk", std::to_string(r.chunk) + " tokens, each decoded from an empty cache"},
+         {"dense layers", std::to_string(r.dense_layers) + " (the first layers keep every input)"}},
+        "study-host");
+}
+
+}  // namespace
+
+void study_summary(tables& t, const study_result& r) {
+  const auto configs = speed_configs(r);
+  std::vector<std::string> head = {"weights",    "target",   "realised sparsity",
+                                   "perplexity", "vs dense", "top-1 agreement"};
+  for (const auto& [threads, stream] : configs)
+    head.push_back("tokens/s, " + residency_name(stream) + ", " + threads_name(threads));
+  std::vector<std::vector<std::string>> body;
+  for (const auto& w : widths(r)) {
+    std::set<double> targets;
+    for (const auto& q : r.quality)
+      if (q.weights == w && (q.rule == "dense" || q.rule == "magnitude")) targets.insert(q.target);
+    for (const auto& s : r.speed)
+      if (s.weights == w) targets.insert(s.target);
+    for (double target : targets) {
+      std::vector<std::string> row = {w, target_name(target)};
+      if (const study_quality* q = quality_of(r, w, target))
+        row.insert(row.end(), {pct(q->sparsity), num(q->perplexity, 4), num(q->perplexity_vs_dense, 4),
+                               pct(q->top1_agreement)});
+      else
+        row.insert(row.end(), 4, "n/a");
+      for (const auto& [threads, stream] : configs) {
+        const study_speed* s = speed_of(r, w, stream, threads, target);
+        const study_speed* d = speed_of(r, w, stream, threads, 0);
+        std::string cell = s ? num(s->tokens_per_s, 3) : "n/a";
+        if (s && s->sparse && d) cell += " (" + num(s->tokens_per_s / d->tokens_per_s, 3) + "x)";
+        row.push_back(cell);
+      }
+      body.push_back(row);
+    }
+  }
+  table(t, head, body, "study-summary");
+}
+
+void study_page(tables& t, const study_result& r) {
+  heading(t, "Sparse against dense decode",
+          "Per weight width and target sparsity (magnitude rule, the one the speed runs use): what skipping inputs "
+          "costs in quality on the evaluation text, and the decode speed it buys, dense first.");
+  study_summary(t, r);
+  columns(t, {{"weights", "the packed width (bits per weight, group size); \"file ...\" is the model file's own "
+                          "weights dequantized to fp32, whose perplexity shows what repacking costs"},
+              {"target", "dense, or the sparsity the per-tensor thresholds were calibrated for"},
+              {"realised sparsity", "the fraction of projection inputs skipped on the evaluation text"},
+              {"perplexity", "on the evaluation text; lower is better"},
+              {"vs dense", "perplexity over the same weights' dense perplexity; 1.05 means 5% worse"},
+              {"top-1 agreement", "how often the most likely next token is the one the dense decode picks"},
+              {"tokens/s", "median decode speed in that residency and thread count, with the speedup over the same "
+                           "weights' dense decode in brackets; n/a: not timed"}});
+  quality_section(t, r);
+  speed_section(t, r);
+  projection_section(t, r);
+  activation_section(t, r);
+  host_section(t, r);
+}
+
+}  // namespace roofline
