@@ -64,5 +64,5 @@ mkdir -p "$results/thresholds"
 
 echo "== [7/7] report"
 "$out/main/roofline/actsparse" report --machine "$results/machine.json" --bench "$results/bench.json" \
-  --decode "$results/decode.json" --out "$report"
+  --decode "$results/decode.json" --study "$results/study.json" --out "$report"
 echo "open $report/index.html"

@@ -4,7 +4,7 @@
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer (scalar and best ISA);
 #      The dispatching library's suite runs once per ISA, and under qemu-x86_64 on emulated
 #      CPUs without AVX-512 and without AVX; the C API and the CMake/pkg-config consumers too;
-#      then every reader under libFuzzer (tests/fuzz/run.sh, clang 14, 165 s), and the
+#      then every reader under libFuzzer (tests/fuzz/run.sh, clang 14, 180 s), and the
 #      concurrency stress test under ThreadSanitizer (clang 14, no OpenMP);
 #   3. the aarch64 NEON build, cross-compiled and run under qemu-aarch64 (x86 hosts only).
 # The native tests include MLX interop against MLX itself (tests/mlx), with the Python venv of
@@ -48,7 +48,7 @@ cmake --build "$out/sanitize" -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$out/sanitize" -j "$jobs" --output-on-failure
 
-step "libFuzzer: every reader (GGUF 45 s, eight others 15 s each)"
+step "libFuzzer: every reader (GGUF 45 s, nine others 15 s each)"
 # clang 14 builds the targets (tests/fuzz/run.sh: GGUF, model file, thresholds, from_mlx/borrow,
 # machine, benchmark and decode JSON, decode tables, target profiles); any finding fails here.
 bash "$root/scripts/install-deps.sh" clang-14
