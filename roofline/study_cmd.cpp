@@ -2,9 +2,9 @@
 //   1. tokenize both texts; chunks of --chunk tokens;
 //   2. profile the activations on the calibration text (8-bit g32 weights, the nearest to the
 //      file's own), and calibrate per-tensor thresholds for each rule and target;
-//   3. per weight width: perplexity, KL and top-1 against the same width's dense decode on
-//      the evaluation text, for each rule and target; then the file's own weights
-//      (reference mode) for the repacking cost;
+//   3. the file's own weights (reference mode), dense: the unit of the repacking cost; then
+//      per weight width: perplexity, KL and top-1 against the same width's dense decode on
+//      the evaluation text, for each rule and target;
 //   4. per weight width: decode speed dense and sparse (magnitude rule) at each target, on 1
 //      and 2 threads, hot (one copy of the weights) and streamed (a pool of copies).
 // Everything goes to one JSON file; a table of the quality figures goes to stdout.
@@ -283,6 +283,22 @@ int run_study(const study_cli& c) {
   // ---- 3. quality
   json quality = json::array();
   if (!c.quiet) print_eval_header();
+  // The file's own weights first: one dense pass (or more with --reference-sparse), the
+  // unit of the repacking cost.
+  if (c.reference) {
+    dec::options opt = base;
+    opt.mode = dec::linear_mode::reference;
+    auto models = make_models(opt, c.workers);
+    say("evaluating the file's own weights (reference mode, fp32 dequantized)");
+    const auto res = dec::evaluate(pointers(models), eval_ref, c.reference_sparse ? configs : std::vector<dec::eval_config>{},
+                                   progress("reference"));
+    const std::string label = "file " + file.find("blk.0.ffn_down.weight").type;
+    for (std::size_t i = 0; i < res.size(); ++i) {
+      quality.push_back(i == 0 ? eval_row(label, "dense", 0.0, res[0], res[0])
+                               : eval_row(label, dec::rule_name(configs[i - 1].rule), configs[i - 1].target, res[i], res[0]));
+      if (!c.quiet) print_eval_row(quality.back());
+    }
+  }
   for (const width& w : widths) {
     dec::options opt = base;
     opt.bits = actsparse::quant_table::parse(std::to_string(w.bits), w.group);
@@ -298,20 +314,6 @@ int run_study(const study_cli& c) {
     }
     out["quality"] = quality;
     write_json(c.out, out);  // each width's rows as soon as they exist
-  }
-  if (c.reference) {
-    dec::options opt = base;
-    opt.mode = dec::linear_mode::reference;
-    auto models = make_models(opt, c.workers);
-    say("evaluating the file's own weights (reference mode, fp32 dequantized)");
-    const auto res = dec::evaluate(pointers(models), eval_ref, c.reference_sparse ? configs : std::vector<dec::eval_config>{},
-                                   progress("reference"));
-    const std::string label = "file " + file.find("blk.0.ffn_down.weight").type;
-    for (std::size_t i = 0; i < res.size(); ++i) {
-      quality.push_back(i == 0 ? eval_row(label, "dense", 0.0, res[0], res[0])
-                               : eval_row(label, dec::rule_name(configs[i - 1].rule), configs[i - 1].target, res[i], res[0]));
-      if (!c.quiet) print_eval_row(quality.back());
-    }
   }
   out["quality"] = quality;
   write_json(c.out, out);
