@@ -266,7 +266,7 @@ int main(int argc, char** argv) {
   study_cmd->add_option("--rules", st.rules, "magnitude (TEAL) and/or column_norm (WINA)")->delimiter(',');
   study_cmd->add_option("--dense-layers", st.dense_layers, "the first N layers keep every input")
       ->check(CLI::Range(0, 1 << 20));
-  study_cmd->add_option("--widths", st.widths, "packed weights as BITS/GROUP, e.g. 4/64,4/32,8/32")->delimiter(',');
+  study_cmd->add_option("--widths", st.widths, "packed weights as BITS/GROUP, e.g. 4/64,4/32,8/32 (none: only the file's own weights)")->delimiter(',');
   study_cmd->add_option("--reference", st.reference, "also evaluate the file's own weights (fp32 dequantized): 1 or 0");
   study_cmd->add_option("--reference-sparse", st.reference_sparse,
                         "the file's own weights also at every sparse setting (the oracle test's check): 1 or 0");

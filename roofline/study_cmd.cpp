@@ -183,7 +183,8 @@ int run_study(const study_cli& c) {
   for (int s : c.sparsity)
     if (s < 0 || s >= 100) fail("--sparsity " + std::to_string(s) + " must be in [0, 100)");
   std::vector<width> widths;
-  for (const auto& w : c.widths) widths.push_back(parse_width(w));
+  for (const auto& w : c.widths)
+    if (w != "none") widths.push_back(parse_width(w));  // "none": only the file's own weights
   std::vector<dec::sparsity_rule> rules;
   for (const auto& r : c.rules) rules.push_back(parse_rule(r));
   machine_profile machine;
