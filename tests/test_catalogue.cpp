@@ -559,14 +559,14 @@ TEST(CatalogueDoc, EveryRowNamesATestThatExists) {
   }
 
   // Table rows: | input | what the user gets | test |. The test cell holds `Suite.Name`
-  // (a gtest) or `file.sh "label"` / `file.c "label"` (a check in a test script or C test,
+  // (a gtest) or `file.sh "label"` / `file.c "label"` / `file.py "label"` (a check in a test script or C test,
   // found by its file name anywhere under tests/), one or more.
   std::istringstream in(section);
   std::string line;
   std::size_t rows = 0, refs = 0;
   std::map<std::string, bool> named;
   const std::regex gtest_ref(R"(`(\w+)\.(\w+)`)");
-  const std::regex script_ref(R"re(`([\w.-]+\.(?:sh|c)) "([^"`]+)"`)re");
+  const std::regex script_ref(R"re(`([\w.-]+\.(?:sh|c|py)) "([^"`]+)"`)re");
   while (std::getline(in, line)) {
     if (line.rfind("| ", 0) != 0 || line.rfind("| input", 0) == 0) continue;
     const std::size_t last = line.rfind(" | ", line.size() - 3);
