@@ -298,12 +298,9 @@ void llama_model::linear(int layer, projection p, const float* x, float* y) {
   const std::size_t strips = linear(w, x, t, y);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   projection_stats& st = stats_[layer][static_cast<int>(p)];
+  const bool by_norm = opt_.rule == sparsity_rule::column_norm && !w.col_norm.empty();
   std::size_t active = 0;
-  for (std::size_t k = 0; k < w.cols; ++k) active += !(std::fabs(x[k]) <= t) ? 1 : 0;
-  if (opt_.rule == sparsity_rule::column_norm && !w.col_norm.empty()) {
-    active = 0;
-    for (std::size_t k = 0; k < w.cols; ++k) active += !(std::fabs(x[k]) * w.col_norm[k] <= t) ? 1 : 0;
-  }
+  for (std::size_t k = 0; k < w.cols; ++k) active += !(std::fabs(x[k]) * (by_norm ? w.col_norm[k] : 1.0f) <= t);
   ++st.calls;
   st.inputs += w.cols;
   st.active += opt_.mode == linear_mode::dense ? w.cols : active;
