@@ -59,10 +59,6 @@ float dot(const float* a, const float* b, int n) {
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-void add(float* x, const float* y, int n) {
-  for (int i = 0; i < n; ++i) x[i] += y[i];
-}
-
 }  // namespace
 
 // ---- loading
@@ -264,7 +260,6 @@ llama_model::llama_model(const gguf_file& file, options opt)
   scores_.resize(n_ctx_);
   gate_.resize(hp_.n_ff);
   up_.resize(hp_.n_ff);
-  proj_out_.resize(hp_.n_embd);
   logits_.resize(hp_.n_vocab);
   masked_.resize(std::max(hp_.n_embd, hp_.n_ff));
   clear_stats();
@@ -285,17 +280,18 @@ void llama_model::set_thresholds(std::vector<layer_thresholds> t) {
 
 // ---- running
 
-// y = W x for one projection of one layer: the hook sees x first, then the mode's product.
-void llama_model::linear(int layer, projection p, const float* x, float* y) {
+// y = W x (y += W x with accumulate) for one projection of one layer: the hook sees x
+// first, then the mode's product.
+void llama_model::linear(int layer, projection p, const float* x, float* y, bool accumulate) {
   const linear_weight& w = layers_[layer].proj[static_cast<int>(p)];
   if (opt_.on_input) opt_.on_input(layer, p, x, w.cols);
   const float t = opt_.thresholds[layer][static_cast<int>(p)];
   if (!opt_.stats) {
-    linear(w, x, t, y);
+    linear(w, x, t, y, accumulate);
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const std::size_t strips = linear(w, x, t, y);
+  const std::size_t strips = linear(w, x, t, y, accumulate);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   projection_stats& st = stats_[layer][static_cast<int>(p)];
   const bool by_norm = opt_.rule == sparsity_rule::column_norm && !w.col_norm.empty();
@@ -308,8 +304,11 @@ void llama_model::linear(int layer, projection p, const float* x, float* y) {
   st.seconds += s;
 }
 
-// Returns how many strips (columns) the product read.
-std::size_t llama_model::linear(const linear_weight& w, const float* x, float threshold, float* y) {
+// Returns how many strips (columns) the product read. accumulate: y += W x, the residual
+// add folded into the product's store (bitwise the same as adding afterwards).
+std::size_t llama_model::linear(const linear_weight& w, const float* x, float threshold, float* y, bool accumulate) {
+  gemv_options opt = gemv_opt_;
+  opt.accumulate = accumulate;
   // The column_norm rule masks x by |x_k| c_k <= t (NaN kept); the product then runs on the
   // masked copy at threshold 0, so its exact zeros are what it skips.
   if (opt_.rule == sparsity_rule::column_norm && opt_.mode != linear_mode::dense && threshold > 0) {
@@ -332,23 +331,25 @@ std::size_t llama_model::linear(const linear_weight& w, const float* x, float th
         for (std::size_t k = 0; k < body; k += 8)
           for (int j = 0; j < 8; ++j) acc[j] += double(row[k + j]) * masked_[k + j];
         for (std::size_t k = body; k < w.cols; ++k) acc[k - body] += double(row[k]) * masked_[k];
-        y[n] = static_cast<float>(((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
+        const auto v = static_cast<float>(((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
+        y[n] = accumulate ? y[n] + v : v;
       }
       return w.cols;
     }
     case linear_mode::dense:
-      actsparse::gemv_dense(current(w), x, y, gemv_opt_);
+      actsparse::gemv_dense(current(w), x, y, opt);
       return w.cols;
     case linear_mode::sparse: {
-      // gemv allocates its own index list on each call (gemv.hpp); sparse_kernel reuses active_.
-      actsparse::gemv(current(w), x, y, threshold, gemv_opt_);
+      // gemv lists the active inputs in active_ (options.index), so no call allocates.
+      opt.index = active_.data();
+      actsparse::gemv(current(w), x, y, threshold, opt);
       if (!opt_.stats) return w.cols;
       const auto nnz = static_cast<std::size_t>(std::count_if(x, x + w.cols, [&](float v) { return !(std::fabs(v) <= threshold); }));
       return actsparse::gemv_takes_sparse(actsparse::simd::native_arch{}, nnz, w.cols) ? nnz : w.cols;
     }
     case linear_mode::sparse_kernel: {
       const std::size_t nnz = actsparse::find_active(x, w.cols, threshold, active_.data());
-      actsparse::gemv_sparse(current(w), x, active_.data(), nnz, y, gemv_opt_);
+      actsparse::gemv_sparse(current(w), x, active_.data(), nnz, y, opt);
       return nnz;
     }
   }
@@ -406,16 +407,14 @@ const float* llama_model::forward(std::int32_t token, std::int32_t pos) {
     std::copy(k_.begin(), k_.end(), k_cache_.begin() + at);
     std::copy(v_.begin(), v_.end(), v_cache_.begin() + at);
     attention(l, pos);
-    linear(l, projection::o, att_.data(), proj_out_.data());
-    add(x_.data(), proj_out_.data(), n);
+    linear(l, projection::o, att_.data(), x_.data(), /*accumulate=*/true);
 
     // FFN block: x += down(silu(gate xn) * up xn), xn = rmsnorm(x).
     rmsnorm(x_.data(), w.ffn_norm.data(), n, hp_.rms_eps, xn_.data());
     linear(l, projection::gate, xn_.data(), gate_.data());
     linear(l, projection::up, xn_.data(), up_.data());
     swiglu(gate_.data(), up_.data(), hp_.n_ff);
-    linear(l, projection::down, gate_.data(), proj_out_.data());
-    add(x_.data(), proj_out_.data(), n);
+    linear(l, projection::down, gate_.data(), x_.data(), /*accumulate=*/true);
   }
   n_cached_ = pos + 1;
 

@@ -175,8 +175,8 @@ class llama_model {
   linear_weight load_linear(const std::string& name, const std::string& proj) const;
   void compute_column_norms();
   const packed_matrix& current(const linear_weight& w) const { return w.packed[n_forward_ % w.packed.size()]; }
-  void linear(int layer, projection p, const float* x, float* y);
-  std::size_t linear(const linear_weight& w, const float* x, float threshold, float* y);
+  void linear(int layer, projection p, const float* x, float* y, bool accumulate = false);
+  std::size_t linear(const linear_weight& w, const float* x, float threshold, float* y, bool accumulate = false);
   void attention(int layer, int pos);
 
   const gguf_file& file_;
@@ -203,10 +203,9 @@ class llama_model {
   std::vector<float> att_;     // attention output, the o input (n_embd)
   std::vector<float> scores_;  // one head's attention weights (n_ctx)
   std::vector<float> gate_, up_;  // n_ff; gate_ becomes the down input silu(gate) * up
-  std::vector<float> proj_out_;   // o and down outputs (n_embd)
   std::vector<float> logits_;     // n_vocab
   std::vector<float> masked_;     // reference mode and column_norm rule: the thresholded input
-  std::vector<std::uint32_t> active_;  // sparse_kernel: find_active's list
+  std::vector<std::uint32_t> active_;  // the sparse modes' active list (gemv's options.index)
 };
 
 }  // namespace actsparse::decoder

@@ -4,12 +4,14 @@
 #include <actsparse/actsparse.h>
 
 #include <actsparse/dispatch.hpp>
+#include <actsparse/half.hpp>
 #include <actsparse/mlx.hpp>
 #include <actsparse/pack.hpp>
 #include <actsparse/version.hpp>
 #include <atomic>
 #include <new>
 #include <string>
+#include <vector>
 
 // A matrix from actsparse_pack or actsparse_from_mlx holds W; one from
 // actsparse_split_panels holds P (and an empty W).
@@ -79,6 +81,35 @@ actsparse::element_type element(const char* where, const char* param, actsparse_
 }
 
 actsparse::gemv_options options() { return {g_threads.load(std::memory_order_relaxed)}; }
+
+// The _ex entry points' options: f(dispatch options, x as fp32). A f16/bf16 x is converted
+// into options->x_f32 or a vector of the call's own.
+template <class F>
+void with_options(const char* where, const actsparse_matrix* W, const void* x, const actsparse_gemv_options* o,
+                  F&& f) {
+  if (W == nullptr) actsparse::detail::fail(where, "W is null");
+  actsparse::gemv_options opt = options();
+  const actsparse_gemv_options none{};
+  if (o == nullptr) o = &none;
+  if (o->threads < 0) actsparse::detail::fail(where, "options->threads = ", o->threads, " must be >= 0");
+  if (o->threads > 0) opt.threads = o->threads;
+  opt.accumulate = o->accumulate != 0;
+  opt.row_begin = o->row_begin;
+  opt.row_end = o->row_end;
+  opt.index = o->index;
+  const actsparse::element_type t = element(where, "options->x_type", o->x_type);
+  if (t == actsparse::element_type::f32 || x == nullptr) return f(opt, static_cast<const float*>(x));
+  const std::size_t K = visit(*W, [](const auto& M) { return M.cols(); });
+  std::vector<float> own(o->x_f32 ? 0 : K);
+  float* xf = o->x_f32 ? o->x_f32 : own.data();
+  const auto* h = static_cast<const std::uint16_t*>(x);
+  const auto hb = reinterpret_cast<std::uintptr_t>(h), fb = reinterpret_cast<std::uintptr_t>(xf);
+  if (o->x_f32 && fb < hb + K * 2 && hb < fb + K * 4)
+    actsparse::detail::fail(where, "options->x_f32 (room for ", K, " floats) overlaps x; give it its own buffer");
+  for (std::size_t k = 0; k < K; ++k)
+    xf[k] = t == actsparse::element_type::f16 ? actsparse::half_to_float(h[k]) : actsparse::bf16_to_float(h[k]);
+  f(opt, static_cast<const float*>(xf));
+}
 
 // Shape and size of either kind (0 for NULL).
 template <class F>
@@ -206,6 +237,33 @@ actsparse_status actsparse_gemv(const actsparse_matrix* W, const float* x, float
 actsparse_status actsparse_gemm(const actsparse_matrix* W, const float* X, size_t m, float* Y, float threshold) {
   return guard([&] {
     either("gemm", W, [&](const auto& M) { actsparse::dispatch::gemm(M, X, m, Y, threshold, options()); });
+  });
+}
+
+actsparse_status actsparse_gemv_dense_ex(const actsparse_matrix* W, const void* x, float* y,
+                                         const actsparse_gemv_options* o) {
+  return guard([&] {
+    with_options("gemv_dense", W, x, o, [&](const actsparse::gemv_options& opt, const float* xf) {
+      visit(*W, [&](const auto& M) { actsparse::dispatch::gemv_dense(M, xf, y, opt); });
+    });
+  });
+}
+
+actsparse_status actsparse_gemv_sparse_ex(const actsparse_matrix* W, const void* x, const uint32_t* idx, size_t nnz,
+                                          float* y, const actsparse_gemv_options* o) {
+  return guard([&] {
+    with_options("gemv_sparse", W, x, o, [&](const actsparse::gemv_options& opt, const float* xf) {
+      visit(*W, [&](const auto& M) { actsparse::dispatch::gemv_sparse(M, xf, idx, nnz, y, opt); });
+    });
+  });
+}
+
+actsparse_status actsparse_gemv_ex(const actsparse_matrix* W, const void* x, float* y, float threshold,
+                                   const actsparse_gemv_options* o) {
+  return guard([&] {
+    with_options("gemv", W, x, o, [&](const actsparse::gemv_options& opt, const float* xf) {
+      visit(*W, [&](const auto& M) { actsparse::dispatch::gemv(M, xf, y, threshold, opt); });
+    });
   });
 }
 

@@ -136,45 +136,45 @@ std::size_t find_active(const float* x, std::size_t n, float threshold, std::uin
 std::size_t find_active_union(const float* X, std::size_t m, std::size_t n, float threshold, std::uint32_t* idx) {
   return current().table->find_active_union(X, m, n, threshold, idx);
 }
-void gemv_dense(const matrix_view& W, const float* x, float* y, int threads) {
-  current().table->gemv_dense(W, x, y, threads);
+void gemv_dense(const matrix_view& W, const float* x, float* y, const call_options& opt) {
+  current().table->gemv_dense(W, x, y, opt);
 }
 void gemv_sparse(const matrix_view& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
-                 int threads) {
-  current().table->gemv_sparse(W, x, idx, nnz, y, threads);
+                 const call_options& opt) {
+  current().table->gemv_sparse(W, x, idx, nnz, y, opt);
 }
-void gemv(const matrix_view& W, const float* x, float* y, float threshold, int threads) {
-  current().table->gemv(W, x, y, threshold, threads);
+void gemv(const matrix_view& W, const float* x, float* y, float threshold, const call_options& opt) {
+  current().table->gemv(W, x, y, threshold, opt);
 }
-void gemm_dense(const matrix_view& W, const float* X, std::size_t m, float* Y, int threads) {
-  current().table->gemm_dense(W, X, m, Y, threads);
+void gemm_dense(const matrix_view& W, const float* X, std::size_t m, float* Y, const call_options& opt) {
+  current().table->gemm_dense(W, X, m, Y, opt);
 }
 void gemm_sparse(const matrix_view& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
-                 float* Y, int threads) {
-  current().table->gemm_sparse(W, X, m, idx, nnz, Y, threads);
+                 float* Y, const call_options& opt) {
+  current().table->gemm_sparse(W, X, m, idx, nnz, Y, opt);
 }
-void gemm(const matrix_view& W, const float* X, std::size_t m, float* Y, float threshold, int threads) {
-  current().table->gemm(W, X, m, Y, threshold, threads);
+void gemm(const matrix_view& W, const float* X, std::size_t m, float* Y, float threshold, const call_options& opt) {
+  current().table->gemm(W, X, m, Y, threshold, opt);
 }
-void gemv_dense(const panels_view& W, const float* x, float* y, int threads) {
-  current().table->gemv_dense_panels(W, x, y, threads);
+void gemv_dense(const panels_view& W, const float* x, float* y, const call_options& opt) {
+  current().table->gemv_dense_panels(W, x, y, opt);
 }
 void gemv_sparse(const panels_view& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
-                 int threads) {
-  current().table->gemv_sparse_panels(W, x, idx, nnz, y, threads);
+                 const call_options& opt) {
+  current().table->gemv_sparse_panels(W, x, idx, nnz, y, opt);
 }
-void gemv(const panels_view& W, const float* x, float* y, float threshold, int threads) {
-  current().table->gemv_panels(W, x, y, threshold, threads);
+void gemv(const panels_view& W, const float* x, float* y, float threshold, const call_options& opt) {
+  current().table->gemv_panels(W, x, y, threshold, opt);
 }
-void gemm_dense(const panels_view& W, const float* X, std::size_t m, float* Y, int threads) {
-  current().table->gemm_dense_panels(W, X, m, Y, threads);
+void gemm_dense(const panels_view& W, const float* X, std::size_t m, float* Y, const call_options& opt) {
+  current().table->gemm_dense_panels(W, X, m, Y, opt);
 }
 void gemm_sparse(const panels_view& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
-                 float* Y, int threads) {
-  current().table->gemm_sparse_panels(W, X, m, idx, nnz, Y, threads);
+                 float* Y, const call_options& opt) {
+  current().table->gemm_sparse_panels(W, X, m, idx, nnz, Y, opt);
 }
-void gemm(const panels_view& W, const float* X, std::size_t m, float* Y, float threshold, int threads) {
-  current().table->gemm_panels(W, X, m, Y, threshold, threads);
+void gemm(const panels_view& W, const float* X, std::size_t m, float* Y, float threshold, const call_options& opt) {
+  current().table->gemm_panels(W, X, m, Y, threshold, opt);
 }
 
 }  // namespace dispatch

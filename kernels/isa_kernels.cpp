@@ -66,6 +66,16 @@ struct panel_list {
   bool empty() const { return v.count == 0; }
 };
 
+as::gemv_options options(const ks::call_options& o) {
+  as::gemv_options r;
+  r.threads = o.threads;
+  r.accumulate = o.accumulate;
+  r.row_begin = o.row_begin;
+  r.row_end = o.row_end;
+  r.index = o.index;
+  return r;
+}
+
 std::size_t find_active(const float* x, std::size_t n, float t, std::uint32_t* idx) {
   return as::find_active(arch{}, x, n, t, idx);
 }
@@ -77,28 +87,28 @@ std::size_t find_active_union(const float* X, std::size_t m, std::size_t n, floa
 // the header kernels' type by Wrap.
 template <class View, class Wrap>
 struct entries {
-  static void gemv_dense(const View& W, const float* x, float* y, int threads) {
-    as::detail::gemv_dense<arch>(Wrap{}(W), x, y, {threads});
+  static void gemv_dense(const View& W, const float* x, float* y, const ks::call_options& opt) {
+    as::detail::gemv_dense<arch>(Wrap{}(W), x, y, options(opt));
   }
   static void gemv_sparse(const View& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
-                          int threads) {
-    as::detail::gemv_sparse<arch>(Wrap{}(W), x, idx, nnz, y, {threads});
+                          const ks::call_options& opt) {
+    as::detail::gemv_sparse<arch>(Wrap{}(W), x, idx, nnz, y, options(opt));
   }
-  static void gemv(const View& W, const float* x, float* y, float t, int threads) {
-    as::detail::gemv(arch{}, Wrap{}(W), x, y, t, {threads});
+  static void gemv(const View& W, const float* x, float* y, float t, const ks::call_options& opt) {
+    as::detail::gemv(arch{}, Wrap{}(W), x, y, t, options(opt));
   }
-  static void gemm_dense(const View& W, const float* X, std::size_t m, float* Y, int threads) {
+  static void gemm_dense(const View& W, const float* X, std::size_t m, float* Y, const ks::call_options& opt) {
     const auto M = Wrap{}(W);
-    as::detail::gemm_dense<arch>(M, X, m, Y, M.rows(), {threads});
+    as::detail::gemm_dense<arch>(M, X, m, Y, M.rows(), options(opt));
   }
   static void gemm_sparse(const View& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
-                          float* Y, int threads) {
+                          float* Y, const ks::call_options& opt) {
     const auto M = Wrap{}(W);
-    as::detail::gemm_sparse<arch>(M, X, m, idx, nnz, Y, M.rows(), {threads});
+    as::detail::gemm_sparse<arch>(M, X, m, idx, nnz, Y, M.rows(), options(opt));
   }
-  static void gemm(const View& W, const float* X, std::size_t m, float* Y, float t, int threads) {
+  static void gemm(const View& W, const float* X, std::size_t m, float* Y, float t, const ks::call_options& opt) {
     const auto M = Wrap{}(W);
-    as::detail::gemm(arch{}, M, X, m, Y, M.rows(), t, {threads});
+    as::detail::gemm(arch{}, M, X, m, Y, M.rows(), t, options(opt));
   }
 };
 struct wrap_matrix {

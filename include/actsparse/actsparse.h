@@ -122,6 +122,36 @@ ACTSPARSE_API actsparse_status actsparse_gemv(const actsparse_matrix* W, const f
 ACTSPARSE_API actsparse_status actsparse_gemm(const actsparse_matrix* W, const float* X, size_t m, float* Y,
                                               float threshold);
 
+/* Options of the _ex entry points, for a runtime that calls from its own code. Zero
+ * initialise (or pass NULL for all defaults), then set what you need:
+ *   threads     0: actsparse_set_threads' setting; n > 0: n for this call.
+ *   accumulate  nonzero: y += W x (each y[n] + (W x)[n], rounded once, as a separate add).
+ *   row_begin, row_end  compute outputs [row_begin, row_end) only (row_end 0: to the last);
+ *               y still holds all rows outputs, the others untouched. Multiples of the
+ *               group size (row_end may be rows). Bitwise the whole call's values, so a
+ *               runtime's own thread pool can split a product into ranges (threads 1).
+ *   index       actsparse_gemv_ex: room for cols entries for the active list (NULL: the
+ *               call allocates). Separate from x and y.
+ *   x_type      ACTSPARSE_F32 (x is float), ACTSPARSE_F16 or ACTSPARSE_BF16 (x is uint16_t,
+ *               converted exactly to fp32, cols conversions per call).
+ *   x_f32       room for cols floats, the converted x (scratch; NULL: the call allocates). */
+typedef struct actsparse_gemv_options {
+  int threads;
+  int accumulate;
+  size_t row_begin, row_end;
+  uint32_t* index;
+  actsparse_dtype x_type;
+  float* x_f32;
+} actsparse_gemv_options;
+/* actsparse_gemv_dense, actsparse_gemv_sparse and actsparse_gemv with options (NULL: as
+ * those). y's values equal theirs on the same (converted) x, bit for bit. */
+ACTSPARSE_API actsparse_status actsparse_gemv_dense_ex(const actsparse_matrix* W, const void* x, float* y,
+                                                       const actsparse_gemv_options* options);
+ACTSPARSE_API actsparse_status actsparse_gemv_sparse_ex(const actsparse_matrix* W, const void* x, const uint32_t* idx,
+                                                        size_t nnz, float* y, const actsparse_gemv_options* options);
+ACTSPARSE_API actsparse_status actsparse_gemv_ex(const actsparse_matrix* W, const void* x, float* y, float threshold,
+                                                 const actsparse_gemv_options* options);
+
 /* Threads per call: 0 (the default) follows OpenMP (OMP_NUM_THREADS); n > 0 uses n.
  * Process-wide. */
 ACTSPARSE_API actsparse_status actsparse_set_threads(int threads);

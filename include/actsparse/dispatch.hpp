@@ -81,26 +81,35 @@ struct panels_view {
   std::size_t count, rows, cols;
 };
 
-// The library's entry points, one per operation and matrix kind; threads as
-// gemv_options::threads. The overloads below are the convenient form.
-void gemv_dense(const matrix_view& W, const float* x, float* y, int threads);
+// gemv_options in plain types (the headers' struct is of the includer's ISA namespace):
+// threads, accumulate, row_begin, row_end and index as there (threading.hpp).
+struct call_options {
+  int threads = 0;
+  bool accumulate = false;
+  std::size_t row_begin = 0, row_end = 0;
+  std::uint32_t* index = nullptr;
+};
+
+// The library's entry points, one per operation and matrix kind. The overloads below,
+// taking gemv_options, are the convenient form.
+void gemv_dense(const matrix_view& W, const float* x, float* y, const call_options& opt);
 void gemv_sparse(const matrix_view& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
-                 int threads);
-void gemv(const matrix_view& W, const float* x, float* y, float threshold, int threads);
-void gemm_dense(const matrix_view& W, const float* X, std::size_t m, float* Y, int threads);
+                 const call_options& opt);
+void gemv(const matrix_view& W, const float* x, float* y, float threshold, const call_options& opt);
+void gemm_dense(const matrix_view& W, const float* X, std::size_t m, float* Y, const call_options& opt);
 void gemm_sparse(const matrix_view& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
-                 float* Y, int threads);
-void gemm(const matrix_view& W, const float* X, std::size_t m, float* Y, float threshold, int threads);
+                 float* Y, const call_options& opt);
+void gemm(const matrix_view& W, const float* X, std::size_t m, float* Y, float threshold, const call_options& opt);
 // On panels: one thread per panel, each running this instruction set's 1-thread kernel on
 // its panel; results bitwise those of the whole matrix.
-void gemv_dense(const panels_view& W, const float* x, float* y, int threads);
+void gemv_dense(const panels_view& W, const float* x, float* y, const call_options& opt);
 void gemv_sparse(const panels_view& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
-                 int threads);
-void gemv(const panels_view& W, const float* x, float* y, float threshold, int threads);
-void gemm_dense(const panels_view& W, const float* X, std::size_t m, float* Y, int threads);
+                 const call_options& opt);
+void gemv(const panels_view& W, const float* x, float* y, float threshold, const call_options& opt);
+void gemm_dense(const panels_view& W, const float* X, std::size_t m, float* Y, const call_options& opt);
 void gemm_sparse(const panels_view& W, const float* X, std::size_t m, const std::uint32_t* idx, std::size_t nnz,
-                 float* Y, int threads);
-void gemm(const panels_view& W, const float* X, std::size_t m, float* Y, float threshold, int threads);
+                 float* Y, const call_options& opt);
+void gemm(const panels_view& W, const float* X, std::size_t m, float* Y, float threshold, const call_options& opt);
 
 }  // namespace dispatch
 }  // namespace actsparse
@@ -109,6 +118,8 @@ void gemm(const panels_view& W, const float* X, std::size_t m, float* Y, float t
 // includer's types, so each instruction-set namespace has its own copies (config.hpp).
 namespace actsparse {
 namespace dispatch {
+
+inline call_options call(const gemv_options& o) { return {o.threads, o.accumulate, o.row_begin, o.row_end, o.index}; }
 
 inline matrix_view view(const packed_matrix& W) {
   return {W.empty() ? nullptr : W.data(), W.rows(), W.cols(), W.bits(), W.group_size()};
@@ -145,48 +156,48 @@ namespace dispatch {
 
 
 inline void gemv_dense(const packed_matrix& W, const float* x, float* y, const gemv_options& opt = {}) {
-  gemv_dense(view(W), x, y, opt.threads);
+  gemv_dense(view(W), x, y, call(opt));
 }
 inline void gemv_sparse(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
                         const gemv_options& opt = {}) {
-  gemv_sparse(view(W), x, idx, nnz, y, opt.threads);
+  gemv_sparse(view(W), x, idx, nnz, y, call(opt));
 }
 inline void gemv(const packed_matrix& W, const float* x, float* y, float threshold = 0.0f,
                  const gemv_options& opt = {}) {
-  gemv(view(W), x, y, threshold, opt.threads);
+  gemv(view(W), x, y, threshold, call(opt));
 }
 inline void gemv_dense(const panel_matrix& W, const float* x, float* y, const gemv_options& opt = {}) {
-  gemv_dense(actsparse::detail::panel_views(W).get(), x, y, opt.threads);
+  gemv_dense(actsparse::detail::panel_views(W).get(), x, y, call(opt));
 }
 inline void gemv_sparse(const panel_matrix& W, const float* x, const std::uint32_t* idx, std::size_t nnz, float* y,
                         const gemv_options& opt = {}) {
-  gemv_sparse(actsparse::detail::panel_views(W).get(), x, idx, nnz, y, opt.threads);
+  gemv_sparse(actsparse::detail::panel_views(W).get(), x, idx, nnz, y, call(opt));
 }
 inline void gemv(const panel_matrix& W, const float* x, float* y, float threshold = 0.0f,
                  const gemv_options& opt = {}) {
-  gemv(actsparse::detail::panel_views(W).get(), x, y, threshold, opt.threads);
+  gemv(actsparse::detail::panel_views(W).get(), x, y, threshold, call(opt));
 }
 inline void gemm_dense(const packed_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt = {}) {
-  gemm_dense(view(W), X, m, Y, opt.threads);
+  gemm_dense(view(W), X, m, Y, call(opt));
 }
 inline void gemm_sparse(const packed_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx,
                         std::size_t nnz, float* Y, const gemv_options& opt = {}) {
-  gemm_sparse(view(W), X, m, idx, nnz, Y, opt.threads);
+  gemm_sparse(view(W), X, m, idx, nnz, Y, call(opt));
 }
 inline void gemm(const packed_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
                  const gemv_options& opt = {}) {
-  gemm(view(W), X, m, Y, threshold, opt.threads);
+  gemm(view(W), X, m, Y, threshold, call(opt));
 }
 inline void gemm_dense(const panel_matrix& W, const float* X, std::size_t m, float* Y, const gemv_options& opt = {}) {
-  gemm_dense(actsparse::detail::panel_views(W).get(), X, m, Y, opt.threads);
+  gemm_dense(actsparse::detail::panel_views(W).get(), X, m, Y, call(opt));
 }
 inline void gemm_sparse(const panel_matrix& W, const float* X, std::size_t m, const std::uint32_t* idx,
                         std::size_t nnz, float* Y, const gemv_options& opt = {}) {
-  gemm_sparse(actsparse::detail::panel_views(W).get(), X, m, idx, nnz, Y, opt.threads);
+  gemm_sparse(actsparse::detail::panel_views(W).get(), X, m, idx, nnz, Y, call(opt));
 }
 inline void gemm(const panel_matrix& W, const float* X, std::size_t m, float* Y, float threshold = 0.0f,
                  const gemv_options& opt = {}) {
-  gemm(actsparse::detail::panel_views(W).get(), X, m, Y, threshold, opt.threads);
+  gemm(actsparse::detail::panel_views(W).get(), X, m, Y, threshold, call(opt));
 }
 
 }  // namespace dispatch

@@ -61,17 +61,20 @@ inline void gemm_sparse(const Matrix& W, const float* X, std::size_t m, const st
                         float* Y, std::size_t ldy, const gemv_options& opt) {
   check_gemm("gemm_sparse", W, X, m, Y, ldy);
   check_index("gemm_sparse", W, idx, nnz, Y, m == 0 ? 0 : (m - 1) * ldy + W.rows());
+  const outputs out = check_outputs("gemm_sparse", W, opt);
   const int threads = requested_threads("gemm_sparse", opt);
-  if (m > 0) run<A, false, kGemmRows<A>>(W, X, m, idx, nnz, 0.0f, Y, ldy, threads);
+  if (m > 0) run<A, false, kGemmRows<A>>(W, X, m, idx, nnz, 0.0f, Y, ldy, threads, out);
 }
 
 template <class A, class Matrix>
 inline void gemm_dense(const Matrix& W, const float* X, std::size_t m, float* Y, std::size_t ldy,
                        const gemv_options& opt) {
   check_gemm("gemm_dense", W, X, m, Y, ldy);
+  const outputs out = check_outputs("gemm_dense", W, opt);
   const int threads = requested_threads("gemm_dense", opt);
   if (m > 0)
-    run<A, true, kGemmRows<A>>(W, X, m, nullptr, W.cols(), -std::numeric_limits<float>::infinity(), Y, ldy, threads);
+    run<A, true, kGemmRows<A>>(W, X, m, nullptr, W.cols(), -std::numeric_limits<float>::infinity(), Y, ldy, threads,
+                               out);
 }
 
 template <class A, class Matrix>
@@ -79,9 +82,11 @@ inline void gemm(A arch, const Matrix& W, const float* X, std::size_t m, float* 
                  const gemv_options& opt) {
   check_gemm("gemm", W, X, m, Y, ldy);
   check_threshold("gemm", threshold);
+  const outputs out = check_outputs("gemm", W, opt);
+  if (m > 0) check_index_buffer("gemm", opt.index, W.cols(), X, m * W.cols(), Y, (m - 1) * ldy + W.rows());
   const int threads = requested_threads("gemm", opt);
   if (gemm_takes_batched(arch, W.cols(), X, m, threshold)) {
-    run<A, true, kGemmRows<A>>(W, X, m, nullptr, W.cols(), threshold, Y, ldy, threads);
+    run<A, true, kGemmRows<A>>(W, X, m, nullptr, W.cols(), threshold, Y, ldy, threads, out);
     return;
   }
   for (std::size_t r = 0; r < m; ++r) detail::gemv(arch, W, X + r * W.cols(), Y + r * ldy, threshold, opt);

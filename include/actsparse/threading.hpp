@@ -8,6 +8,7 @@
 #include "config.hpp"
 
 #include <cstddef>
+#include <cstdint>
 
 #include "error.hpp"
 
@@ -19,8 +20,25 @@ ACTSPARSE_NAMESPACE_BEGIN
 
 // Per-call options. threads = 0 follows the OpenMP settings (omp_get_max_threads(), i.e.
 // OMP_NUM_THREADS or omp_set_num_threads); a positive value asks for that many.
+//
+// The other fields are for a runtime that calls the kernels from its own code:
+// - accumulate: y += W x instead of y = W x. Each output is y[n] + (W x)[n], one rounding,
+//   bitwise what computing W x and then adding it to y gives (the residual add of a layer).
+// - row_begin, row_end: compute outputs [row_begin, row_end) only (row_end = 0: to the
+//   last). y still holds all W.rows() outputs (Y rows of ldy); the others are not touched.
+//   Both are multiples of W.group_size() (row_end may be W.rows()). Each output is the
+//   same sum in the same order as in the whole call, so a runtime's own thread pool can
+//   split a product into ranges (threads = 1 each) and get bitwise the whole call's y.
+// - index: gemv() and gemm() with a threshold list the active inputs here (room for
+//   W.cols() entries, separate from x and y) instead of in a buffer they allocate.
+// - x_f32: the fp16/bf16-activation entry points (gemv.hpp) convert x into it (room for
+//   W.cols() floats) instead of into a buffer they allocate.
 struct gemv_options {
   int threads = 0;
+  bool accumulate = false;
+  std::size_t row_begin = 0, row_end = 0;
+  std::uint32_t* index = nullptr;
+  float* x_f32 = nullptr;
 };
 
 namespace detail {

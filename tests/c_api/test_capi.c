@@ -135,6 +135,87 @@ static int bad_env(void) {
   return failures == 0 ? 0 : 1;
 }
 
+/* The _ex entry points against the plain ones, bit for bit: NULL options, accumulate, two
+ * row ranges, the caller's index buffer, f16 and bf16 x (decoded here independently), on W
+ * (N = 256 outputs, groups of 64) and its panels P. */
+static void check_ex(const actsparse_matrix* W, const float* x, size_t N, size_t K, int bits) {
+  float y[256], yd[256], y0[256], want[256];
+  uint32_t index[200], idx[200];
+  size_t nnz = 0;
+  CHECK(actsparse_gemv_dense(W, x, yd) == ACTSPARSE_OK, "gemv_dense: %s", actsparse_last_error());
+  CHECK(actsparse_gemv_dense_ex(W, x, y, NULL) == ACTSPARSE_OK, "gemv_dense_ex: %s", actsparse_last_error());
+  CHECK(memcmp(y, yd, N * sizeof *y) == 0, "bits=%d: gemv_dense_ex(NULL options) differs", bits);
+
+  actsparse_gemv_options o;
+  memset(&o, 0, sizeof o);
+  o.accumulate = 1;
+  for (size_t n = 0; n < N; ++n) y[n] = y0[n] = uniform();
+  CHECK(actsparse_gemv_ex(W, x, y, 0.0f, &o) == ACTSPARSE_OK, "gemv_ex accumulate: %s", actsparse_last_error());
+  for (size_t n = 0; n < N; ++n) want[n] = y0[n] + yd[n];
+  CHECK(memcmp(y, want, N * sizeof *y) == 0, "bits=%d: accumulate is not y0 + W x", bits);
+
+  memset(&o, 0, sizeof o);
+  o.threads = 1;
+  for (size_t n = 0; n < N; ++n) y[n] = 42.0f;
+  o.row_begin = 64, o.row_end = 192;
+  CHECK(actsparse_gemv_dense_ex(W, x, y, &o) == ACTSPARSE_OK, "row range: %s", actsparse_last_error());
+  for (size_t n = 0; n < N; ++n)
+    CHECK(n >= 64 && n < 192 ? y[n] == yd[n] : y[n] == 42.0f, "bits=%d: rows [64, 192): y[%zu] = %g", bits, n, y[n]);
+  o.row_begin = 192, o.row_end = 0;
+  CHECK(actsparse_find_active(x, K, 0.0f, idx, &nnz) == ACTSPARSE_OK, "find_active");
+  CHECK(actsparse_gemv_sparse_ex(W, x, idx, nnz, y, &o) == ACTSPARSE_OK, "row range: %s", actsparse_last_error());
+  for (size_t n = 192; n < N; ++n) CHECK(y[n] == yd[n], "bits=%d: rows [192, end): y[%zu]", bits, n);
+
+  memset(&o, 0, sizeof o);
+  o.index = index;
+  CHECK(actsparse_gemv_ex(W, x, y, 0.0f, &o) == ACTSPARSE_OK, "index: %s", actsparse_last_error());
+  CHECK(memcmp(y, yd, N * sizeof *y) == 0, "bits=%d: gemv_ex with an index buffer differs", bits);
+  CHECK(memcmp(index, idx, nnz * sizeof *idx) == 0, "bits=%d: the index buffer is not the active list", bits);
+
+  /* f16 and bf16 x: each decoded here (half_to_double; bf16 as the top half of a float),
+   * then the fp32 call on the decoded values. */
+  uint16_t h[200], b[200];
+  float xh[200], xb[200];
+  float scratch[200];
+  for (size_t k = 0; k < K; ++k) {
+    h[k] = (uint16_t)(k % 3 == 0 ? (rand() & 0x7bff) | ((k & 1) << 15) : 0); /* finite, either sign */
+    xh[k] = (float)half_to_double(h[k]);
+    uint32_t u;
+    memcpy(&u, &x[k], sizeof u);
+    b[k] = (uint16_t)(u >> 16);
+    u = (uint32_t)b[k] << 16;
+    memcpy(&xb[k], &u, sizeof u);
+  }
+  for (int with_scratch = 0; with_scratch <= 1; ++with_scratch) {
+    memset(&o, 0, sizeof o);
+    o.x_f32 = with_scratch ? scratch : NULL;
+    o.x_type = ACTSPARSE_F16;
+    CHECK(actsparse_gemv_dense(W, xh, want) == ACTSPARSE_OK, "gemv_dense");
+    CHECK(actsparse_gemv_ex(W, h, y, 0.0f, &o) == ACTSPARSE_OK, "f16 x: %s", actsparse_last_error());
+    CHECK(memcmp(y, want, N * sizeof *y) == 0, "bits=%d: f16 x differs from its fp32 values", bits);
+    o.x_type = ACTSPARSE_BF16;
+    CHECK(actsparse_gemv_dense(W, xb, want) == ACTSPARSE_OK, "gemv_dense");
+    CHECK(actsparse_gemv_dense_ex(W, b, y, &o) == ACTSPARSE_OK, "bf16 x: %s", actsparse_last_error());
+    CHECK(memcmp(y, want, N * sizeof *y) == 0, "bits=%d: bf16 x differs from its fp32 values", bits);
+  }
+
+  /* Bad options: the field named, y untouched. */
+  for (size_t n = 0; n < N; ++n) y[n] = 42.0f;
+  memset(&o, 0, sizeof o);
+  o.row_begin = 32;
+  CHECK(actsparse_gemv_ex(W, x, y, 0.0f, &o) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "row_begin 32 accepted");
+  CHECK(contains(actsparse_last_error(), "options.row_begin = 32"), "message: %s", actsparse_last_error());
+  o.row_begin = 0;
+  o.x_type = (actsparse_dtype)9;
+  CHECK(actsparse_gemv_ex(W, x, y, 0.0f, &o) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "x_type 9 accepted");
+  CHECK(contains(actsparse_last_error(), "options->x_type = 9"), "message: %s", actsparse_last_error());
+  o.x_type = ACTSPARSE_F32;
+  o.threads = -1;
+  CHECK(actsparse_gemv_ex(W, x, y, 0.0f, &o) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "threads -1 accepted");
+  CHECK(contains(actsparse_last_error(), "options->threads = -1"), "message: %s", actsparse_last_error());
+  for (size_t n = 0; n < N; ++n) CHECK(y[n] == 42.0f, "y[%zu] written by a failed _ex call", n);
+}
+
 int main(int argc, char** argv) {
   if (argc > 1 && strcmp(argv[1], "--bad-env") == 0) return bad_env();
 
@@ -179,6 +260,8 @@ int main(int argc, char** argv) {
       CHECK(actsparse_gemv(W, X + r * K, y, 0.0f) == ACTSPARSE_OK, "gemv row");
       CHECK(memcmp(y, Y + r * N, sizeof y) == 0, "bits=%d: gemm row %zu differs from gemv", bits, r);
     }
+    check_ex(W, x, N, K, bits);
+
     /* Thread count does not change y. */
     CHECK(actsparse_set_threads(1) == ACTSPARSE_OK, "set_threads");
     CHECK(actsparse_gemv(W, x, ys, 0.0f) == ACTSPARSE_OK, "gemv 1 thread");

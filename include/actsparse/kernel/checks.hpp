@@ -10,6 +10,8 @@
 
 #include "../error.hpp"
 #include "../format.hpp"
+#include "../threading.hpp"
+#include "micro_ref.hpp"
 
 ACTSPARSE_NAMESPACE_BEGIN
 namespace detail {
@@ -55,6 +57,43 @@ inline void check_gemm(const char* where, const Matrix& W, const float* X, std::
   check_ptr(where, "Y", Y);
   if (overlaps(X, m * W.cols(), Y, (m - 1) * ldy + W.rows()))
     fail(where, "Y (", m, " x ", W.rows(), " floats) overlaps X (", m, " x ", W.cols(), " floats)");
+}
+
+// The group size of a matrix, or of the first panel of a panel list (the dispatching
+// library's, which has no group_size()).
+template <class Matrix>
+inline auto group_of(const Matrix& W, int) -> decltype(W.group_size()) { return W.group_size(); }
+template <class Matrix>
+inline int group_of(const Matrix& W, long) { return W.panel(0).group_size(); }
+
+// options.row_begin, row_end and accumulate, checked and resolved.
+template <class Matrix>
+inline outputs check_outputs(const char* where, const Matrix& W, const gemv_options& opt) {
+  const std::size_t rows = W.rows(), g = static_cast<std::size_t>(group_of(W, 0));
+  const std::size_t end = opt.row_end == 0 ? rows : opt.row_end;
+  if (end > rows) fail(where, "options.row_end = ", opt.row_end, " is past W.rows() = ", rows);
+  if (opt.row_begin > end)
+    fail(where, "options.row_begin = ", opt.row_begin, " is past options.row_end = ", opt.row_end,
+         opt.row_end == 0 ? " (0: W.rows())" : "");
+  if (opt.row_begin % g != 0 || end % g != 0)
+    fail(where, "options.row_begin = ", opt.row_begin, " and options.row_end = ", opt.row_end,
+         " must be multiples of the group size ", g, " (row_end may be 0 or W.rows() = ", rows, ")");
+  return {opt.row_begin, end, opt.accumulate};
+}
+
+// options.index, where gemv() or gemm() with a threshold writes the active list: room for
+// W.cols() entries that overlap neither the inputs nor the outputs.
+inline void check_index_buffer(const char* where, const std::uint32_t* index, std::size_t cols, const float* x,
+                               std::size_t x_floats, const float* y, std::size_t y_floats) {
+  if (index == nullptr) return;
+  const auto ib = reinterpret_cast<std::uintptr_t>(index), ie = ib + cols * sizeof(std::uint32_t);
+  auto meets = [&](const float* p, std::size_t n) {
+    const auto pb = reinterpret_cast<std::uintptr_t>(p);
+    return n > 0 && ib < pb + n * sizeof(float) && pb < ie;
+  };
+  if (meets(x, x_floats)) fail(where, "options.index (room for ", cols, " entries) overlaps x; give it its own buffer");
+  if (meets(y, y_floats))
+    fail(where, "options.index (room for ", cols, " entries) overlaps the output; give it its own buffer");
 }
 
 }  // namespace detail

@@ -31,37 +31,42 @@ namespace simd {
 // 1344, 1344, 1344 and 64 outputs ran 1.2x slower per row than 4 tiles of 1024).
 template <int Bits, int Group, class A, bool Dense, std::size_t MaxRows>
 void tiles(const packed_matrix& W, const float* X, std::size_t ldx, std::size_t M, const std::uint32_t* idx,
-           std::size_t count, float keep_above, std::size_t g0, std::size_t g1, float* Y, std::size_t ldy) {
+           std::size_t count, float keep_above, std::size_t g0, std::size_t g1, float* Y, std::size_t ldy,
+           bool accumulate) {
   const std::size_t most = std::max<std::size_t>(1, kTileFloats<A, MaxRows> / M / Group);  // groups per tile
   const std::size_t n_tiles = (g1 - g0 + most - 1) / most;
   for (std::size_t t = 0; t < n_tiles; ++t) {
     const std::size_t a = g0 + (g1 - g0) * t / n_tiles, b = g0 + (g1 - g0) * (t + 1) / n_tiles;
-    strip_pass<Bits, Group, A, Dense, MaxRows>(W, X, ldx, M, idx, count, keep_above, a * Group, b * Group, Y, ldy);
+    strip_pass<Bits, Group, A, Dense, MaxRows>(W, X, ldx, M, idx, count, keep_above, a * Group, b * Group, Y, ldy,
+                                                   accumulate);
   }
 }
 
-// Y[m] = W X[m] for the M rows of X (row m at X + m * W.cols(), of Y at Y + m * ldy).
+// Y[m] = W X[m] for the M rows of X (row m at X + m * W.cols(), of Y at Y + m * ldy), outputs
+// out.begin to out.last(rows) only.
 template <int Bits, int Group, class A, bool Dense, std::size_t MaxRows>
 void run_rows(const packed_matrix& W, const float* X, std::size_t M, const std::uint32_t* idx, std::size_t count,
-              float keep_above, float* Y, std::size_t ldy, int threads) {
+              float keep_above, float* Y, std::size_t ldy, int threads, const actsparse::detail::outputs& out) {
   using Tr = arch_traits<A>;
-  const std::size_t G = W.groups(), K = W.cols();
-  const std::size_t work = count * W.rows() * M;
+  const std::size_t first = out.begin / Group, G = out.last(W.rows()) / Group - first, K = W.cols();
+  const std::size_t work = count * G * Group * M;
   const std::size_t useful = std::max<std::size_t>(1, work / Tr::kMinWeightsPerThread);
-  const std::size_t slices = Dense ? std::max<std::size_t>(1, W.rows() * Bits / 8 / Tr::kMinDenseSliceBytes) : G;
+  const std::size_t slices = Dense ? std::max<std::size_t>(1, G * Group * Bits / 8 / Tr::kMinDenseSliceBytes) : G;
   const int p = static_cast<int>(std::min({static_cast<std::size_t>(threads), G, useful, slices}));
+  if (G == 0) return;
+  const bool acc = out.accumulate;
   actsparse::detail::parallel_for_threads(p, [&](int t, int nt) {
-    const std::size_t g0 = G * static_cast<std::size_t>(t) / static_cast<std::size_t>(nt);
-    const std::size_t g1 = G * static_cast<std::size_t>(t + 1) / static_cast<std::size_t>(nt);
+    const std::size_t g0 = first + G * static_cast<std::size_t>(t) / static_cast<std::size_t>(nt);
+    const std::size_t g1 = first + G * static_cast<std::size_t>(t + 1) / static_cast<std::size_t>(nt);
     for (std::size_t m0 = 0; m0 < M; m0 += MaxRows) {
       const std::size_t rows = std::min(MaxRows, M - m0);
       // A block of one row is gemv's pass, with its larger tile (the same sums in the same
       // order: row m of a batch equals gemv of that row bitwise either way).
       if (rows == 1 && MaxRows > 1) {
-        tiles<Bits, Group, A, Dense, 1>(W, X + m0 * K, K, 1, idx, count, keep_above, g0, g1, Y + m0 * ldy, ldy);
+        tiles<Bits, Group, A, Dense, 1>(W, X + m0 * K, K, 1, idx, count, keep_above, g0, g1, Y + m0 * ldy, ldy, acc);
       } else {
         tiles<Bits, Group, A, Dense, MaxRows>(W, X + m0 * K, K, rows, idx, count, keep_above, g0, g1, Y + m0 * ldy,
-                                              ldy);
+                                              ldy, acc);
       }
     }
   });
@@ -71,30 +76,41 @@ void run_rows(const packed_matrix& W, const float* X, std::size_t M, const std::
 
 namespace detail {
 
-// Panels: thread t of p takes panels t, t + p, ..., and runs product(panel, its rows of Y)
-// on one thread. At most one thread per panel. product must not throw (it runs inside the
+// Panels: thread t of p takes panels t, t + p, ..., and runs product(panel, its rows of Y,
+// the panel's outputs within `out`) on one thread, for the panels that hold any of `out`'s
+// outputs. At most one thread per panel. product must not throw (it runs inside the
 // parallel region): check everything before. Panels is panel_matrix or any type with its
 // panels(), panel(b) and first_row(b).
 template <class Panels, class F>
-inline void for_each_panel(const Panels& W, int threads, float* y, F&& product) {
-  const int p = static_cast<int>(std::min(static_cast<std::size_t>(std::max(threads, 1)), W.panels()));
+inline void for_each_panel(const Panels& W, int threads, float* y, const outputs& out, F&& product) {
+  const std::size_t lo = out.begin, hi = out.last(W.rows());
+  std::size_t b0 = 0, b1 = W.panels();  // the panels that meet [lo, hi)
+  while (b0 < b1 && W.first_row(b0) + W.panel(b0).rows() <= lo) ++b0;
+  while (b1 > b0 && W.first_row(b1 - 1) >= hi) --b1;
+  const int p = static_cast<int>(std::min(static_cast<std::size_t>(std::max(threads, 1)), b1 - b0));
   parallel_for_threads(p, [&](int t, int nt) {
-    for (std::size_t b = static_cast<std::size_t>(t); b < W.panels(); b += static_cast<std::size_t>(nt))
-      product(W.panel(b), y + W.first_row(b));
+    for (std::size_t b = b0 + static_cast<std::size_t>(t); b < b1; b += static_cast<std::size_t>(nt)) {
+      const packed_matrix P = W.panel(b);
+      const std::size_t f = W.first_row(b);
+      const outputs part{std::max(lo, f) - f, std::min(hi, f + P.rows()) - f, out.accumulate};
+      product(P, y + f, part);
+    }
   });
 }
 
-// Y[m] = W X[m], m < M, over the listed strips (Dense: all, x masked by keep_above).
+// Y[m] = W X[m], m < M, over the listed strips (Dense: all, x masked by keep_above), the
+// outputs `out` names.
 template <class A, bool Dense, std::size_t MaxRows>
 inline void run(const packed_matrix& W, const float* X, std::size_t M, const std::uint32_t* idx, std::size_t count,
-                float keep_above, float* Y, std::size_t ldy, int threads) {
+                float keep_above, float* Y, std::size_t ldy, int threads, const outputs& out) {
   if constexpr (std::is_same<A, xsimd::unavailable>::value) {
     (void)threads;
-    for (std::size_t m = 0; m < M; ++m) gemv_ref_impl(W, X + m * W.cols(), idx, count, keep_above, Dense, Y + m * ldy);
+    for (std::size_t m = 0; m < M; ++m)
+      gemv_ref_impl(W, X + m * W.cols(), idx, count, keep_above, Dense, Y + m * ldy, true, true, out);
   } else {
     with_format(W, [&](auto bits, auto group) {
       simd::run_rows<decltype(bits)::value, decltype(group)::value, A, Dense, MaxRows>(W, X, M, idx, count,
-                                                                                     keep_above, Y, ldy, threads);
+                                                                                     keep_above, Y, ldy, threads, out);
     });
   }
 }
@@ -103,17 +119,17 @@ inline void run(const packed_matrix& W, const float* X, std::size_t M, const std
 // The format is resolved here, outside the threads (with_format throws on a bad one).
 template <class A, bool Dense, std::size_t MaxRows, class Panels>
 inline void run_panels(const Panels& W, const float* X, std::size_t M, const std::uint32_t* idx, std::size_t count,
-                       float keep_above, float* Y, std::size_t ldy, int threads) {
+                       float keep_above, float* Y, std::size_t ldy, int threads, const outputs& out) {
   if (M == 0) return;
   if constexpr (std::is_same<A, xsimd::unavailable>::value) {
-    for_each_panel(W, threads, Y, [&](const packed_matrix& P, float* Yp) {
-      run<A, Dense, MaxRows>(P, X, M, idx, count, keep_above, Yp, ldy, 1);
+    for_each_panel(W, threads, Y, out, [&](const packed_matrix& P, float* Yp, const outputs& part) {
+      run<A, Dense, MaxRows>(P, X, M, idx, count, keep_above, Yp, ldy, 1, part);
     });
   } else {
     with_format(W.panel(0), [&](auto bits, auto group) {
-      for_each_panel(W, threads, Y, [&](const packed_matrix& P, float* Yp) {
+      for_each_panel(W, threads, Y, out, [&](const packed_matrix& P, float* Yp, const outputs& part) {
         simd::run_rows<decltype(bits)::value, decltype(group)::value, A, Dense, MaxRows>(P, X, M, idx, count,
-                                                                                       keep_above, Yp, ldy, 1);
+                                                                                       keep_above, Yp, ldy, 1, part);
       });
     });
   }
@@ -122,8 +138,8 @@ inline void run_panels(const Panels& W, const float* X, std::size_t M, const std
 template <class A, bool Dense, std::size_t MaxRows, class Panels,
           std::enable_if_t<!std::is_same<Panels, packed_matrix>::value, int> = 0>
 inline void run(const Panels& W, const float* X, std::size_t M, const std::uint32_t* idx, std::size_t count,
-                float keep_above, float* Y, std::size_t ldy, int threads) {
-  run_panels<A, Dense, MaxRows>(W, X, M, idx, count, keep_above, Y, ldy, threads);
+                float keep_above, float* Y, std::size_t ldy, int threads, const outputs& out) {
+  run_panels<A, Dense, MaxRows>(W, X, M, idx, count, keep_above, Y, ldy, threads, out);
 }
 
 }  // namespace detail

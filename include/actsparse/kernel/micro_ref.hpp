@@ -52,23 +52,37 @@ inline float rounded_product(float a, float b) {
   return t;
 }
 
+// Which outputs a call writes and how (gemv_options' row_begin, row_end and accumulate,
+// resolved and checked at the entry point): [begin, end), end = 0 meaning all, both
+// multiples of the group size; accumulate adds the product to what y holds.
+struct outputs {
+  std::size_t begin = 0, end = 0;
+  bool accumulate = false;
+  std::size_t last(std::size_t rows) const { return end == 0 ? rows : end; }
+};
+
+// y[n] = v, or y[n] += v: the one store every kernel ends with.
+inline void store_output(float* y, float v, bool accumulate) { *y = accumulate ? *y + v : v; }
+
 // Shared by the scalar twins: the kernels' exact order of operations, one output at a time.
 // `fused`: each term as fma(a, q, acc) (the FMA kernels), or as acc + (a * q) with the
 // product rounded first (the look-up and non-FMA kernels, simd::kFusedProducts).
 // `fused_bias`: the bias sums likewise (false only on archs without FMA, simd::kArchFma).
 inline void gemv_ref_impl(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count,
-                          float keep_above, bool dense, float* y, bool fused = true, bool fused_bias = true) {
+                          float keep_above, bool dense, float* y, bool fused = true, bool fused_bias = true,
+                          const outputs& out = {}) {
   const std::size_t N = W.rows(), g = static_cast<std::size_t>(W.group_size());
+  const std::size_t j0 = out.begin / g, j1 = out.last(N) / g;
   buffer<float> acc(N, 0.0f), bsum(W.groups(), 0.0f);
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t k = dense ? i : idx[i];
     float xk = x[k];
     if (dense && !is_active(xk, keep_above)) xk = 0.0f;
     if (!std::isfinite(xk)) {
-      add_nonfinite_strip(W, k, xk, 0, N, acc.data());
+      add_nonfinite_strip(W, k, xk, j0 * g, j1 * g, acc.data() + j0 * g);
       xk = 0.0f;
     }
-    for (std::size_t j = 0; j < W.groups(); ++j) {
+    for (std::size_t j = j0; j < j1; ++j) {
       const float a = xk * half_to_float(W.scales(k)[j]);
       const float b = half_to_float(W.biases(k)[j]);
       bsum[j] = fused_bias ? std::fma(xk, b, bsum[j]) : bsum[j] + rounded_product(xk, b);
@@ -78,7 +92,7 @@ inline void gemv_ref_impl(const packed_matrix& W, const float* x, const std::uin
       }
     }
   }
-  for (std::size_t n = 0; n < N; ++n) y[n] = acc[n] + bsum[n / g];
+  for (std::size_t n = j0 * g; n < j1 * g; ++n) store_output(y + n, acc[n] + bsum[n / g], out.accumulate);
 }
 
 }  // namespace detail

@@ -73,10 +73,11 @@ inline constexpr std::size_t kTileFloats =
 // Y[m][n0, n1) for rows m < M of X (row m at X + m * ldx, of Y at Y + m * ldy), from the
 // strips listed in idx (Dense: all `count` strips in order). x counts where
 // !(|x| <= keep_above). M <= MaxRows; n0, n1 multiples of Group; M * (n1 - n0) <=
-// kTileFloats<A, MaxRows>.
+// kTileFloats<A, MaxRows>. accumulate: Y += the products instead of Y = them.
 template <int Bits, int Group, class A, bool Dense, std::size_t MaxRows>
 void strip_pass(const packed_matrix& W, const float* X, std::size_t ldx, std::size_t M, const std::uint32_t* idx,
-                std::size_t count, float keep_above, std::size_t n0, std::size_t n1, float* Y, std::size_t ldy) {
+                std::size_t count, float keep_above, std::size_t n0, std::size_t n1, float* Y, std::size_t ldy,
+                bool accumulate) {
   using Tr = arch_traits<A>;
   using bf = xsimd::batch<float, A>;
   constexpr std::size_t V = bf::size, U = Tr::kStripsPerPass, kAcc = kTileFloats<A, MaxRows>;
@@ -153,7 +154,8 @@ void strip_pass(const packed_matrix& W, const float* X, std::size_t ldx, std::si
 
   for (std::size_t m = 0; m < M; ++m)
     for (std::size_t n = 0; n < T; ++n)
-      Y[m * ldy + n0 + n] = acc[m * T + acc_slot<A, Bits, Group>(n)] + bsum[m][n / Group];
+      detail::store_output(Y + m * ldy + n0 + n, acc[m * T + acc_slot<A, Bits, Group>(n)] + bsum[m][n / Group],
+                           accumulate);
 }
 
 }  // namespace simd
