@@ -578,11 +578,13 @@ void write_report(const report_options& opt) {
   if (study) {  // the answer to "is sparse decode worth it on a real model" comes before the machine
     heading(t, "Real model: sparse against dense decode",
             "From `actsparse study` on " + study->hostname + ": per weight width and target sparsity, the quality "
-            "skipping inputs costs and the decode tokens/s it buys (speedup over dense in brackets).");
+            "skipping inputs costs and the decode tokens/s it buys on this machine (speedup over dense in "
+            "brackets), then projected on Apple Silicon.");
     study_summary(t, *study);
-    t.html << "<p>Charts, every measurement and what each column means: "
+    study_apple(t, *study, false);
+    t.html << "<p>Every Apple profile, charts, every measurement and what each column means: "
               "<a href=\"real-model.html\">real-model.html</a>.</p>\n";
-    t.md << "Charts, every measurement and what each column means: real-model.md.\n\n";
+    t.md << "Every Apple profile, charts, every measurement and what each column means: real-model.md.\n\n";
   }
   machine_section(t, m);
   roofline_section(t, m, rows);

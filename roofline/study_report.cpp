@@ -1,13 +1,17 @@
 // roofline/study_report.cpp: the report's real-model page from `actsparse study` results.
 // Quality rows and speed rows are joined by weight width and target; the speed runs use
 // the magnitude rule, so their quality is the magnitude rule's (the dense row at target 0).
+// The Apple projection divides each built-in profile's bandwidth by the bytes a token read.
 #include "study_report.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <iterator>
 #include <set>
 
 #include "report_html.hpp"
+#include "targets.hpp"
 
 namespace roofline {
 namespace {
@@ -53,6 +57,51 @@ const study_speed* speed_of(const study_result& r, const std::string& weights, b
       return &s;
   return nullptr;
 }
+
+// The targets of one width's summary rows: its dense and magnitude quality rows' and its
+// speed runs'.
+std::set<double> summary_targets(const study_result& r, const std::string& weights) {
+  std::set<double> out;
+  for (const auto& q : r.quality)
+    if (q.weights == weights && (q.rule == "dense" || q.rule == "magnitude")) out.insert(q.target);
+  for (const auto& s : r.speed)
+    if (s.weights == weights) out.insert(s.target);
+  return out;
+}
+
+// The run whose bytes stand for a width and target on another machine: streamed where timed
+// (each token's weights from memory, as on a target), else hot; the fewest threads.
+const study_speed* bytes_run(const study_result& r, const std::string& weights, double target) {
+  const study_speed* best = nullptr;
+  for (const auto& s : r.speed)
+    if (s.weights == weights && s.sparse == (target > 0) && same_target(s.target, target) &&
+        (!best || std::make_pair(!s.stream, s.threads) < std::make_pair(!best->stream, best->threads)))
+      best = &s;
+  return best;
+}
+
+// Bytes one token reads in run s: its projections as measured, plus lm_head, which every run
+// reads whole. The study records lm_head's bytes only inside weight_bytes (every packed
+// weight, one copy), so they are that less the dense run's projection bytes (every strip).
+// 0 when the width has no dense run or the figures do not leave lm_head a positive size.
+double token_bytes(const study_result& r, const study_speed& s) {
+  const study_speed* dense = bytes_run(r, s.weights, 0);
+  if (!dense) return 0;
+  const double lm_head = dense->weight_bytes - dense->projections_bytes_per_token;
+  return lm_head > 0 && s.projections_bytes_per_token > 0 ? s.projections_bytes_per_token + lm_head : 0;
+}
+
+// Tokens/s as the Apple tables print them: whole numbers from 100 up (3 significant digits
+// would print 1130 as 1.13e+03), below a billion (a file's absurd figures stay short).
+std::string rate(double v) {
+  if (!(v >= 100 && v < 1e9)) return num(v, 3);
+  char b[32];
+  std::snprintf(b, sizeof b, "%.0f", v);
+  return b;
+}
+
+// The first screen's Apple profiles: the slowest (M1) and the current line.
+const char* const kFirstScreenProfiles[] = {"apple-m1", "apple-m4", "apple-m4-pro", "apple-m4-max"};
 
 // Thread count and residency of every speed run, 1 thread hot first.
 std::set<std::pair<int, bool>> speed_configs(const study_result& r) {
@@ -323,12 +372,7 @@ void study_summary(tables& t, const study_result& r) {
     head.push_back("tokens/s, " + residency_name(stream) + ", " + threads_name(threads));
   std::vector<std::vector<std::string>> body;
   for (const auto& w : widths(r)) {
-    std::set<double> targets;
-    for (const auto& q : r.quality)
-      if (q.weights == w && (q.rule == "dense" || q.rule == "magnitude")) targets.insert(q.target);
-    for (const auto& s : r.speed)
-      if (s.weights == w) targets.insert(s.target);
-    for (double target : targets) {
+    for (double target : summary_targets(r, w)) {
       std::vector<std::string> row = {w, target_name(target)};
       if (const study_quality* q = quality_of(r, w, target))
         row.insert(row.end(), {pct(q->sparsity), num(q->perplexity, 4), num(q->perplexity_vs_dense, 4),
@@ -348,6 +392,95 @@ void study_summary(tables& t, const study_result& r) {
   table(t, head, body, "study-summary");
 }
 
+void study_apple(tables& t, const study_result& r, bool every_profile) {
+  const std::string title = "Projected on Apple Silicon: a bandwidth-only upper bound";
+  t.html << "<h3>" << escape(title) << "</h3>\n";
+  t.md << "### " << title << "\n\n";
+  if (r.speed.empty()) {
+    const std::string text = "This study has no speed runs yet, so no bytes per token to project.";
+    t.html << "<p>" << escape(text) << "</p>\n";
+    t.md << text << "\n\n";
+    return;
+  }
+  // One column per bandwidth, slowest first: profiles with the same figure (M2 and M3,
+  // 100 GB/s) share one.
+  struct column {
+    std::string label;
+    double GBps;
+    bool cpu;
+  };
+  std::vector<column> profiles;
+  std::string cpu_figures;
+  for (const auto& p : builtin_profiles()) {
+    const bool shown = every_profile || std::find_if(std::begin(kFirstScreenProfiles), std::end(kFirstScreenProfiles),
+                                                     [&](const char* n) { return p.name == n; }) !=
+                                            std::end(kFirstScreenProfiles);
+    if (!shown) continue;
+    if (p.cpu_GBps) cpu_figures += (cpu_figures.empty() ? "" : ", ") + p.label;
+    const bool cpu = bool(p.cpu_GBps);
+    const std::string apple = "Apple ", name = p.label.rfind(apple, 0) == 0 ? p.label.substr(apple.size()) : p.label;
+    auto same = std::find_if(profiles.begin(), profiles.end(),
+                             [&](const column& c) { return c.GBps == p.projection_GBps() && c.cpu == cpu; });
+    if (same == profiles.end())
+      profiles.push_back({name, p.projection_GBps(), cpu});
+    else
+      same->label += ", " + name;
+  }
+  std::stable_sort(profiles.begin(), profiles.end(), [](const column& a, const column& b) { return a.GBps < b.GBps; });
+  // The answer's terms before the table, how its figures were derived after it.
+  const std::string lead =
+      "Decode tokens/s on each profile (the columns after the target) if a token took only the time to read its "
+      "weights at the profile's bandwidth. The bandwidth is Apple's SoC figure, which CPU cores do not reach" +
+      (cpu_figures.empty() ? std::string()
+                           : ", except where a CPU-reachable figure is published (" + cpu_figures + ", marked CPU)") +
+      "; issue 19 will replace it with CPU figures. The work besides reading the weights (attention, norms, finding "
+      "the active inputs) is left out, so real decode is slower.";
+  t.html << "<p>" << escape(lead) << "</p>\n";
+  t.md << lead << "\n";
+  // The answer first: a narrow window shows the tokens/s before the detail scrolls away.
+  std::vector<std::string> head = {"weights", "target"};
+  for (const auto& p : profiles) head.push_back(p.label + ": " + num(p.GBps, 4) + " GB/s" + (p.cpu ? " CPU" : ""));
+  head.insert(head.end(), {"perplexity vs dense", "MB/token", "speedup"});
+  std::vector<std::vector<std::string>> body;
+  for (const auto& w : widths(r)) {
+    const study_speed* dense = bytes_run(r, w, 0);
+    const double dense_bytes = dense ? token_bytes(r, *dense) : 0;
+    for (double target : summary_targets(r, w)) {
+      const study_speed* s = bytes_run(r, w, target);
+      if (!s) continue;  // not timed: no bytes
+      const double bytes = token_bytes(r, *s);
+      const study_quality* q = quality_of(r, w, target);
+      std::vector<std::string> row = {w, target_name(target)};
+      for (const auto& p : profiles) row.push_back(bytes > 0 ? rate(p.GBps * 1e9 / bytes) : "n/a");
+      row.insert(row.end(), {q ? num(q->perplexity_vs_dense, 4) : "n/a", bytes > 0 ? mb(bytes) : "n/a",
+                             bytes > 0 && dense_bytes > 0 ? num(dense_bytes / bytes, 3) + "x" : "n/a"});
+      body.push_back(row);
+    }
+  }
+  table(t, head, body, every_profile ? "study-apple-all" : "study-apple");
+  // How the figures were derived: the full page's sentence per column, or the first
+  // screen's one paragraph.
+  const std::string bytes_how =
+      "the bytes one token reads: the seven projections as this study's decoder read them in the streamed run (the "
+      "hot one where none was streamed; dense reads every strip, sparse only the active inputs' strips), plus "
+      "lm_head, always dense, whose bytes are the run's weight_bytes (every packed weight the decoder holds) less "
+      "the dense run's projection bytes; rows not timed are left out";
+  const std::string speedup_how = "the same width's dense MB/token over this row's, the same on every profile";
+  const std::string profile_how =
+      "tokens/s = the profile's bandwidth / MB/token; docs/profiles.md has the bandwidths' sources";
+  if (every_profile) {
+    columns(t, {{"each profile's column", profile_how},
+                {"perplexity vs dense", "the quality the row costs, as in the table above"},
+                {"MB/token", bytes_how},
+                {"speedup", speedup_how}});
+    return;
+  }
+  const std::string how = "Each profile's column: " + profile_how + ". MB/token: " + bytes_how + ". Speedup: " +
+                          speedup_how + ". Shown: the slowest profile and the current line.";
+  t.html << "<p>" << escape(how) << "</p>\n";
+  t.md << how << "\n\n";
+}
+
 void study_page(tables& t, const study_result& r) {
   heading(t, "Sparse against dense decode",
           "Per weight width and target sparsity (magnitude rule, the one the speed runs use): what skipping inputs "
@@ -362,6 +495,7 @@ void study_page(tables& t, const study_result& r) {
               {"top-1 agreement", "how often the most likely next token is the one the dense decode picks"},
               {"tokens/s", "median decode speed in that residency and thread count, with the speedup over the same "
                            "weights' dense decode in brackets; n/a: not timed"}});
+  study_apple(t, r, true);
   quality_section(t, r);
   speed_section(t, r);
   projection_section(t, r);

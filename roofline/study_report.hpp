@@ -16,8 +16,17 @@ struct tables;
 // its columns mean.
 void study_summary(tables& t, const study_result& r);
 
-// The page: the summary, quality against sparsity, speed against sparsity, one speed run by
-// projection, the activation histograms, the host and texts.
+// Decode tokens/s of each timed summary row projected on the built-in Apple profiles
+// (targets.hpp): the bytes per token the study's decoder read (its seven projections as
+// measured, plus lm_head's bytes) over each profile's bandwidth, a bandwidth-only upper
+// bound. A heading, what the figures are, the table and how they were derived;
+// `every_profile` false shows the first screen's subset (the slowest profile and the current
+// line), true all of them.
+void study_apple(tables& t, const study_result& r, bool every_profile);
+
+// The page: the summary and its Apple projection on every profile, quality against
+// sparsity, speed against sparsity, one speed run by projection, the activation histograms,
+// the host and texts.
 void study_page(tables& t, const study_result& r);
 
 }  // namespace roofline

@@ -126,6 +126,7 @@ study_speed read_speed(const json& j, const std::string& at) {
   s.tokens_per_s = number(j, at, "tokens_per_s");
   s.projections_ms_per_token = number(j, at, "projections_ms_per_token");
   s.projections_bytes_per_token = number(j, at, "projections_bytes_per_token");
+  s.weight_bytes = number(j, at, "weight_bytes");
   s.runs = numbers(j, at, "runs");
   const json& per = array(j, at, "per_projection");
   for (std::size_t i = 0; i < per.size(); ++i) {

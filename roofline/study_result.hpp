@@ -37,6 +37,9 @@ struct study_speed {
   bool sparse = false;
   int copies = 1, threads = 1;
   double target = 0, tokens_per_s = 0, projections_ms_per_token = 0, projections_bytes_per_token = 0;
+  // Every packed weight the decoder holds, one copy: the seven projections and lm_head. Less
+  // a dense run's projections_bytes_per_token (every strip), it leaves lm_head's bytes.
+  double weight_bytes = 0;
   std::vector<double> runs;  // tokens/s of each timed repetition; tokens_per_s is their median
   std::vector<study_projection> per_projection;
 };

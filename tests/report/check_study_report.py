@@ -10,8 +10,13 @@ shapes at two widths: 24 bars with long names on the kernel page's "MB moved per
 Then:
   - the summary table, on real-model.html and at the top of index.html (before the machine
     tables), holds the JSON's figures, joined by width and target as the page says;
+  - right below it, the Apple projection holds tokens/s = each profile's bandwidth (from
+    roofline/profiles/apple.json) / the bytes per token computed here (the chosen run's
+    projections plus lm_head, whose bytes the file holds only inside weight_bytes), with the
+    text saying it is a bandwidth-only upper bound;
   - every page links the others from its bar of links;
-  - in headless Chromium at 480 and 1600 px, every page draws its charts, no page scrolls
+  - in headless Chromium at 480 (in an iframe: a headless window is at least 500 px wide)
+    and 1600 px, every page draws its charts, no page scrolls
     sideways (wide tables scroll in their own box), no chart text lies outside its chart
     and nothing after a chart overlaps it; screenshots of every page stay in WORK_DIR;
   - a study still running (quality rows only, no "speed") renders without its speed parts;
@@ -45,6 +50,10 @@ def fail(msg):
 
 WIDTHS = ["4-bit g64", "4-bit g32", "8-bit g32"]
 TARGETS = [0.25, 0.4, 0.5, 0.6, 0.7]
+# lm_head's packed bytes per width. The file records them only inside weight_bytes (every
+# packed weight), as study_cmd.cpp does, so the page must recover them.
+LM_HEAD = {"4-bit g64": 15925248, "4-bit g32": 17694720, "8-bit g32": 31850496}
+HOT_ONLY = "8-bit g32"  # timed hot only: its Apple rows take the hot run's bytes
 PROJECTIONS = ["q", "k", "v", "o", "gate", "up", "down"]
 EDGES = [10 ** (e / 4) for e in range(-24, 9)]
 
@@ -69,19 +78,23 @@ def study():
                                 "perplexity_vs_dense": ratio, "mean_kl": 0.8 * t * t, "top1_agreement": 1 - 0.6 * t,
                                 "sparsity": t + 0.003 * (i + 1),
                                 "sparsity_per_projection": {p: t for p in PROJECTIONS}})
-        for stream in (False, True):
+        for stream in (False, True) if w != HOT_ONLY else (False,):
             for threads in (1, 2):
                 for t in [0.0] + TARGETS:
                     tps = (60.0 + 10 * i) * (1 + 0.8 * t) * (0.9 if stream else 1.0) * (1.05 if threads == 2 else 1)
                     per = []
+                    # Dense runs read every strip; sparse ones differ a little by run, so that the
+                    # Apple rows show which run's bytes they took (streamed, then fewest threads).
+                    skew = 1 + (0.02 * (not stream) + 0.01 * (threads - 1) if t else 0)
                     for k, p in enumerate(PROJECTIONS):
-                        b = (1 + k) * 2.0e6 * (1 - t)
+                        b = (1 + k) * 2.0e6 * (1 + i / 7) * (1 - t) * skew
                         ms = b / 4.0e9 * 1e3
                         per.append({"projection": p, "sparsity": t, "bytes_per_token": b, "ms_per_token": ms,
                                     "GBps": b / ms / 1e6, "roof_level": "DRAM", "roof_GBps": 18.0,
                                     "roof_fraction": b / ms / 1e6 / 18.0})
                     speed.append({"weights": w, "residency": "stream" if stream else "hot",
-                                  "copies": 4 if stream else 1, "weight_bytes": 82280448, "threads": threads,
+                                  "copies": 4 if stream else 1,
+                                  "weight_bytes": round(28 * 2.0e6 * (1 + i / 7)) + LM_HEAD[w], "threads": threads,
                                   "mode": "sparse" if t else "dense",
                                   "rule": "magnitude" if t else "dense", "target": t, "tokens_per_s": tps,
                                   "runs": [tps * 0.97, tps, tps * 1.02], "per_projection": per,
@@ -233,6 +246,52 @@ def expected_summary(s):
     return rows
 
 
+def apple_columns(every):
+    """The Apple table's profile columns from roofline/profiles/apple.json itself: the figure
+    a projection uses (the CPU one where published, else the SoC one), one column per figure
+    (its profiles' names joined, without "Apple "), slowest first; on the first screen only
+    the slowest profile and the current line."""
+    with open(os.path.join(source, "roofline", "profiles", "apple.json")) as f:
+        profiles = json.load(f)
+    groups = {}
+    for p in profiles:
+        if not every and p["name"] not in ("apple-m1", "apple-m4", "apple-m4-pro", "apple-m4-max"):
+            continue
+        cpu = p["cpu_bandwidth_GBps"] is not None
+        bw = p["cpu_bandwidth_GBps"] if cpu else p["soc_bandwidth_GBps"]
+        groups.setdefault((bw, cpu), []).append(p["label"].replace("Apple ", "", 1))
+    return [(", ".join(names) + f": {num(bw, 4)} GB/s" + (" CPU" if cpu else ""), bw)
+            for (bw, cpu), names in sorted(groups.items(), key=lambda g: g[0][0])]
+
+
+def rate(v):
+    return num(v) if v < 100 else "%.0f" % v
+
+
+def expected_apple(s, every):
+    """The Apple projection, computed here: per timed width and target, the bytes one token
+    reads are the streamed 1-thread run's projections (the hot run's for HOT_ONLY) plus
+    lm_head's LM_HEAD bytes, and tokens/s = the profile's GB/s * 1e9 / those bytes."""
+    cols = apple_columns(every)
+    rows = [["weights", "target"] + [c[0] for c in cols] + ["perplexity vs dense", "MB/token", "speedup"]]
+
+    def token_bytes(w, t):
+        run = [r for r in s["speed"] if r["weights"] == w and r["target"] == t and r["threads"] == 1 and
+               r["residency"] == ("hot" if w == HOT_ONLY else "stream")]
+        return sum(p["bytes_per_token"] for p in run[0]["per_projection"]) + LM_HEAD[w] if run else None
+
+    for w in WIDTHS + ["file Q4_1"]:
+        for t in [0.0] + TARGETS:
+            b = token_bytes(w, t)
+            if b is None:
+                continue
+            q = [q["perplexity_vs_dense"] for q in s["quality"]
+                 if q["weights"] == w and q["target"] == t and q["rule"] == ("magnitude" if t else "dense")]
+            rows.append([w, pct(t) if t else "dense"] + [rate(bw * 1e9 / b) for _, bw in cols] +
+                        [num(q[0], 4), num(b / 1e6, 4), num(token_bytes(w, 0.0) / b) + "x"])
+    return rows
+
+
 s = study()
 write("study.json", s)
 write("bench.json", bench())
@@ -249,6 +308,28 @@ for page in ("real-model.html", "index.html"):
         fail("index.html: the study summary comes after the machine table")
 print(f"summary: {len(want) - 1} rows x {len(want[0])} columns equal the JSON's, on real-model.html "
       "and first on index.html")
+
+# The Apple projection: right below the summary on index.html (four profiles), every profile on
+# real-model.html, each figure the bandwidth over the bytes computed above.
+for page, every, table_id in (("index.html", False, "study-apple"), ("real-model.html", True, "study-apple-all")):
+    got = parse(os.path.join("report", page))
+    want_apple = expected_apple(s, every)
+    if len(want_apple) != 1 + 3 * 6 or len(want_apple[0]) != 5 + (11 if every else 4):
+        fail(f"the test's own Apple table is {len(want_apple)} x {len(want_apple[0])}")
+    if got.tables.get(table_id) != want_apple:
+        fail(f"{page}: Apple projection differs from bandwidth / bytes:\n got  {got.tables.get(table_id)}\n"
+             f" want {want_apple}")
+    text = open(os.path.join("report", page)).read()
+    for phrase in ("a bandwidth-only upper bound", "issue 19 will replace it", "(attention, norms"):
+        if phrase not in text:
+            fail(f"{page}: the Apple projection's text lacks '{phrase}'")
+if got.order.index("study-apple-all") != got.order.index("study-summary") + 1:
+    fail("real-model.html: the Apple projection does not follow the summary")
+got = parse("report/index.html")
+if not got.order.index("study-summary") + 1 == got.order.index("study-apple") < got.order.index("machine"):
+    fail(f"index.html: the Apple projection is not right below the summary: {got.order[:4]}")
+print(f"apple: {len(want_apple) - 1} rows equal bandwidth / bytes from the JSON and apple.json, 4 profiles below "
+      "the summary on index.html, 11 bandwidths (15 profiles) on real-model.html")
 
 # Other tables against the JSON: the quality table row by row, the activation table's exact zeros.
 quality = parse("report/real-model.html").tables["study-quality"][1:]
@@ -267,6 +348,8 @@ for page in pages:
 for f in ("real-model.md", "report.md"):
     if "| 4-bit g64 | 50% |" not in open(os.path.join("report", f)).read():
         fail(f"{f} lacks the summary's 4-bit g64 50% row")
+    if "### Projected on Apple Silicon" not in open(os.path.join("report", f)).read():
+        fail(f"{f} lacks the Apple projection")
 print("nav: every page links the other two; the Markdown files hold the summary")
 
 # ---- Chromium: drawn, and laid out without overlaps at a narrow and a wide window
@@ -287,7 +370,14 @@ for (const svg of document.querySelectorAll('svg.chart')) {
     out.problems.push('the element after chart "' + name + '" overlaps it');
 }
 document.body.setAttribute('data-layout', JSON.stringify(out));
+if (parent !== window) parent.postMessage(JSON.stringify(out), '*');
 </script>"""
+
+# Headless Chromium's window is at least 500 px wide: a narrower width loads the page in an
+# iframe of that width, which posts its layout to this page.
+FRAME = """<!doctype html><html><body style="margin:0"><script>
+addEventListener("message", e => document.body.setAttribute("data-layout", e.data));
+</script><iframe src="{src}" style="width:{width}px;height:{height}px;border:0"></iframe></body></html>"""
 
 
 def chrome(*args):
@@ -302,8 +392,15 @@ def layout(page, width):
     with open(os.path.join("report", page)) as f:
         text = f.read()
     write(probe, text.replace("</body>", LAYOUT + "</body>"))
-    dom = chrome(f"--window-size={width},2000", "--dump-dom", "file://" + os.path.abspath(probe)).stdout
+    url = probe
+    if width < 500:
+        url = os.path.join("report", "layout-frame.html")
+        write(url, FRAME.format(src="layout-" + page, width=width, height=2000))
+    dom = chrome(f"--window-size={max(width, 500)},2000", "--virtual-time-budget=5000", "--dump-dom",
+                 "file://" + os.path.abspath(url)).stdout
     os.remove(probe)
+    if url != probe:
+        os.remove(url)
     start = dom.find("data-layout=\"")
     if start < 0:
         fail(f"{page} at {width} px: the layout script did not run")
@@ -317,13 +414,20 @@ for page in pages:
         got = layout(page, width)
         if got["svgs"] < minimum[page][0] or got["bars"] < minimum[page][1]:
             fail(f"{page} at {width} px: {got['svgs']} charts, {got['bars']} bars drawn")
+        if got["width"] != width:
+            fail(f"{page}: laid out {got['width']} px wide, not {width}")
         if got["scroll"] > got["width"]:
             fail(f"{page} at {width} px: the page is {got['scroll']} px wide, it scrolls sideways")
         if got["problems"]:
             fail(f"{page} at {width} px: " + "; ".join(got["problems"][:5]))
-        chrome(f"--window-size={width},{16000 if width == 480 else 9000}",
-               f"--screenshot={work}/{page[:-5]}-{width}.png",
-               "file://" + os.path.abspath(os.path.join("report", page)))
+        height, url = 16000 if width == 480 else 12000, os.path.join("report", page)
+        if width < 500:  # the page 480 px wide at the left of a 500-px shot
+            url = os.path.join("report", "shot-frame.html")
+            write(url, FRAME.format(src=page, width=width, height=height))
+        chrome(f"--window-size={max(width, 500)},{height}", f"--screenshot={work}/{page[:-5]}-{width}.png",
+               "file://" + os.path.abspath(url))
+        if width < 500:
+            os.remove(url)
     print(f"chromium: {page} at 480 and 1600 px: {got['svgs']} charts, {got['bars']} bars, "
           "no overlap, no sideways scroll")
 
@@ -336,6 +440,10 @@ report("report-partial", "partial.json")
 page = open("report-partial/real-model.html").read()
 if "This study has no speed runs" not in page or "study-projections-table" in page:
     fail("partial study: the page does not say it has no speed runs")
+for f in ("real-model.html", "index.html"):
+    page = open(os.path.join("report-partial", f)).read()
+    if "no bytes per token to project" not in page or "study-apple" in page:
+        fail(f"partial study: {f} does not say it has nothing to project")
 if parse("report-partial/real-model.html").tables["study-summary"] != expected_summary(partial):
     fail("partial study: summary differs from the JSON")
 print("partial study: renders without speed runs")
@@ -378,6 +486,10 @@ bad["activations"][4]["fraction"].pop()
 write("bins.json", bad)
 expect_fail("bins", "bins.json", "'bins.json': activations[4] has 33 fractions for 33 edges")
 bad = copy.deepcopy(s)
+del bad["speed"][2]["weight_bytes"]
+write("weight-bytes.json", bad)
+expect_fail("weight_bytes", "weight-bytes.json", "'weight-bytes.json': speed[2].weight_bytes is missing")
+bad = copy.deepcopy(s)
 bad["speed"][0]["residency"] = "warm"
 write("residency.json", bad)
 expect_fail("residency", "residency.json", "speed[0].residency is \"warm\"")
@@ -385,5 +497,5 @@ write("quality.json", dict(s, quality={}))
 expect_fail("quality object", "quality.json", "quality is {}, not an array")
 write("empty.json", dict(s, quality=[]))
 expect_fail("no quality", "empty.json", "'empty.json' holds no quality rows")
-print("bad study files: 11 refused with the file and the field named, no report left")
+print("bad study files: 12 refused with the file and the field named, no report left")
 print("study report test passed")
