@@ -3,6 +3,10 @@
 // attention, swiglu. Every actsparse call is in linear().
 #include "llama.hpp"
 
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -205,9 +209,37 @@ std::size_t llama_model::weight_bytes() const {
   return bytes;
 }
 
+void llama_model::set_threads(int threads) {
+  if (threads < 0) fail_load("options.threads = " + std::to_string(threads) + " must be >= 0 (0: OpenMP's setting)");
+  opt_.threads = threads;
+#if defined(_OPENMP)
+  const int n = threads > 0 ? threads : omp_get_max_threads();
+#else
+  const int n = threads > 0 ? threads : 1;
+#endif
+  pool_.reset();
+  if (n > 1) pool_ = std::make_unique<thread_pool>(n);
+  gemv_opt_.threads = 1;  // each thread's share runs on that thread
+  thread_index_.assign(std::size_t(n), std::vector<std::uint32_t>(std::max(hp_.n_embd, hp_.n_ff)));
+}
+
+// Runs product(options, thread) once per thread of the pool, each with its own run of whole
+// groups of W's outputs (options.row_begin, row_end); on the calling thread alone without one.
+template <class F>
+void llama_model::in_ranges(const packed_matrix& W, F&& product) {
+  if (!pool_) return product(gemv_opt_, 0);
+  const std::size_t G = W.groups(), g = std::size_t(W.group_size()), p = std::size_t(pool_->size());
+  pool_->run([&](int t) {
+    gemv_options o = gemv_opt_;
+    o.row_begin = G * std::size_t(t) / p * g;
+    o.row_end = G * std::size_t(t + 1) / p * g;
+    if (o.row_begin < o.row_end) product(o, t);  // (row_end 0 would mean all rows)
+  });
+}
+
 llama_model::llama_model(const gguf_file& file, options opt)
     : file_(file), hp_(read_llama_hparams(file)), opt_(std::move(opt)) {
-  gemv_opt_.threads = opt_.threads;
+  set_threads(opt_.threads);
   if (opt_.copies < 1) fail_load("options.copies = " + std::to_string(opt_.copies) + " must be >= 1");
   n_ctx_ = opt_.max_context > 0 ? std::min(opt_.max_context, hp_.n_ctx) : hp_.n_ctx;
   set_thresholds(std::move(opt_.thresholds));
@@ -307,8 +339,6 @@ void llama_model::linear(int layer, projection p, const float* x, float* y, bool
 // Returns how many strips (columns) the product read. accumulate: y += W x, the residual
 // add folded into the product's store (bitwise the same as adding afterwards).
 std::size_t llama_model::linear(const linear_weight& w, const float* x, float threshold, float* y, bool accumulate) {
-  gemv_options opt = gemv_opt_;
-  opt.accumulate = accumulate;
   // The column_norm rule masks x by |x_k| c_k <= t (NaN kept); the product then runs on the
   // masked copy at threshold 0, so its exact zeros are what it skips.
   if (opt_.rule == sparsity_rule::column_norm && opt_.mode != linear_mode::dense && threshold > 0) {
@@ -337,19 +367,28 @@ std::size_t llama_model::linear(const linear_weight& w, const float* x, float th
       return w.cols;
     }
     case linear_mode::dense:
-      actsparse::gemv_dense(current(w), x, y, opt);
+      in_ranges(current(w), [&](gemv_options o, int) {
+        o.accumulate = accumulate;
+        actsparse::gemv_dense(current(w), x, y, o);
+      });
       return w.cols;
     case linear_mode::sparse: {
-      // gemv lists the active inputs in active_ (options.index), so no call allocates.
-      opt.index = active_.data();
-      actsparse::gemv(current(w), x, y, threshold, opt);
+      // gemv lists the active inputs in each thread's buffer (options.index): no call allocates.
+      in_ranges(current(w), [&](gemv_options o, int t) {
+        o.accumulate = accumulate;
+        o.index = thread_index_[std::size_t(t)].data();
+        actsparse::gemv(current(w), x, y, threshold, o);
+      });
       if (!opt_.stats) return w.cols;
       const auto nnz = static_cast<std::size_t>(std::count_if(x, x + w.cols, [&](float v) { return !(std::fabs(v) <= threshold); }));
       return actsparse::gemv_takes_sparse(actsparse::simd::native_arch{}, nnz, w.cols) ? nnz : w.cols;
     }
     case linear_mode::sparse_kernel: {
       const std::size_t nnz = actsparse::find_active(x, w.cols, threshold, active_.data());
-      actsparse::gemv_sparse(current(w), x, active_.data(), nnz, y, opt);
+      in_ranges(current(w), [&](gemv_options o, int) {
+        o.accumulate = accumulate;
+        actsparse::gemv_sparse(current(w), x, active_.data(), nnz, y, o);
+      });
       return nnz;
     }
   }
@@ -423,7 +462,9 @@ const float* llama_model::forward(std::int32_t token, std::int32_t pos) {
   if (opt_.mode == linear_mode::reference)
     linear(output_, xn_.data(), 0.0f, logits_.data());
   else
-    actsparse::gemv_dense(current(output_), xn_.data(), logits_.data(), gemv_opt_);
+    in_ranges(current(output_), [&](const gemv_options& o, int) {
+      actsparse::gemv_dense(current(output_), xn_.data(), logits_.data(), o);
+    });
   ++n_forward_;
   return logits_.data();
 }

@@ -30,8 +30,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "thread_pool.hpp"
 
 namespace actsparse::decoder {
 
@@ -114,7 +117,10 @@ struct options {
   linear_mode mode = linear_mode::dense;
   std::vector<layer_thresholds> thresholds;  // empty (all 0) or one entry per layer
   sparsity_rule rule = sparsity_rule::magnitude;
-  int threads = 0;                           // for the products; 0 follows OpenMP's settings
+  // Threads for the products (0: OpenMP's setting, omp_get_max_threads()). Above 1 the
+  // model keeps its own threads (thread_pool.hpp) and splits each product's outputs between
+  // them; logits are bitwise the same for every count.
+  int threads = 0;
   int max_context = 0;                       // KV cache positions; 0 = the file's context length
   input_hook on_input;                       // optional
   bool stats = false;                        // keep projection_stats (costs a count per product)
@@ -144,7 +150,7 @@ class llama_model {
   const std::vector<std::array<projection_stats, kProjections>>& stats() const { return stats_; }
   void clear_stats();
   void set_stats(bool on) { opt_.stats = on; clear_stats(); }
-  void set_threads(int threads) { opt_.threads = gemv_opt_.threads = threads; }
+  void set_threads(int threads);
   // Between the packed modes (dense, sparse, sparse_kernel); not into or out of reference.
   void set_mode(linear_mode mode);
   // Bytes of packed weights of one copy: all projections of all layers, and the output layer.
@@ -177,6 +183,8 @@ class llama_model {
   const packed_matrix& current(const linear_weight& w) const { return w.packed[n_forward_ % w.packed.size()]; }
   void linear(int layer, projection p, const float* x, float* y, bool accumulate = false);
   std::size_t linear(const linear_weight& w, const float* x, float threshold, float* y, bool accumulate = false);
+  template <class F>
+  void in_ranges(const packed_matrix& W, F&& product);
   void attention(int layer, int pos);
 
   const gguf_file& file_;
@@ -206,6 +214,8 @@ class llama_model {
   std::vector<float> logits_;     // n_vocab
   std::vector<float> masked_;     // reference mode and column_norm rule: the thresholded input
   std::vector<std::uint32_t> active_;  // the sparse modes' active list (gemv's options.index)
+  std::unique_ptr<thread_pool> pool_;  // threads > 1
+  std::vector<std::vector<std::uint32_t>> thread_index_;  // the other threads' index buffers
 };
 
 }  // namespace actsparse::decoder

@@ -2,7 +2,8 @@
 // SmolLM2 file (ACTSPARSE_MODEL, its path): the hyperparameters it reads, sparse mode at
 // threshold 0 bitwise equal to dense over 40 positions (through actsparse::gemv and through
 // find_active + gemv_sparse), the two sparse paths equal at a positive threshold, the input
-// hook, the KV cache's reset, and the refusals. The logits' accuracy is check_logits.py's.
+// hook, the KV cache's reset, the thread count's independence, and the refusals. The
+// logits' accuracy is check_logits.py's.
 #include "llama.hpp"
 
 #include <gtest/gtest.h>
@@ -110,6 +111,28 @@ TEST(Llama, TheTwoSparsePathsAgreeAtAPositiveThreshold) {
   const std::vector<float> a = run(sparse), b = run(sparse_kernel), d = run(dense);
   EXPECT_EQ(differing_positions(a, b, vocab), 0);
   EXPECT_EQ(differing_positions(a, d, vocab), kPositions) << "the threshold changed nothing";
+}
+
+TEST(Llama, LogitsDoNotDependOnTheThreadCount) {
+  // The model splits each product's outputs between its threads (thread_pool.hpp); every
+  // output is the same sum in the same order, so 1, 2 and 3 threads give the same bits, in
+  // the dense mode and the sparse one at a positive threshold.
+  for (linear_mode mode : {linear_mode::dense, linear_mode::sparse}) {
+    options opt = with_mode(mode);
+    if (mode == linear_mode::sparse) {
+      opt.thresholds.assign(smollm2().get_int("llama.block_count"), layer_thresholds{});
+      for (auto& t : opt.thresholds) t.fill(0.05f);
+    }
+    opt.threads = 1;
+    llama_model m(smollm2(), opt);
+    const std::size_t vocab = m.params().n_vocab;
+    const std::vector<float> one = run(m);
+    for (int threads : {2, 3}) {
+      m.set_threads(threads);
+      m.reset();
+      EXPECT_EQ(differing_positions(one, run(m), vocab), 0) << threads << " threads against 1, mode " << int(mode);
+    }
+  }
 }
 
 TEST(Llama, TheHookSeesEveryProjectionInputInOrder) {
