@@ -183,7 +183,7 @@ void check_errors(dsp::isa i) {
   const dsp::matrix_view bad{bytes.data(), N, K, 7, 64};
   std::string msg;
   try {
-    dsp::gemv_dense(bad, x.data(), y.data(), 1);
+    dsp::gemv_dense(bad, x.data(), y.data(), dsp::call_options{1});
   } catch (const as::error& e) {
     msg = e.what();
   }
