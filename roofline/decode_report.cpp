@@ -134,9 +134,9 @@ void decode_page(tables& t, const decode_result& r, const machine_profile& m) {
           "Tokens per second for this pass (" + r.model.label + ", " + r.bits_spec + " bits, sparse pass: " +
               r.sparsity_spec + ") on each target profile. Assumptions: decode is bound by reading the weights; every "
               "weight matrix is read once per token, packed with the target's 128-byte lines; the bandwidth is the "
-              "profile's measured CPU-reachable figure where one is published, otherwise Apple's SoC figure, an upper "
-              "bound for CPU kernels (docs/profiles.md has the sources; the validation below shows how far real decode "
-              "falls short of it); attention over the KV cache, norms and activations are left out (short contexts). "
+              "profile's CPU-reachable figure (fitted on published CPU-only decode measurements, or derived from other "
+              "chips' where a chip has none; Apple's SoC figure is the upper bound; docs/profiles.md has the rule and "
+              "sources; the validation below sets it beside published decode rates); attention over the KV cache, norms and activations are left out (short contexts). "
               "'ideal' reads exactly the active strips at that bandwidth; 'at this machine's efficiency' scales the "
               "ideal speedup by the fraction of it measured here (" +
               (eff > 0 ? pct(eff) : std::string("not measured")) + " with " + std::to_string(max_t) +
@@ -147,7 +147,7 @@ void decode_page(tables& t, const decode_result& r, const machine_profile& m) {
   for (const auto& prof : builtin_profiles()) {
     const projection_result p = project(plan, prof);
     const double adj = eff > 0 ? p.tps_dense * (p.bytes_dense / p.bytes_sparse) * eff : 0;
-    body.push_back({prof.label, num(p.GBps, 4) + (p.cpu_measured ? " (CPU, measured)" : " (SoC, upper bound)"),
+    body.push_back({prof.label, num(p.GBps, 4) + " (" + p.bandwidth_kind + ")",
                     num(p.bytes_dense / 1e9, 4), num(p.tps_dense, 4), num(p.bytes_sparse / 1e9, 4), num(p.tps_sparse, 4),
                     eff > 0 ? num(adj, 4) : "n/a"});
     cats.push_back(prof.label);

@@ -3,6 +3,7 @@
 //   actsparse report --machine M --bench B --out DIR   machine profile + benchmark JSON -> report
 //   actsparse project --profile apple-m3-pro --model llama-3-8b --bits 4 --sparsity 0.5
 //   actsparse project --list                      profile and model names
+//   actsparse project --validate                  leave-one-out check of the CPU bandwidth fit
 //   actsparse decode --model llama-3-8b --bits 4 --apply all --sparsity 0.5 --out decode.json
 //                                                 whole-model decode benchmark (docs/decode.md)
 //   actsparse gguf --model FILE.gguf [--dequantize OUT [--tensor NAME]...]
@@ -15,6 +16,8 @@
 // summary. The work is in the part each header names (probe, report, projection, decode,
 // model_cmd; CMakeLists.txt lists them all).
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -45,16 +48,71 @@ int run_probe(const std::string& out, bool quick, bool quiet) {
   return 0;
 }
 
+// `actsparse project --validate`: each CPU-only decode measurement projected with the CPU
+// figure fitted without it (projection.hpp), then every profile's figure fitted on all of
+// them beside the one its JSON carries. Markdown tables: docs/profiles.md shows this output.
+// Exit status 1 when a built-in profile's cpu_bandwidth_GBps or kind disagrees with the fit.
+int run_validate(const std::vector<target_profile>& profiles, const std::string& validation_file) {
+  const std::vector<decode_measurement> ms =
+      validation_file.empty() ? builtin_decode_measurements() : load_decode_measurements(validation_file);
+  const std::vector<validation_row> rows = validate_leave_one_out(profiles, ms);
+  std::printf("Leave-one-out validation: %zu CPU-only decode measurements (%s)\n\n", ms.size(),
+              validation_file.empty() ? "roofline/profiles/apple_validation.json" : validation_file.c_str());
+  std::printf("| # | chip | model | quant | bits | threads | published tok/s | GB/token | effective GB/s | "
+              "fit pool (n) | per-P-core GB/s | CPU GB/s | projected tok/s | error |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  std::vector<double> abs_err;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const decode_measurement& m = ms[i];
+    const validation_row& r = rows[i];
+    std::printf("| %zu | %s | %s | %s | %d | %s | %.2f | %.3f | %.1f | %s (%d) | %.2f | %.1f | %.2f | %+.1f%% |\n", i + 1,
+                find_profile(profiles, m.profile).label.c_str(), find_model(m.model).label.c_str(), m.quant.c_str(),
+                m.bits, m.threads ? std::to_string(*m.threads).c_str() : "?", m.tokens_per_s, r.bytes / 1e9,
+                r.effective_GBps, r.fit.pool.c_str(), r.fit.used, r.fit.per_core_GBps, r.fit.GBps, r.projected_tps,
+                r.error * 100);
+    abs_err.push_back(std::abs(r.error));
+  }
+  std::sort(abs_err.begin(), abs_err.end());
+  const std::size_t n = abs_err.size();
+  const double med = n % 2 ? abs_err[n / 2] : 0.5 * (abs_err[n / 2 - 1] + abs_err[n / 2]);
+  const bool met = med <= 0.15 && abs_err.back() <= 0.30;
+  std::printf("\nmedian |error| %.1f%%, worst %.1f%% (goal: median within 15%%, worst within 30%%: %s)\n\n", med * 100,
+              abs_err.back() * 100, met ? "met" : "not met");
+
+  std::printf("| profile | generation | P-cores | SoC GB/s | fit pool (n, own) | per-P-core GB/s | CPU GB/s | kind | "
+              "profile's CPU GB/s |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  int mismatches = 0;
+  for (const auto& p : profiles) {
+    if (p.p_cores < 1) continue;
+    const cpu_bandwidth_fit f = fit_cpu_bandwidth(p, profiles, ms);
+    // Profiles carry the figure to 0.1 GB/s.
+    const bool agrees = p.cpu_GBps && std::abs(*p.cpu_GBps - f.GBps) <= 0.051 && p.cpu_kind == f.kind();
+    mismatches += !agrees;
+    char carried[64] = "none";
+    if (p.cpu_GBps) std::snprintf(carried, sizeof carried, "%.1f (%s)", *p.cpu_GBps, p.cpu_kind.c_str());
+    std::printf("| %s | %s | %d | %.0f | %s (%d, %d) | %.2f | %.1f | %s | %s%s |\n", p.name.c_str(),
+                p.generation.empty() ? "?" : p.generation.c_str(), p.p_cores, p.soc_GBps, f.pool.c_str(), f.used, f.own,
+                f.per_core_GBps, f.GBps, f.kind().c_str(), carried, agrees ? "" : " **differs**");
+  }
+  if (mismatches)
+    std::printf("\n%d profile(s) carry a CPU figure or kind other than the fit: update roofline/profiles/apple.json\n",
+                mismatches);
+  return mismatches && validation_file.empty() ? 1 : 0;
+}
+
 int run_project(const std::string& profile_name, const std::string& profiles_file, const std::string& model_name,
-                int bits, int group, double sparsity, const std::string& kind, bool list) {
+                int bits, int group, double sparsity, const std::string& kind, bool list, bool validate,
+                const std::string& validation_file, const std::string& bandwidth) {
   std::vector<target_profile> profiles = builtin_profiles();
   if (!profiles_file.empty())
     for (const auto& p : load_profiles(profiles_file)) profiles.push_back(p);
+  if (validate) return run_validate(profiles, validation_file);
   if (list) {
     std::printf("profiles:\n");
     for (const auto& p : profiles)
       std::printf("  %-16s %-16s SoC %6.0f GB/s, CPU %s\n", p.name.c_str(), p.label.c_str(), p.soc_GBps,
-                  p.cpu_GBps ? (std::to_string(int(*p.cpu_GBps)) + " GB/s (measured)").c_str() : "unknown");
+                  p.cpu_GBps ? (std::to_string(int(*p.cpu_GBps + 0.5)) + " GB/s (" + p.cpu_kind + ")").c_str() : "unknown");
     std::printf("models:\n");
     for (const auto& m : builtin_models())
       std::printf("  %-14s %d layers, hidden %zu, FFN %zu, kv %zu, vocab %zu\n", m.name.c_str(), m.layers, m.hidden,
@@ -63,7 +121,9 @@ int run_project(const std::string& profile_name, const std::string& profiles_fil
   }
   if (profile_name.empty() || model_name.empty()) throw CLI::ValidationError("project", "--profile and --model are required (or --list)");
   if (!(sparsity >= 0 && sparsity < 1)) throw CLI::ValidationError("--sparsity", "must be in [0, 1)");
-  const target_profile& target = find_profile(profiles, profile_name);
+  target_profile target = find_profile(profiles, profile_name);
+  const std::optional<double> cpu = target.cpu_GBps;
+  if (bandwidth == "soc") target.cpu_GBps.reset();
   const model_shape& model = find_model(model_name);
   std::vector<sparsity_profile> sps;
   if (kind == "dense" || kind == "each") sps.push_back({sparsity_kind::dense, 0});
@@ -72,8 +132,16 @@ int run_project(const std::string& profile_name, const std::string& profiles_fil
   const projection_result base = project(model, bits, group, {sparsity_kind::dense, 0}, target);
   std::printf("%s on %s, %d-bit g%d (%.2f bits/weight before padding)\n", model.label.c_str(), target.label.c_str(), bits,
               group, bits + 32.0 / group);
-  std::printf("bandwidth: %.0f GB/s (%s)\n", base.GBps,
-              base.cpu_measured ? "measured CPU-reachable figure" : "published SoC figure: an upper bound for CPU kernels");
+  if (target.cpu_GBps)
+    std::printf("bandwidth: %.1f GB/s, CPU-reachable, %s (%s); the SoC figure, %.0f GB/s, is the upper bound\n",
+                base.GBps, target.cpu_kind.c_str(),
+                target.cpu_kind == "measured" ? "a cited measurement"
+                : target.cpu_kind == "fitted" ? "on published CPU-only decode rates that include this chip's"
+                                              : "from other chips' published CPU-only decode rates; none of this chip",
+                target.soc_GBps);
+  else
+    std::printf("bandwidth: %.0f GB/s (published SoC figure: an upper bound for CPU kernels%s)\n", base.GBps,
+                cpu ? "; --bandwidth cpu for the CPU-reachable figure" : "; no CPU-reachable figure in the profile");
   std::printf("%-28s %14s %14s %12s %9s\n", "sparsity profile", "MB/token", "tokens/s", "vs dense", "ideal");
   for (const auto& sp : sps) {
     const projection_result r = project(model, bits, group, sp, target);
@@ -178,6 +246,13 @@ int main(int argc, char** argv) {
   project_cmd->add_option("--apply", kind, "where sparsity applies: dense, all, ffn-down, or each (print all three)")
       ->check(CLI::IsMember({"dense", "all", "ffn-down", "each"}));
   project_cmd->add_flag("--list", list, "list profiles and models");
+  bool validate = false;
+  std::string validation_file, bandwidth = "cpu";
+  project_cmd->add_flag("--validate", validate,
+                        "leave-one-out check of the CPU bandwidth fit against published CPU-only decode rates (docs/profiles.md)");
+  project_cmd->add_option("--validation-file", validation_file, "measurements for --validate (JSON array, default: the built-in ones)");
+  project_cmd->add_option("--bandwidth", bandwidth, "cpu: the profile's CPU-reachable figure (default), soc: Apple's SoC figure")
+      ->check(CLI::IsMember({"cpu", "soc"}));
 
   auto* decode_cmd = app.add_subcommand("decode", "whole-model decode benchmark: every linear layer of a model, per token");
   decode_cli dc;
@@ -302,7 +377,8 @@ int main(int argc, char** argv) {
     if (*generate_cmd) return run_generate(gen);
     if (*study_cmd) return run_study(st);
 #endif
-    if (*project_cmd) return run_project(profile, profiles_file, model, bits, group, sparsity, kind, list);
+    if (*project_cmd) return run_project(profile, profiles_file, model, bits, group, sparsity, kind, list, validate,
+                                            validation_file, bandwidth);
   } catch (const CLI::Error& e) {
     return app.exit(e);
   } catch (const std::exception& e) {

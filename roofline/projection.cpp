@@ -13,6 +13,8 @@
 
 namespace roofline {
 
+const char* apple_validation_json();  // generated at build time from roofline/profiles/apple_validation.json
+
 // ---- models: dimensions from each model's published config (hidden size, FFN size, layers,
 // key/value width = kv heads x head dim, vocabulary).
 
@@ -230,9 +232,147 @@ projection_result project(const std::vector<plan_matrix>& plan, const target_pro
   }
   r.GBps = target.projection_GBps();
   r.cpu_measured = target.cpu_GBps.has_value();
+  r.bandwidth_kind = target.bandwidth_kind();
   r.tps_dense = r.GBps * 1e9 / r.bytes_dense;
   r.tps_sparse = r.GBps * 1e9 / r.bytes_sparse;
   return r;
+}
+
+// ---- CPU-reachable bandwidth from published CPU-only decode measurements
+
+namespace {
+
+std::string string_field(const nlohmann::json& e, const char* key, bool required) {
+  if (!e.contains(key) || e[key].is_null()) {
+    if (required) throw std::runtime_error(std::string("\"") + key + "\" is missing");
+    return "";
+  }
+  if (!e[key].is_string()) throw std::runtime_error(std::string("\"") + key + "\": " + e[key].dump() + " is not a string");
+  return e[key];
+}
+
+std::vector<decode_measurement> parse_measurements(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_array()) throw std::runtime_error(where + ": a measurement file holds a JSON array of measurements");
+  std::vector<decode_measurement> out;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const nlohmann::json& e = j[i];
+    try {
+      if (!e.is_object()) throw std::runtime_error("is not an object");
+      decode_measurement m;
+      m.profile = string_field(e, "profile", true);
+      m.model = string_field(e, "model", true);
+      find_model(m.model);  // an unknown model lists the known ones
+      m.quant = string_field(e, "quant", false);
+      m.engine = string_field(e, "engine", false);
+      m.source = string_field(e, "source", true);
+      m.url = string_field(e, "url", true);
+      m.bits = integer_field<int>(e, "bits");
+      if (m.bits != 2 && m.bits != 3 && m.bits != 4 && m.bits != 5 && m.bits != 6 && m.bits != 8)
+        throw std::runtime_error("\"bits\": " + std::to_string(m.bits) + " is not one of 2, 3, 4, 5, 6, 8");
+      if (e.contains("group")) m.group = integer_field<int>(e, "group");
+      if (m.group != 32 && m.group != 64 && m.group != 128)
+        throw std::runtime_error("\"group\": " + std::to_string(m.group) + " is not one of 32, 64, 128");
+      if (e.contains("threads") && !e["threads"].is_null()) {
+        m.threads = integer_field<int>(e, "threads");
+        if (*m.threads < 1) throw std::runtime_error("\"threads\": must be at least 1 or null");
+      }
+      if (!e.contains("tokens_per_s") || !e["tokens_per_s"].is_number())
+        throw std::runtime_error("\"tokens_per_s\" must be a number");
+      m.tokens_per_s = e["tokens_per_s"].get<double>();
+      if (!(m.tokens_per_s > 0 && m.tokens_per_s < 1e6))
+        throw std::runtime_error("\"tokens_per_s\": " + e["tokens_per_s"].dump() + " is not in (0, 1e6)");
+      out.push_back(m);
+    } catch (const nlohmann::json::exception& x) {
+      throw std::runtime_error(where + ": measurement " + std::to_string(i) + ": " + x.what());
+    } catch (const std::runtime_error& x) {
+      throw std::runtime_error(where + ": measurement " + std::to_string(i) + ": " + x.what());
+    }
+  }
+  return out;
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// The profile a measurement names, or an error naming the measurement and its field.
+const target_profile& measured_chip(const std::vector<target_profile>& profiles, const std::vector<decode_measurement>& ms,
+                                    std::size_t i) {
+  try {
+    return find_profile(profiles, ms[i].profile);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("measurement " + std::to_string(i) + ": \"profile\": " + e.what());
+  }
+}
+
+// Bytes per token of the measurement's model, dense, at its width, packed for its chip.
+double measurement_bytes(const decode_measurement& m, const target_profile& chip) {
+  return project(find_model(m.model), m.bits, m.group, {sparsity_kind::dense, 0}, chip).bytes_dense;
+}
+
+}  // namespace
+
+std::vector<decode_measurement> builtin_decode_measurements() {
+  return parse_measurements(nlohmann::json::parse(apple_validation_json()), "built-in decode measurements");
+}
+
+std::vector<decode_measurement> load_decode_measurements(const std::string& path) {
+  return parse_decode_measurements(read_text_file(path, "measurement file"), path);
+}
+
+std::vector<decode_measurement> parse_decode_measurements(const std::string& text, const std::string& name) {
+  return parse_measurements(parse_json_text(text, "measurement file", name), "measurement file '" + name + "'");
+}
+
+cpu_bandwidth_fit fit_cpu_bandwidth(const target_profile& target, const std::vector<target_profile>& profiles,
+                                    const std::vector<decode_measurement>& ms, int skip) {
+  // Per-P-core figures of every measurement but the held-out one, and which of them share
+  // the target's generation.
+  std::vector<double> same, all;
+  int own_same = 0, own_all = 0;
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    if (int(i) == skip) continue;
+    const target_profile& chip = measured_chip(profiles, ms, i);
+    if (chip.p_cores < 1)
+      throw std::runtime_error("measurement " + std::to_string(i) + " is on '" + chip.name +
+                               "', whose profile gives no \"performance_cores\"");
+    const double per_core = measurement_bytes(ms[i], chip) * ms[i].tokens_per_s / 1e9 / chip.p_cores;
+    const bool own = chip.name == target.name;
+    all.push_back(per_core);
+    own_all += own;
+    if (!target.generation.empty() && chip.generation == target.generation) {
+      same.push_back(per_core);
+      own_same += own;
+    }
+  }
+  if (all.empty()) throw std::runtime_error("no decode measurement left to fit a CPU bandwidth on");
+  if (target.p_cores < 1) throw std::runtime_error("profile '" + target.name + "' gives no \"performance_cores\"");
+  cpu_bandwidth_fit f;
+  const bool by_generation = !same.empty();
+  f.per_core_GBps = median_of(by_generation ? same : all);
+  f.used = int(by_generation ? same.size() : all.size());
+  f.own = by_generation ? own_same : own_all;
+  f.pool = by_generation ? target.generation : "all generations";
+  f.GBps = std::min(target.soc_GBps, f.per_core_GBps * target.p_cores);
+  return f;
+}
+
+std::vector<validation_row> validate_leave_one_out(const std::vector<target_profile>& profiles,
+                                                   const std::vector<decode_measurement>& ms) {
+  std::vector<validation_row> rows;
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    const target_profile& chip = measured_chip(profiles, ms, i);
+    validation_row r;
+    r.bytes = measurement_bytes(ms[i], chip);
+    r.effective_GBps = r.bytes * ms[i].tokens_per_s / 1e9;
+    r.fit = fit_cpu_bandwidth(chip, profiles, ms, int(i));
+    r.projected_tps = r.fit.GBps * 1e9 / r.bytes;
+    r.error = r.projected_tps / ms[i].tokens_per_s - 1;
+    rows.push_back(r);
+  }
+  return rows;
 }
 
 }  // namespace roofline

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,7 +84,8 @@ double mean_bits(const std::vector<plan_matrix>& plan);  // weighted by weights,
 struct projection_result {
   double bytes_dense = 0, bytes_sparse = 0;  // per token
   double GBps = 0;                           // bandwidth used
-  bool cpu_measured = false;                 // GBps is a measured CPU figure (else SoC upper bound)
+  bool cpu_measured = false;                 // GBps is a CPU-reachable figure (else the SoC upper bound)
+  std::string bandwidth_kind;                // "CPU, fitted", "CPU, derived", "CPU, measured" or "SoC, upper bound"
   double tps_dense = 0, tps_sparse = 0;      // tokens per second = GBps / bytes
 };
 // Decode reads every weight once per token (lm_head included, never sparsified); bytes of
@@ -93,5 +95,51 @@ projection_result project(const model_shape& model, int bits, int group, const s
 // Bytes per token on a target: every matrix packed with the target's line as strip
 // alignment, the sparse pass reading (1 - s) of each matrix's strips.
 projection_result project(const std::vector<plan_matrix>& plan, const target_profile& target);
+
+// ---- CPU-reachable bandwidth from published CPU-only decode measurements (docs/profiles.md)
+
+// One public llama.cpp CPU-only decode rate (roofline/profiles/apple_validation.json).
+struct decode_measurement {
+  std::string profile, model, quant, engine, source, url;
+  int bits = 4, group = 64;   // the nearest actsparse width: Q4_0 and Q4_K are 4-bit g64 (4.5 bits/weight)
+  std::optional<int> threads;  // unknown when the source does not say
+  double tokens_per_s = 0;
+};
+std::vector<decode_measurement> builtin_decode_measurements();
+// Throw std::runtime_error naming the file, the entry's index and the bad field.
+std::vector<decode_measurement> load_decode_measurements(const std::string& path);
+std::vector<decode_measurement> parse_decode_measurements(const std::string& text, const std::string& name);
+
+// The rule: a P-core streams a fixed share of the DRAM bandwidth, the same on every chip of
+// a generation (M1, M2, ...), so CPU GB/s = P-cores x per-P-core GB/s, capped at the SoC
+// figure. The per-P-core figure is the median, over the measurements of the chip's
+// generation (of all chips when its generation has none), of bytes per token x tokens/s /
+// P-cores of the measured chip. Bytes per token come from the model catalogue at the
+// measurement's nearest bit width, so the figure is "what llama.cpp's CPU decode reaches",
+// kernel losses included, not a bandwidth sweep.
+struct cpu_bandwidth_fit {
+  double GBps = 0;           // min(SoC, P-cores x per_core_GBps)
+  double per_core_GBps = 0;  // the fitted median
+  int used = 0;              // measurements in the median
+  int own = 0;               // of them on this very chip
+  std::string pool;          // the generation ("M2") or "all generations"
+  // "fitted" when the chip's own measurements are in the median, else "derived".
+  std::string kind() const { return own > 0 ? "fitted" : "derived"; }
+};
+// skip: the index of a measurement held out of the fit (leave one out), or -1 for none.
+// Throws when no measurement remains or a measured chip has no P-cores.
+cpu_bandwidth_fit fit_cpu_bandwidth(const target_profile& target, const std::vector<target_profile>& profiles,
+                                    const std::vector<decode_measurement>& ms, int skip = -1);
+
+// Each measurement projected with the CPU figure fitted without it.
+struct validation_row {
+  double bytes = 0;           // per token, catalogue model at the measurement's width
+  double effective_GBps = 0;  // bytes x published tokens/s
+  cpu_bandwidth_fit fit;      // without this measurement
+  double projected_tps = 0;   // fit.GBps / bytes
+  double error = 0;           // projected / published - 1
+};
+std::vector<validation_row> validate_leave_one_out(const std::vector<target_profile>& profiles,
+                                                   const std::vector<decode_measurement>& ms);
 
 }  // namespace roofline

@@ -301,9 +301,9 @@ double measured_efficiency(const std::vector<row_view>& rows, double s, double N
 void projection_section(tables& t, const std::vector<row_view>& rows) {
   heading(t, "What this means on Apple Silicon",
           "Decode tokens/s for Llama-3-8B at 4-bit g64 on each profile, from bytes per token and the profile's "
-          "bandwidth (a measured CPU-reachable figure where one is published, otherwise Apple's SoC figure, an upper "
-          "bound for CPU kernels; docs/profiles.md has the sources). 'ideal' reads exactly the active strips at the "
-          "roof; 'at measured efficiency' slows the sparse strips by the fraction of ideal speedup this machine's "
+          "CPU-reachable bandwidth (fitted on published CPU-only decode measurements, or derived from other chips' "
+          "where a chip has none; Apple's SoC figure is the upper bound; docs/profiles.md has the rule and sources). "
+          "'ideal' reads exactly the active strips at the roof; 'at measured efficiency' slows the sparse strips by the fraction of ideal speedup this machine's "
           "kernels reached at the same sparsity in stream mode on the matching shape (14336x4096 for all projections, "
           "4096x14336 for FFN down). Every weight is read once per token, lm_head dense; "
           "activations and the KV cache are left out.");
@@ -327,7 +327,7 @@ void projection_section(tables& t, const std::vector<row_view>& rows) {
       return 1.0 / seconds;
     };
     const double a_adj = adjusted(a, 0.5, e50), f_adj = adjusted(f, 0.9, e90);
-    body.push_back({prof.label, num(prof.projection_GBps(), 4) + (prof.cpu_GBps ? " (CPU, measured)" : " (SoC, upper bound)"),
+    body.push_back({prof.label, num(prof.projection_GBps(), 4) + " (" + prof.bandwidth_kind() + ")",
                     num(d.bytes_dense / 1e9, 4), num(d.tps_dense, 4), num(a.tps_sparse, 4), a_adj > 0 ? num(a_adj, 4) : "n/a",
                     num(f.tps_sparse, 4), f_adj > 0 ? num(f_adj, 4) : "n/a"});
     cats.push_back(prof.label);

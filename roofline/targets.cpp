@@ -23,7 +23,22 @@ std::vector<target_profile> parse_profiles(const json& j, const std::string& whe
       t.name = p.at("name");
       t.label = p.value("label", t.name);
       t.soc_GBps = p.at("soc_bandwidth_GBps");
-      if (p.contains("cpu_bandwidth_GBps") && p["cpu_bandwidth_GBps"].is_number()) t.cpu_GBps = p["cpu_bandwidth_GBps"].get<double>();
+      if (p.contains("generation") && !p["generation"].is_null()) {
+        if (!p["generation"].is_string()) throw std::runtime_error("\"generation\" must be a string such as \"M2\"");
+        t.generation = p["generation"];
+      }
+      if (p.contains("cpu_bandwidth_GBps") && p["cpu_bandwidth_GBps"].is_number()) {
+        t.cpu_GBps = p["cpu_bandwidth_GBps"].get<double>();
+        if (!(*t.cpu_GBps > 0)) throw std::runtime_error("\"cpu_bandwidth_GBps\" must be positive or null");
+        // A figure without a kind is a user's measurement (the form before kinds existed).
+        t.cpu_kind = "measured";
+        if (p.contains("cpu_bandwidth_kind")) {
+          const auto& k = p["cpu_bandwidth_kind"];
+          if (!k.is_string() || (k != "measured" && k != "fitted" && k != "derived"))
+            throw std::runtime_error("\"cpu_bandwidth_kind\": " + k.dump() + " is not one of \"measured\", \"fitted\", \"derived\"");
+          t.cpu_kind = k;
+        }
+      }
       t.soc_source = p.value("soc_bandwidth_source", "");
       if (p.contains("cpu_bandwidth_source") && p["cpu_bandwidth_source"].is_string()) t.cpu_source = p["cpu_bandwidth_source"];
       t.notes = p.value("notes", "");

@@ -12,13 +12,19 @@ namespace roofline {
 
 struct target_profile {
   std::string name, label;
+  std::string generation;  // "M1", "M2", ...: the pool the CPU figure is fitted on (docs/profiles.md)
   double soc_GBps = 0;
   std::optional<double> cpu_GBps;
+  // How cpu_GBps was obtained: "measured" (a cited bandwidth measurement), "fitted" (from
+  // CPU-only decode measurements that include this chip's) or "derived" (from other chips').
+  std::string cpu_kind;
   std::string soc_source, cpu_source, notes;
   int p_cores = 0, e_cores = 0, line = 128;
-  // The figure projections use: the measured CPU-reachable bandwidth where one is
-  // published, else the SoC figure (an upper bound for CPU kernels).
+  // The figure projections use: the CPU-reachable bandwidth where the profile has one, else
+  // the SoC figure (an upper bound for CPU kernels).
   double projection_GBps() const { return cpu_GBps ? *cpu_GBps : soc_GBps; }
+  // "CPU, fitted" and the like, or "SoC, upper bound": what projection_GBps() is.
+  std::string bandwidth_kind() const { return cpu_GBps ? "CPU, " + cpu_kind : "SoC, upper bound"; }
 };
 std::vector<target_profile> builtin_profiles();
 std::vector<target_profile> load_profiles(const std::string& path);  // user file, same JSON form

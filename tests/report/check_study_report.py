@@ -314,7 +314,7 @@ print(f"summary: {len(want) - 1} rows x {len(want[0])} columns equal the JSON's,
 for page, every, table_id in (("index.html", False, "study-apple"), ("real-model.html", True, "study-apple-all")):
     got = parse(os.path.join("report", page))
     want_apple = expected_apple(s, every)
-    if len(want_apple) != 1 + 3 * 6 or len(want_apple[0]) != 5 + (11 if every else 4):
+    if len(want_apple) != 1 + 3 * 6 or len(want_apple[0]) != 5 + len(apple_columns(every)):
         fail(f"the test's own Apple table is {len(want_apple)} x {len(want_apple[0])}")
     if got.tables.get(table_id) != want_apple:
         fail(f"{page}: Apple projection differs from bandwidth / bytes:\n got  {got.tables.get(table_id)}\n"

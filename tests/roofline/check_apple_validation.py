@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""`actsparse project --validate` against an oracle that shares no code with it.
+
+From roofline/profiles/apple.json and apple_validation.json alone, this script recomputes
+  - each measurement's bytes per token (its own table of the catalogue's model shapes, taken
+    from the models' published configs, packed as docs/format.md describes),
+  - the CPU figure of the rule in docs/profiles.md (P-cores x the median per-P-core GB/s of
+    the chip's generation, all generations when it has none, capped at the SoC figure),
+    fitted without the measurement (leave one out), and the error of the projection;
+and checks the tool's table row by row, its median and worst error, every profile's figure
+and kind, and that apple.json carries those figures. Then bad measurement files and a bad
+profile are refused with an error that names the entry and the field.
+
+usage: check_apple_validation.py ACTSPARSE_TOOL SOURCE_DIR WORK_DIR
+"""
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+tool, source, work = sys.argv[1:4]
+os.makedirs(work, exist_ok=True)
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def load(name):
+    with open(os.path.join(source, "roofline", "profiles", name)) as f:
+        return json.load(f)
+
+
+profiles = {p["name"]: p for p in load("apple.json")}
+ms = load("apple_validation.json")
+
+# Layers, hidden, FFN, key/value width, vocabulary: the models' published configs.
+SHAPES = {
+    "llama-2-7b": (32, 4096, 11008, 4096, 32000),
+    "llama-3-8b": (32, 4096, 14336, 1024, 128256),
+    "mistral-7b": (32, 4096, 14336, 1024, 32000),
+    "llama-3.2-1b": (16, 2048, 8192, 512, 128256),
+    "llama-2-13b": (40, 5120, 13824, 5120, 32000),
+}
+
+
+def strips(n_out, k_in, bits, group, line=128):
+    """Bytes of an n_out x k_in matrix in the packed format (docs/format.md): one strip per
+    input, its n_out codes (outputs padded up to the group) then an fp16 scale and bias per
+    group, the strip padded up to the cache line."""
+    n = -(-n_out // group) * group
+    payload = n * bits // 8 + 4 * (n // group)
+    return -(-payload // line) * line * k_in
+
+
+def token_bytes(m):
+    layers, h, f, kv, vocab = SHAPES[m["model"]]
+    bits, g = m["bits"], m.get("group", 64)
+    layer = 2 * strips(h, h, bits, g) + 2 * strips(kv, h, bits, g) + 2 * strips(f, h, bits, g) + strips(h, f, bits, g)
+    return layers * layer + strips(vocab, h, bits, g)  # q o, k v, gate up, down; lm_head
+
+
+def per_core(m):
+    return token_bytes(m) * m["tokens_per_s"] / 1e9 / profiles[m["profile"]]["performance_cores"]
+
+
+def fit(chip, skip=None):
+    others = [m for i, m in enumerate(ms) if i != skip]
+    same = [m for m in others if profiles[m["profile"]]["generation"] == chip["generation"]]
+    pool = same or others
+    rate = statistics.median(per_core(m) for m in pool)
+    own = sum(m["profile"] == chip["name"] for m in pool)
+    return min(chip["soc_bandwidth_GBps"], rate * chip["performance_cores"]), ("fitted" if own else "derived")
+
+
+def run(*args, expect=0):
+    r = subprocess.run([tool, "project", *args], capture_output=True, text=True)
+    if r.returncode != expect:
+        fail(f"`actsparse project {' '.join(args)}` exited {r.returncode}, not {expect}:\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+def tables(text):
+    """Markdown tables of the output, as lists of cell lists (header and rule dropped)."""
+    out, cur = [], None
+    for line in text.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if cur is None:
+                cur = []
+                out.append(cur)
+                continue  # header
+            if not cells[0].startswith("---"):
+                cur.append(cells)
+        else:
+            cur = None
+    return out
+
+
+# ---- the leave-one-out table
+out = run("--validate").stdout
+got_rows, got_profiles = tables(out)
+if len(got_rows) != len(ms):
+    fail(f"{len(got_rows)} validation rows for {len(ms)} measurements")
+errors = []
+for i, (m, row) in enumerate(zip(ms, got_rows)):
+    b = token_bytes(m)
+    bw, _ = fit(profiles[m["profile"]], skip=i)
+    err = bw * 1e9 / b / m["tokens_per_s"] - 1
+    errors.append(abs(err))
+    gb, cpu, tps, e = float(row[7]), float(row[11]), float(row[12]), float(row[13].rstrip("%")) / 100
+    if abs(gb - b / 1e9) > 0.0006 + 1e-4 * b / 1e9:  # printed to 1 MB
+        fail(f"row {i + 1}: {gb} GB/token, oracle {b / 1e9:.3f}")
+    if abs(cpu - bw) > 0.06:  # printed to 0.1 GB/s
+        fail(f"row {i + 1}: CPU {cpu} GB/s fitted without it, oracle {bw:.2f}")
+    if abs(e - err) > 0.0006:  # printed to 0.1 points
+        fail(f"row {i + 1}: error {row[13]}, oracle {err:+.2%}")
+    if abs(tps - m["tokens_per_s"] * (1 + err)) > 0.01 * tps:
+        fail(f"row {i + 1}: projected {tps} tok/s, oracle {m['tokens_per_s'] * (1 + err):.2f}")
+med, worst = statistics.median(errors), max(errors)
+want = f"median |error| {med * 100:.1f}%, worst {worst * 100:.1f}%"
+line = [l for l in out.splitlines() if l.startswith("median |error|")]
+if not line:
+    fail("no summary line")
+# The summary is printed to 0.1 points.
+parsed = re.match(r"median \|error\| ([0-9.]+)%, worst ([0-9.]+)%", line[0])
+if not parsed:
+    fail(f"summary '{line[0]}' is not 'median |error| X%, worst Y%'")
+got_med, got_worst = float(parsed.group(1)), float(parsed.group(2))
+if abs(got_med - med * 100) > 0.06 or abs(got_worst - worst * 100) > 0.06:
+    fail(f"summary '{line[0]}', oracle '{want}'")
+met = med <= 0.15 and worst <= 0.30
+if ("met)" if met else "not met)") not in line[0]:
+    fail(f"summary '{line[0]}' says the wrong verdict (oracle: {'met' if met else 'not met'})")
+
+# ---- every profile's figure, and apple.json carrying it
+by_name = {r[0]: r for r in got_profiles}
+for name, p in profiles.items():
+    bw, kind = fit(p)
+    row = by_name.get(name)
+    if row is None:
+        fail(f"no fitted figure for {name}")
+    if abs(float(row[6]) - bw) > 0.06 or row[7] != kind:
+        fail(f"{name}: tool fits {row[6]} GB/s ({row[7]}), oracle {bw:.2f} ({kind})")
+    if p.get("cpu_bandwidth_GBps") is None or abs(p["cpu_bandwidth_GBps"] - bw) > 0.051:
+        fail(f"apple.json: {name} cpu_bandwidth_GBps {p.get('cpu_bandwidth_GBps')}, the rule gives {bw:.2f}")
+    if p.get("cpu_bandwidth_kind") != kind:
+        fail(f"apple.json: {name} cpu_bandwidth_kind {p.get('cpu_bandwidth_kind')}, the rule gives {kind}")
+    if "**differs**" in row[-1]:
+        fail(f"the tool says {name}'s carried figure differs from its fit")
+
+# ---- `actsparse project` uses the CPU figure by default and says which
+r = run("--profile", "apple-m2-pro", "--model", "llama-2-7b", "--bits", "4", "--apply", "dense").stdout
+p = profiles["apple-m2-pro"]
+if f"bandwidth: {p['cpu_bandwidth_GBps']:.1f} GB/s, CPU-reachable, {p['cpu_bandwidth_kind']} (" not in r or \
+        "200 GB/s, is the upper bound" not in r:
+    fail("project does not name the CPU figure it uses and the SoC bound:\n" + r)
+r = run("--profile", "apple-m2-pro", "--model", "llama-2-7b", "--bandwidth", "soc", "--apply", "dense").stdout
+if "bandwidth: 200 GB/s (published SoC figure" not in r:
+    fail("--bandwidth soc does not use the SoC figure:\n" + r)
+
+# ---- bad input is refused, naming the entry and the field
+good = ms[0]
+
+
+def bad_file(name, entries):
+    path = os.path.join(work, name + ".json")
+    with open(path, "w") as f:
+        f.write(entries if isinstance(entries, str) else json.dumps(entries))
+    return path
+
+
+def with_(**kw):
+    e = dict(good)
+    for k, v in kw.items():
+        if v is None:
+            e.pop(k, None)
+        else:
+            e[k] = v
+    return e
+
+
+cases = [
+    ("not_array", {"profile": "apple-m2-pro"}, "JSON array"),
+    ("no_rate", [good, with_(tokens_per_s=None)], 'measurement 1: "tokens_per_s"'),
+    ("text_rate", [with_(tokens_per_s="20")], 'measurement 0: "tokens_per_s"'),
+    ("negative_rate", [with_(tokens_per_s=-3)], 'measurement 0: "tokens_per_s"'),
+    ("bits_7", [with_(bits=7)], 'measurement 0: "bits"'),
+    ("bits_text", [with_(bits="4")], '"bits"'),
+    ("group_48", [with_(group=48)], 'measurement 0: "group"'),
+    ("threads_0", [with_(threads=0)], 'measurement 0: "threads"'),
+    ("no_url", [with_(url=None)], 'measurement 0: "url"'),
+    ("model", [with_(model="llama-9b")], "unknown model 'llama-9b'"),
+    ("profile", [good, with_(profile="apple-m9")], 'measurement 1: "profile": unknown profile'),
+    ("not_json", "[{", "not valid JSON"),
+]
+for name, entries, phrase in cases:
+    r = run("--validate", "--validation-file", bad_file(name, entries), expect=1)
+    if phrase not in r.stderr:
+        fail(f"{name}: the error does not say '{phrase}':\n{r.stderr}")
+
+bad_profile = dict(profiles["apple-m2-pro"], name="mine", cpu_bandwidth_kind="guessed")
+r = run("--profiles-file", bad_file("bad_profile", [bad_profile]), "--list", expect=1)
+if '"cpu_bandwidth_kind": "guessed"' not in r.stderr:
+    fail("a bad cpu_bandwidth_kind is not named:\n" + r.stderr)
+
+print(f"ok: {len(ms)} measurements, median |error| {med:.1%}, worst {worst:.1%} "
+      f"({'met' if met else 'not met'}); {len(profiles)} profiles; {len(cases) + 1} bad inputs refused")
