@@ -410,13 +410,13 @@ void study_apple(tables& t, const study_result& r, bool every_profile) {
     bool cpu;
   };
   std::vector<column> profiles;
-  std::string cpu_figures;
+  bool any_cpu = false;
   for (const auto& p : builtin_profiles()) {
     const bool shown = every_profile || std::find_if(std::begin(kFirstScreenProfiles), std::end(kFirstScreenProfiles),
                                                      [&](const char* n) { return p.name == n; }) !=
                                             std::end(kFirstScreenProfiles);
     if (!shown) continue;
-    if (p.cpu_GBps) cpu_figures += (cpu_figures.empty() ? "" : ", ") + p.label;
+    any_cpu = any_cpu || p.cpu_GBps.has_value();
     const bool cpu = bool(p.cpu_GBps);
     const std::string apple = "Apple ", name = p.label.rfind(apple, 0) == 0 ? p.label.substr(apple.size()) : p.label;
     auto same = std::find_if(profiles.begin(), profiles.end(),
@@ -430,11 +430,11 @@ void study_apple(tables& t, const study_result& r, bool every_profile) {
   // The answer's terms before the table, how its figures were derived after it.
   const std::string lead =
       "Decode tokens/s on each profile (the columns after the target) if a token took only the time to read its "
-      "weights at the profile's bandwidth. The bandwidth is Apple's SoC figure, which CPU cores do not reach" +
-      (cpu_figures.empty() ? std::string()
-                           : ", except where a CPU-reachable figure is published (" + cpu_figures + ", marked CPU)") +
-      "; issue 19 will replace it with CPU figures. The work besides reading the weights (attention, norms, finding "
-      "the active inputs) is left out, so real decode is slower.";
+      "weights at the profile's bandwidth: its CPU-reachable figure (docs/profiles.md: fitted on published llama.cpp "
+      "CPU-only decode rates, or derived from other chips' where a chip has none; marked CPU" +
+      (any_cpu ? std::string() : std::string(", on none of these profiles")) +
+      "), else Apple's SoC figure, which CPU cores do not reach. The work besides reading the weights (attention, "
+      "norms, finding the active inputs) is left out, so real decode is slower.";
   t.html << "<p>" << escape(lead) << "</p>\n";
   t.md << lead << "\n";
   // The answer first: a narrow window shows the tokens/s before the detail scrolls away.

@@ -320,7 +320,7 @@ for page, every, table_id in (("index.html", False, "study-apple"), ("real-model
         fail(f"{page}: Apple projection differs from bandwidth / bytes:\n got  {got.tables.get(table_id)}\n"
              f" want {want_apple}")
     text = open(os.path.join("report", page)).read()
-    for phrase in ("a bandwidth-only upper bound", "issue 19 will replace it", "(attention, norms"):
+    for phrase in ("a bandwidth-only upper bound", "its CPU-reachable figure (docs/profiles.md", "(attention, norms"):
         if phrase not in text:
             fail(f"{page}: the Apple projection's text lacks '{phrase}'")
 if got.order.index("study-apple-all") != got.order.index("study-summary") + 1:
