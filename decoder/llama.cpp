@@ -221,6 +221,7 @@ void llama_model::set_threads(int threads) {
   if (n > 1) pool_ = std::make_unique<thread_pool>(n);
   gemv_opt_.threads = 1;  // each thread's share runs on that thread
   thread_index_.assign(std::size_t(n), std::vector<std::uint32_t>(std::max(hp_.n_embd, hp_.n_ff)));
+  scores_.resize(std::size_t(n) * std::size_t(n_ctx_));  // n_ctx_ is 0 until the constructor sets it
 }
 
 // Runs product(options, thread) once per thread of the pool, each with its own run of whole
@@ -289,7 +290,7 @@ llama_model::llama_model(const gguf_file& file, options opt)
   k_.resize(kv_dim);
   v_.resize(kv_dim);
   att_.resize(hp_.n_embd);
-  scores_.resize(n_ctx_);
+  scores_.resize(std::size_t(pool_ ? pool_->size() : 1) * std::size_t(n_ctx_));
   gate_.resize(hp_.n_ff);
   up_.resize(hp_.n_ff);
   logits_.resize(hp_.n_vocab);
@@ -397,30 +398,44 @@ std::size_t llama_model::linear(const linear_weight& w, const float* x, float th
 
 // Grouped-query attention of one token (q_ at `pos`) over cached positions 0..pos: query head
 // h reads kv head h / (n_heads / n_kv_heads). Writes att_.
+// Heads are split between the threads (each head's arithmetic is the same on any thread, so
+// the result does not depend on the count). Scores of four cached positions are computed side
+// by side: four independent sums, each in dot()'s order.
 void llama_model::attention(int layer, int pos) {
   const int hd = hp_.head_dim, kv_dim = hp_.n_kv_heads * hd, group = hp_.n_heads / hp_.n_kv_heads;
   const float* keys = k_cache_.data() + std::size_t(layer) * n_ctx_ * kv_dim;
   const float* values = v_cache_.data() + std::size_t(layer) * n_ctx_ * kv_dim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  for (int h = 0; h < hp_.n_heads; ++h) {
-    const float* q = q_.data() + std::size_t(h) * hd;
-    const std::size_t kv_off = std::size_t(h / group) * hd;
-    float max_score = -INFINITY;
-    for (int t = 0; t <= pos; ++t) {
-      const float* k = keys + std::size_t(t) * kv_dim + kv_off;
-      scores_[t] = dot(q, k, hd) * scale;
-      max_score = std::max(max_score, scores_[t]);
+  const auto heads = [&](int h_begin, int h_end, float* scores) {
+    for (int h = h_begin; h < h_end; ++h) {
+      const float* q = q_.data() + std::size_t(h) * hd;
+      const std::size_t kv_off = std::size_t(h / group) * hd;
+      const auto key = [&](int t) { return keys + std::size_t(t) * kv_dim + kv_off; };
+      int t = 0;
+      for (; t + 4 <= pos + 1; t += 4) {
+        const float s0 = dot(q, key(t), hd), s1 = dot(q, key(t + 1), hd);
+        const float s2 = dot(q, key(t + 2), hd), s3 = dot(q, key(t + 3), hd);
+        scores[t] = s0 * scale, scores[t + 1] = s1 * scale, scores[t + 2] = s2 * scale, scores[t + 3] = s3 * scale;
+      }
+      for (; t <= pos; ++t) scores[t] = dot(q, key(t), hd) * scale;
+      float max_score = -INFINITY;
+      for (t = 0; t <= pos; ++t) max_score = std::max(max_score, scores[t]);
+      float sum = 0;
+      for (t = 0; t <= pos; ++t) sum += scores[t] = std::exp(scores[t] - max_score);
+      float* out = att_.data() + std::size_t(h) * hd;
+      std::fill(out, out + hd, 0.0f);
+      for (t = 0; t <= pos; ++t) {
+        const float* v = values + std::size_t(t) * kv_dim + kv_off;
+        const float p = scores[t] / sum;
+        for (int i = 0; i < hd; ++i) out[i] += p * v[i];
+      }
     }
-    float sum = 0;
-    for (int t = 0; t <= pos; ++t) sum += scores_[t] = std::exp(scores_[t] - max_score);
-    float* out = att_.data() + std::size_t(h) * hd;
-    std::fill(out, out + hd, 0.0f);
-    for (int t = 0; t <= pos; ++t) {
-      const float* v = values + std::size_t(t) * kv_dim + kv_off;
-      const float p = scores_[t] / sum;
-      for (int i = 0; i < hd; ++i) out[i] += p * v[i];
-    }
-  }
+  };
+  if (!pool_) return heads(0, hp_.n_heads, scores_.data());
+  const int p = pool_->size();
+  pool_->run([&](int t) {
+    heads(hp_.n_heads * t / p, hp_.n_heads * (t + 1) / p, scores_.data() + std::size_t(t) * n_ctx_);
+  });
 }
 
 const float* llama_model::forward(std::int32_t token, std::int32_t pos) {

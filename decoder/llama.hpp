@@ -209,7 +209,7 @@ class llama_model {
   std::vector<float> xn_;      // normed input of q/k/v and gate/up (n_embd)
   std::vector<float> q_, k_, v_;  // n_embd, kv_dim, kv_dim
   std::vector<float> att_;     // attention output, the o input (n_embd)
-  std::vector<float> scores_;  // one head's attention weights (n_ctx)
+  std::vector<float> scores_;  // attention weights: one head at a time per thread (n_ctx each)
   std::vector<float> gate_, up_;  // n_ff; gate_ becomes the down input silu(gate) * up
   std::vector<float> logits_;     // n_vocab
   std::vector<float> masked_;     // reference mode and column_norm rule: the thresholded input
