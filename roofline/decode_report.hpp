@@ -1,28 +1,13 @@
 // roofline/decode_report.hpp: the report's page on `actsparse decode` results (decode.html
-// and decode.md, which write_report in report.hpp adds to the report directory), and the
-// published decode measurements the page checks the projection against, compiled in from
-// roofline/profiles/published.json (decode_report.cpp).
+// and decode.md, which write_report in report.hpp adds to the report directory). Its
+// validation section shows the leave-one-out rows of `actsparse project --validate`
+// (projection.hpp), so the page and the command cannot disagree.
 #pragma once
-
-#include <nlohmann/json.hpp>
-#include <string>
-#include <vector>
 
 #include "decode.hpp"
 #include "machine.hpp"
 
 namespace roofline {
-
-// A published decode measurement on a target machine (roofline/profiles/published.json),
-// against which the report checks the projection.
-struct published_decode {
-  std::string label, profile, model, format_note, backend, source, url;
-  int bits = 4, group = 64;
-  double tokens_per_s = 0;
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(published_decode, label, profile, model, format_note, backend, source, url, bits,
-                                   group, tokens_per_s)
-std::vector<published_decode> builtin_published();
 
 // The report's decode page (decode.html, decode.md): per-token figures, bytes and time per
 // projection against the model, target projections and the validation. Throws before

@@ -16,7 +16,6 @@
 // summary. The work is in the part each header names (probe, report, projection, decode,
 // model_cmd; CMakeLists.txt lists them all).
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -61,7 +60,6 @@ int run_validate(const std::vector<target_profile>& profiles, const std::string&
   std::printf("| # | chip | model | quant | bits | threads | published tok/s | GB/token | effective GB/s | "
               "fit pool (n) | per-P-core GB/s | CPU GB/s | projected tok/s | error |\n");
   std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
-  std::vector<double> abs_err;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const decode_measurement& m = ms[i];
     const validation_row& r = rows[i];
@@ -70,14 +68,11 @@ int run_validate(const std::vector<target_profile>& profiles, const std::string&
                 m.bits, m.threads ? std::to_string(*m.threads).c_str() : "?", m.tokens_per_s, r.bytes / 1e9,
                 r.effective_GBps, r.fit.pool.c_str(), r.fit.used, r.fit.per_core_GBps, r.fit.GBps, r.projected_tps,
                 r.error * 100);
-    abs_err.push_back(std::abs(r.error));
   }
-  std::sort(abs_err.begin(), abs_err.end());
-  const std::size_t n = abs_err.size();
-  const double med = n % 2 ? abs_err[n / 2] : 0.5 * (abs_err[n / 2 - 1] + abs_err[n / 2]);
-  const bool met = med <= 0.15 && abs_err.back() <= 0.30;
-  std::printf("\nmedian |error| %.1f%%, worst %.1f%% (goal: median within 15%%, worst within 30%%: %s)\n\n", med * 100,
-              abs_err.back() * 100, met ? "met" : "not met");
+  const validation_summary sum = summarize_validation(rows);
+  std::printf("\nmedian |error| %.1f%%, worst %.1f%% (goal: median within %.0f%%, worst within %.0f%%: %s)\n\n",
+              sum.median_abs * 100, sum.worst_abs * 100, kValidationMedianGoal * 100, kValidationWorstGoal * 100,
+              sum.met ? "met" : "not met");
 
   std::printf("| profile | generation | P-cores | SoC GB/s | fit pool (n, own) | per-P-core GB/s | CPU GB/s | kind | "
               "profile's CPU GB/s |\n");

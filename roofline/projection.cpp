@@ -375,4 +375,15 @@ std::vector<validation_row> validate_leave_one_out(const std::vector<target_prof
   return rows;
 }
 
+validation_summary summarize_validation(const std::vector<validation_row>& rows) {
+  if (rows.empty()) throw std::runtime_error("no validation rows to summarize");
+  std::vector<double> abs_err;
+  for (const auto& r : rows) abs_err.push_back(std::abs(r.error));
+  validation_summary s;
+  s.median_abs = median_of(abs_err);
+  s.worst_abs = *std::max_element(abs_err.begin(), abs_err.end());
+  s.met = s.median_abs <= kValidationMedianGoal && s.worst_abs <= kValidationWorstGoal;
+  return s;
+}
+
 }  // namespace roofline

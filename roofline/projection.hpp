@@ -142,4 +142,14 @@ struct validation_row {
 std::vector<validation_row> validate_leave_one_out(const std::vector<target_profile>& profiles,
                                                    const std::vector<decode_measurement>& ms);
 
+// Median and worst |error| of the rows against issue 19's goal: a projection a user can act
+// on, median |error| within 15% and worst within 30%. `project --validate` and the report's
+// decode page both state it.
+inline constexpr double kValidationMedianGoal = 0.15, kValidationWorstGoal = 0.30;
+struct validation_summary {
+  double median_abs = 0, worst_abs = 0;
+  bool met = false;  // both within their goals
+};
+validation_summary summarize_validation(const std::vector<validation_row>& rows);  // throws on no rows
+
 }  // namespace roofline

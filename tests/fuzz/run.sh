@@ -67,8 +67,6 @@ if $need_roofline; then
     echo 'namespace roofline {'
     printf 'const char* builtin_profiles_json() {\n  return R"actsparse_json(%s)actsparse_json";\n}\n' \
       "$(cat "$root/roofline/profiles/apple.json")"
-    printf 'const char* published_decode_json() {\n  return R"actsparse_json(%s)actsparse_json";\n}\n' \
-      "$(cat "$root/roofline/profiles/published.json")"
     printf 'const char* apple_validation_json() {\n  return R"actsparse_json(%s)actsparse_json";\n}\n' \
       "$(cat "$root/roofline/profiles/apple_validation.json")"
     echo '}  // namespace roofline'

@@ -5,10 +5,12 @@
 # that numbers from the benchmark appear on the page. The decode run's bytes per token and
 # mean bits are checked against an independent count from the model's dimensions. Then bad
 # inputs (truncated JSON, a wrong schema, a missing file, bad decode options) must fail with
-# a clear message and leave no report or results behind.
+# a clear message and leave no report or results behind. The decode page's validation
+# section is checked by check_decode_validation.py (python3).
 # Usage: check_report.sh ACTSPARSE_TOOL ACTSPARSE_BENCH WORK_DIR
 set -euo pipefail
 tool=$1 bench=$2 work=$3
+src=$(cd "$(dirname "$0")/../.." && pwd)
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -104,11 +106,13 @@ chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --d
   > decode-dom.html 2>/dev/null
 dbars=$(grep -o 'class="bar"' decode-dom.html | wc -l)
 [ "$dbars" -ge 40 ] || fail "decode page: only $dbars bars drawn"
-for id in decode-tokens decode-projections decode-projections-table decode-validation decode-verdict; do
+for id in decode-tokens decode-projections decode-projections-table decode-validation decode-validation-sources \
+    decode-verdict decode-metal; do
   grep -q "id=\"$id\"" decode-dom.html || fail "decode page lacks #$id"
 done
 grep -q 'Apple M3 Pro' decode-dom.html || fail "decode page: Apple projections missing"
-grep -q 'pull/2917' decode-dom.html || fail "decode page: validation source missing"
+# The leave-one-out validation's rows, sources and verdict against the tests' own arithmetic.
+python3 "$src/tests/report/check_decode_validation.py" decode-dom.html "$src" || fail "decode page: validation"
 grep -q 'href="decode.html"' report/index.html || fail "index.html does not link decode.html"
 # The measured dense ms/token of the 1-thread run, as the JSON has it, is on the page.
 dense_ms=$(grep -A3 '"pass": "dense"' decode.json | grep -o '"seconds": [0-9.e+-]*' | head -1 | awk '{ printf "%.4g", $2 * 1e3 }')
