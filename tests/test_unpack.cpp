@@ -5,6 +5,11 @@
 
 #include <cstring>
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 using namespace actsparse;
 using namespace actsparse_test;
 
@@ -43,6 +48,34 @@ TEST(Unpack, EveryWidthMatchesGetCode) {
   check_width<6>();
   check_width<8>();
 }
+
+// load_halves_head reads the first n fp16 values and nothing past them: n values end at a
+// page followed by an inaccessible one (a read past them faults), for every n < V; the
+// lanes equal half_to_float (the scalar conversion), the rest are 0. The kernels load a
+// strip's last biases with it so that a sparse pass never touches the next strip.
+#if defined(__unix__) || defined(__APPLE__)
+TEST(Halves, HeadLoadReadsNothingPastTheLastValue) {
+  if constexpr (simd::kHaveSimd) {
+    using A = test_arch;
+    constexpr std::size_t V = simd::kLanes<A>;
+    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    void* m = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(m, MAP_FAILED);
+    auto* base = static_cast<std::uint8_t*>(m);
+    ASSERT_EQ(mprotect(base + page, page, PROT_NONE), 0);
+    std::mt19937 rng(11);
+    for (std::size_t n = 1; n < V; ++n) {
+      auto* h = reinterpret_cast<std::uint16_t*>(base + page) - n;
+      for (std::size_t i = 0; i < n; ++i) h[i] = static_cast<std::uint16_t>(rng() & 0x7bffu);  // finite halves
+      alignas(64) float lanes[V];
+      simd::load_halves_head<A>(h, n, A{}).store_aligned(lanes);
+      for (std::size_t i = 0; i < V; ++i)
+        ASSERT_EQ(lanes[i], i < n ? half_to_float(h[i]) : 0.0f) << "n " << n << " lane " << i;
+    }
+    munmap(m, 2 * page);
+  }
+}
+#endif
 
 // put_code and get_code agree with each other on every position of a stream.
 TEST(Unpack, PutAndGetCodeRoundTrip) {

@@ -65,5 +65,22 @@ inline xsimd::batch<float, A> load_halves(const std::uint16_t* p, xsimd::neon64)
 }
 #endif
 
+// The first n (< V) fp16 values at p as fp32, the lanes from n on 0; reads no byte past
+// p + n. The kernels load a strip's last biases with it: a whole vector there would read
+// into the next strip (strip_pass.hpp, strip_products).
+template <class A>
+inline xsimd::batch<float, A> load_halves_head(const std::uint16_t* p, std::size_t n, xsimd::generic) {
+  alignas(64) std::uint16_t h[xsimd::batch<float, A>::size] = {};
+  for (std::size_t i = 0; i < n; ++i) h[i] = p[i];
+  return load_halves<A>(h, A{});
+}
+#if XSIMD_WITH_AVX512F && defined(__AVX512BW__) && defined(__AVX512VL__)
+// A masked load: no copy through memory, and no access to the masked lanes' bytes.
+template <class A, std::enable_if_t<kLanes<A> == 16, int> = 0>
+inline xsimd::batch<float, A> load_halves_head(const std::uint16_t* p, std::size_t n, xsimd::avx512f) {
+  return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << n) - 1u), p));
+}
+#endif
+
 }  // namespace simd
 ACTSPARSE_NAMESPACE_END  // namespace actsparse

@@ -5,7 +5,8 @@
 // It walks the list kStripsPerPass strips at a time. For each strip and row it converts the
 // strip's fp16 scales and biases of the tile's groups into a_j = x * scale_j and the bias
 // sums bsum_j += x * bias_j (strip_products), prefetches the strips kPrefetchPasses passes
-// ahead, and calls the micro-kernel once per group. A row skips a strip where its x is
+// ahead (short strips of a sparse pass: the sweep, kSweepPasses ahead with the gaps between
+// them), and calls the micro-kernel once per group. A row skips a strip where its x is
 // inactive (|x| <= keep_above); a pass where every row skips every strip costs nothing.
 //
 // The bias is folded out of the inner loop. With a_kj = x_k * scale_kj:
@@ -39,16 +40,26 @@ ACTSPARSE_NAMESPACE_BEGIN
 namespace simd {
 
 // One strip's per-group products for a tile: a[j] = x * scale_j and bsum[j] = fma(x,
-// bias_j, bsum[j]) for j < vgroups (a multiple of V; lanes past the tile's groups read
-// bytes that follow in the strip or the tail padding and are never used).
+// bias_j, bsum[j]) for j < groups, V lanes at a time (lanes past `groups` are never used).
+// The scales' last vector may read past them into the biases; the biases' last vector is
+// loaded only up to the last bias (load_halves_head): a whole vector would read up to 30
+// bytes into the next strip's first line, which a sparse pass has not prefetched when
+// that strip is inactive, one DRAM miss per skipped neighbour (on 576 x 1536, 4-bit g32,
+// streamed, 1 thread, 25% sparse took 63 us against 52 dense; docs/performance.md).
 template <class A>
-inline void strip_products(float x, const std::uint16_t* scales, const std::uint16_t* biases, std::size_t vgroups,
+inline void strip_products(float x, const std::uint16_t* scales, const std::uint16_t* biases, std::size_t groups,
                            float* a, float* bsum) {
   using bf = xsimd::batch<float, A>;
+  constexpr std::size_t V = bf::size;
   const bf xv(x);
-  for (std::size_t j = 0; j < vgroups; j += bf::size) {
+  std::size_t j = 0;
+  for (; j + V <= groups; j += V) {
     (xv * load_halves<A>(scales + j, A{})).store_aligned(a + j);
     simd::fma(xv, load_halves<A>(biases + j, A{}), bf::load_aligned(bsum + j)).store_aligned(bsum + j);
+  }
+  if (j < groups) {
+    (xv * load_halves<A>(scales + j, A{})).store_aligned(a + j);
+    simd::fma(xv, load_halves_head<A>(biases + j, groups - j, A{}), bf::load_aligned(bsum + j)).store_aligned(bsum + j);
   }
 }
 
@@ -89,8 +100,8 @@ void strip_pass(const packed_matrix& W, const float* X, std::size_t ldx, std::si
 
   if (MaxRows == 1) M = 1;  // the compiler then drops the row loops of gemv's pass
   const std::size_t T = n1 - n0, groups = T / Group, j0 = n0 / Group;
-  // Scales are converted V at a time; the lanes past `groups` read bytes that follow in
-  // the strip or the buffer's tail padding and are never used.
+  // Scales and biases are converted V at a time (strip_products); bsum's lanes past
+  // `groups` are never used.
   const std::size_t vgroups = (groups + V - 1) / V * V;
   const std::size_t code_off = n0 * Bits / 8;
   for (std::size_t n = 0; n < M * T; ++n) acc[n] = 0.0f;
@@ -99,6 +110,25 @@ void strip_pass(const packed_matrix& W, const float* X, std::size_t ldx, std::si
     for (std::size_t j = 0; j < vgroups; ++j) bsum[m][j] = 0.0f;
 
   auto strip_index = [&](std::size_t i) -> std::size_t { return Dense ? i : idx[i]; };
+  // Sparse passes over short whole strips: the sweep (traits.hpp, kSweepStripBytes). Each
+  // listed strip is prefetched whole, and so are the strips between it and the previous
+  // listed one when they span at most kSweepGapBytes: memory then sees one stream in
+  // address order. swept: the list entries prefetched so far; frontier: the address up to
+  // which they are. A list that steps back (any order is legal) restarts the frontier.
+  // Tiles of part of a strip (threads splitting the outputs) keep the spread scheme: a
+  // first try at sweeping their slices ran 2x slower, not understood (docs/performance.md).
+  const bool sweep = !Dense && T == W.rows() && W.strip_bytes() <= Tr::kSweepStripBytes;
+  std::size_t swept = 0;
+  std::uintptr_t frontier = 0;
+  auto sweep_to = [&](std::size_t end) {
+    for (; swept < end; ++swept) {
+      const auto s = reinterpret_cast<std::uintptr_t>(W.strip(strip_index(swept)));
+      if (frontier == 0 || s > frontier + Tr::kSweepGapBytes || s + W.strip_bytes() <= frontier) frontier = s;
+      for (const std::uintptr_t goal = s + W.strip_bytes(); frontier < goal; frontier += 64)
+        prefetch_range(reinterpret_cast<const std::uint8_t*>(frontier), 1);
+    }
+  };
+  if (sweep) sweep_to(std::min(count, U * Tr::kSweepPasses));
   auto pass = [&](std::size_t i, auto strips) {
     constexpr std::size_t Un = decltype(strips)::value;
     const std::uint8_t* codes[Un];
@@ -115,7 +145,7 @@ void strip_pass(const packed_matrix& W, const float* X, std::size_t ldx, std::si
           detail::add_nonfinite_strip(W, k, xk, n0, n1, acc + m * T, acc_slot<A, Bits, Group>);
           continue;
         }
-        strip_products<A>(xk, W.scales(k) + j0, W.biases(k) + j0, vgroups, as[u][m], bsum[m]);
+        strip_products<A>(xk, W.scales(k) + j0, W.biases(k) + j0, groups, as[u][m], bsum[m]);
         on[u][m] = any[m] = true;
       }
     }
@@ -126,9 +156,11 @@ void strip_pass(const packed_matrix& W, const float* X, std::size_t ldx, std::si
     if (nrows == 0) return;
     // Prefetch the strips kPrefetchPasses passes ahead, spread over this pass's groups (the
     // ahead strip's bytes at the offset this group reads), not in one burst: a burst of a
-    // whole pass (up to ~150 lines) overflows the core's miss buffers.
+    // whole pass (up to ~150 lines) overflows the core's miss buffers. Short strips: the
+    // sweep, kSweepPasses passes ahead (a pass of them is at most 64 lines).
+    if (sweep) sweep_to(std::min(count, i + Un + U * Tr::kSweepPasses));
     const std::size_t ahead = i + Un + U * (Tr::kPrefetchPasses - 1);
-    const std::size_t n_ahead = ahead < count ? std::min(Un, count - ahead) : 0;
+    const std::size_t n_ahead = !sweep && ahead < count ? std::min(Un, count - ahead) : 0;
     const std::uint8_t* next[Un];
     for (std::size_t u = 0; u < n_ahead; ++u) {
       next[u] = W.strip(strip_index(ahead + u));
