@@ -45,8 +45,10 @@ namespace simd {
 // loaded only up to the last bias (load_halves_head): a whole vector would read up to 30
 // bytes into the next strip's first line, which a sparse pass has not prefetched when
 // that strip is inactive, one DRAM miss per skipped neighbour (on 576 x 1536, 4-bit g32,
-// streamed, 1 thread, 25% sparse took 63 us against 52 dense; docs/performance.md).
-template <class A>
+// streamed, 1 thread, 25% sparse took 63 us against 52 dense; docs/performance.md). Dense
+// passes (Whole = true) read every strip in turn, the next one included, so they keep the
+// whole-vector load.
+template <class A, bool Whole>
 inline void strip_products(float x, const std::uint16_t* scales, const std::uint16_t* biases, std::size_t groups,
                            float* a, float* bsum) {
   using bf = xsimd::batch<float, A>;
@@ -59,7 +61,8 @@ inline void strip_products(float x, const std::uint16_t* scales, const std::uint
   }
   if (j < groups) {
     (xv * load_halves<A>(scales + j, A{})).store_aligned(a + j);
-    simd::fma(xv, load_halves_head<A>(biases + j, groups - j, A{}), bf::load_aligned(bsum + j)).store_aligned(bsum + j);
+    const bf b = Whole ? load_halves<A>(biases + j, A{}) : load_halves_head<A>(biases + j, groups - j, A{});
+    simd::fma(xv, b, bf::load_aligned(bsum + j)).store_aligned(bsum + j);
   }
 }
 
@@ -145,7 +148,7 @@ void strip_pass(const packed_matrix& W, const float* X, std::size_t ldx, std::si
           detail::add_nonfinite_strip(W, k, xk, n0, n1, acc + m * T, acc_slot<A, Bits, Group>);
           continue;
         }
-        strip_products<A>(xk, W.scales(k) + j0, W.biases(k) + j0, groups, as[u][m], bsum[m]);
+        strip_products<A, Dense>(xk, W.scales(k) + j0, W.biases(k) + j0, groups, as[u][m], bsum[m]);
         on[u][m] = any[m] = true;
       }
     }
