@@ -119,7 +119,9 @@ void strip_pass(const packed_matrix& W, const float* X, std::size_t ldx, std::si
   // address order. swept: the list entries prefetched so far; frontier: the address up to
   // which they are. A list that steps back (any order is legal) restarts the frontier.
   // Tiles of part of a strip (threads splitting the outputs) keep the spread scheme: a
-  // first try at sweeping their slices ran 2x slower, not understood (docs/performance.md).
+  // first try that also swept their slices ran 2x slower, and objdump showed why: g++ 12
+  // had emitted no sweep code at all (no prefetch loop), so it ran without any prefetch.
+  // After changing this code, check the objdump of strip_pass for the prefetcht1 loop.
   const bool sweep = !Dense && T == W.rows() && W.strip_bytes() <= Tr::kSweepStripBytes;
   std::size_t swept = 0;
   std::uintptr_t frontier = 0;
