@@ -62,6 +62,7 @@ inline void gemm_sparse(const Matrix& W, const float* X, std::size_t m, const st
   check_gemm("gemm_sparse", W, X, m, Y, ldy);
   check_index("gemm_sparse", W, idx, nnz, Y, m == 0 ? 0 : (m - 1) * ldy + W.rows());
   const outputs out = check_outputs("gemm_sparse", W, opt);
+  check_int8_index("gemm_sparse", idx, nnz, out);
   const int threads = requested_threads("gemm_sparse", opt);
   if (m > 0) run<A, false, kGemmRows<A>>(W, X, m, idx, nnz, 0.0f, Y, ldy, threads, out);
 }

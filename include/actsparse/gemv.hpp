@@ -69,6 +69,7 @@ inline void gemv_sparse(const Matrix& W, const float* x, const std::uint32_t* id
   check_gemv("gemv_sparse", W, x, y);
   check_index("gemv_sparse", W, idx, nnz, y, W.rows());
   const outputs out = check_outputs("gemv_sparse", W, opt);
+  check_int8_index("gemv_sparse", idx, nnz, out);
   const int threads = requested_threads("gemv_sparse", opt);
   run<A, false, 1>(W, x, 1, idx, nnz, 0.0f, y, W.rows(), threads, out);
 }

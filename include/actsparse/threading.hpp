@@ -18,6 +18,17 @@
 
 ACTSPARSE_NAMESPACE_BEGIN
 
+// How the products are computed (gemv_options::precision):
+// - exact: fp32 arithmetic on the exact activations (the default; gemv.hpp gives the order).
+// - int8: the activations times the weight scales quantized to 8 bits per block of 32 inputs
+//   and output group, integer dot products over the codes (kernel/int8.hpp gives the exact
+//   definition). Faster where the CPU has an int8 kernel (AVX-512 BW, 4- and 8-bit codes; the
+//   other widths and instruction sets run its scalar twin), at the cost of the activations'
+//   rounding; every output is still a deterministic function of W and x, the same for every
+//   thread count, output range, instruction set, and for dense and sparse calls. Sparse calls
+//   need the index list strictly ascending (as find_active makes it).
+enum class precision { exact, int8 };
+
 // Per-call options. threads = 0 follows the OpenMP settings (omp_get_max_threads(), i.e.
 // OMP_NUM_THREADS or omp_set_num_threads); a positive value asks for that many.
 //
@@ -33,12 +44,14 @@ ACTSPARSE_NAMESPACE_BEGIN
 //   W.cols() entries, separate from x and y) instead of in a buffer they allocate.
 // - x_f32: the fp16/bf16-activation entry points (gemv.hpp) convert x into it (room for
 //   W.cols() floats) instead of into a buffer they allocate.
+// - precision: exact (default) or int8, above.
 struct gemv_options {
   int threads = 0;
   bool accumulate = false;
   std::size_t row_begin = 0, row_end = 0;
   std::uint32_t* index = nullptr;
   float* x_f32 = nullptr;
+  ::actsparse::precision precision = ::actsparse::precision::exact;
 };
 
 namespace detail {

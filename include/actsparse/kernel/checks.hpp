@@ -78,7 +78,19 @@ inline outputs check_outputs(const char* where, const Matrix& W, const gemv_opti
   if (opt.row_begin % g != 0 || end % g != 0)
     fail(where, "options.row_begin = ", opt.row_begin, " and options.row_end = ", opt.row_end,
          " must be multiples of the group size ", g, " (row_end may be 0 or W.rows() = ", rows, ")");
-  return {opt.row_begin, end, opt.accumulate};
+  if (opt.precision != precision::exact && opt.precision != precision::int8)
+    fail(where, "options.precision = ", static_cast<int>(opt.precision), " is not a precision (legal: exact = ",
+         static_cast<int>(precision::exact), ", int8 = ", static_cast<int>(precision::int8), ")");
+  return {opt.row_begin, end, opt.accumulate, opt.precision == precision::int8};
+}
+
+// The int8 mode's blocks are runs of the index list: it must be strictly ascending.
+inline void check_int8_index(const char* where, const std::uint32_t* idx, std::size_t nnz, const outputs& out) {
+  if (!out.int8) return;
+  for (std::size_t i = 1; i < nnz; ++i)
+    if (idx[i] <= idx[i - 1])
+      fail(where, "idx[", i, "] = ", idx[i], " follows idx[", i - 1, "] = ", idx[i - 1],
+           "; options.precision = int8 needs the index list strictly ascending (as find_active makes it)");
 }
 
 // options.index, where gemv() or gemm() with a threshold writes the active list: room for

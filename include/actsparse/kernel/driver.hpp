@@ -18,6 +18,7 @@
 #include "../format.hpp"
 #include "../threading.hpp"
 #include "formats.hpp"
+#include "int8.hpp"
 #include "micro_ref.hpp"
 #include "strip_pass.hpp"
 #include "traits.hpp"
@@ -29,7 +30,7 @@ namespace simd {
 // kTileFloats / M outputs: equal, because each tile walks the whole strip list, and a last
 // tile of one group cost as much per strip as a full one (3 rows, 4096 outputs: tiles of
 // 1344, 1344, 1344 and 64 outputs ran 1.2x slower per row than 4 tiles of 1024).
-template <int Bits, int Group, class A, bool Dense, std::size_t MaxRows>
+template <int Bits, int Group, class A, bool Dense, std::size_t MaxRows, bool Int8 = false>
 void tiles(const packed_matrix& W, const float* X, std::size_t ldx, std::size_t M, const std::uint32_t* idx,
            std::size_t count, float keep_above, std::size_t g0, std::size_t g1, float* Y, std::size_t ldy,
            bool accumulate) {
@@ -37,14 +38,17 @@ void tiles(const packed_matrix& W, const float* X, std::size_t ldx, std::size_t 
   const std::size_t n_tiles = (g1 - g0 + most - 1) / most;
   for (std::size_t t = 0; t < n_tiles; ++t) {
     const std::size_t a = g0 + (g1 - g0) * t / n_tiles, b = g0 + (g1 - g0) * (t + 1) / n_tiles;
-    strip_pass<Bits, Group, A, Dense, MaxRows>(W, X, ldx, M, idx, count, keep_above, a * Group, b * Group, Y, ldy,
-                                                   accumulate);
+    if constexpr (Int8)
+      int8_tile<Bits, Group, A, Dense>(W, X, idx, count, keep_above, a * Group, b * Group, Y, accumulate);
+    else
+      strip_pass<Bits, Group, A, Dense, MaxRows>(W, X, ldx, M, idx, count, keep_above, a * Group, b * Group, Y, ldy,
+                                                 accumulate);
   }
 }
 
 // Y[m] = W X[m] for the M rows of X (row m at X + m * W.cols(), of Y at Y + m * ldy), outputs
-// out.begin to out.last(rows) only.
-template <int Bits, int Group, class A, bool Dense, std::size_t MaxRows>
+// out.begin to out.last(rows) only. Int8: the int8 mode's kernel (one row, MaxRows = 1).
+template <int Bits, int Group, class A, bool Dense, std::size_t MaxRows, bool Int8 = false>
 void run_rows(const packed_matrix& W, const float* X, std::size_t M, const std::uint32_t* idx, std::size_t count,
               float keep_above, float* Y, std::size_t ldy, int threads, const actsparse::detail::outputs& out) {
   using Tr = arch_traits<A>;
@@ -65,8 +69,8 @@ void run_rows(const packed_matrix& W, const float* X, std::size_t M, const std::
       if (rows == 1 && MaxRows > 1) {
         tiles<Bits, Group, A, Dense, 1>(W, X + m0 * K, K, 1, idx, count, keep_above, g0, g1, Y + m0 * ldy, ldy, acc);
       } else {
-        tiles<Bits, Group, A, Dense, MaxRows>(W, X + m0 * K, K, rows, idx, count, keep_above, g0, g1, Y + m0 * ldy,
-                                              ldy, acc);
+        tiles<Bits, Group, A, Dense, MaxRows, Int8>(W, X + m0 * K, K, rows, idx, count, keep_above, g0, g1,
+                                                    Y + m0 * ldy, ldy, acc);
       }
     }
   });
@@ -92,17 +96,36 @@ inline void for_each_panel(const Panels& W, int threads, float* y, const outputs
     for (std::size_t b = b0 + static_cast<std::size_t>(t); b < b1; b += static_cast<std::size_t>(nt)) {
       const packed_matrix P = W.panel(b);
       const std::size_t f = W.first_row(b);
-      const outputs part{std::max(lo, f) - f, std::min(hi, f + P.rows()) - f, out.accumulate};
+      const outputs part{std::max(lo, f) - f, std::min(hi, f + P.rows()) - f, out.accumulate, out.int8};
       product(P, y + f, part);
     }
   });
 }
 
+// y = W x in the int8 mode (kernel/int8.hpp): its kernel where arch A has one for the
+// format, else the scalar twin (on one thread).
+template <class A, bool Dense>
+inline void run_int8(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count,
+                     float keep_above, float* y, int threads, const outputs& out) {
+  with_format(W, [&](auto bits, auto group) {
+    constexpr int Bits = decltype(bits)::value, Group = decltype(group)::value;
+    if constexpr (simd::has_int8_kernel<A, Bits>())
+      simd::run_rows<Bits, Group, A, Dense, 1, true>(W, x, 1, idx, count, keep_above, y, W.rows(), threads, out);
+    else
+      gemv_int8_ref_impl(W, x, idx, count, keep_above, Dense, y, out);
+  });
+}
+
 // Y[m] = W X[m], m < M, over the listed strips (Dense: all, x masked by keep_above), the
-// outputs `out` names.
+// outputs `out` names (int8: one row at a time, run_int8).
 template <class A, bool Dense, std::size_t MaxRows>
 inline void run(const packed_matrix& W, const float* X, std::size_t M, const std::uint32_t* idx, std::size_t count,
                 float keep_above, float* Y, std::size_t ldy, int threads, const outputs& out) {
+  if (out.int8) {
+    for (std::size_t m = 0; m < M; ++m)
+      run_int8<A, Dense>(W, X + m * W.cols(), idx, count, keep_above, Y + m * ldy, threads, out);
+    return;
+  }
   if constexpr (std::is_same<A, xsimd::unavailable>::value) {
     (void)threads;
     for (std::size_t m = 0; m < M; ++m)
@@ -121,10 +144,15 @@ template <class A, bool Dense, std::size_t MaxRows, class Panels>
 inline void run_panels(const Panels& W, const float* X, std::size_t M, const std::uint32_t* idx, std::size_t count,
                        float keep_above, float* Y, std::size_t ldy, int threads, const outputs& out) {
   if (M == 0) return;
-  if constexpr (std::is_same<A, xsimd::unavailable>::value) {
+  auto generic = [&] {
     for_each_panel(W, threads, Y, out, [&](const packed_matrix& P, float* Yp, const outputs& part) {
       run<A, Dense, MaxRows>(P, X, M, idx, count, keep_above, Yp, ldy, 1, part);
     });
+  };
+  if constexpr (std::is_same<A, xsimd::unavailable>::value) {
+    generic();
+  } else if (out.int8) {
+    generic();
   } else {
     with_format(W.panel(0), [&](auto bits, auto group) {
       for_each_panel(W, threads, Y, out, [&](const packed_matrix& P, float* Yp, const outputs& part) {

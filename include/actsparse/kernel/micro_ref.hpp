@@ -54,10 +54,12 @@ inline float rounded_product(float a, float b) {
 
 // Which outputs a call writes and how (gemv_options' row_begin, row_end and accumulate,
 // resolved and checked at the entry point): [begin, end), end = 0 meaning all, both
-// multiples of the group size; accumulate adds the product to what y holds.
+// multiples of the group size; accumulate adds the product to what y holds; int8: the
+// int8 precision mode (kernel/int8.hpp), else exact.
 struct outputs {
   std::size_t begin = 0, end = 0;
   bool accumulate = false;
+  bool int8 = false;
   std::size_t last(std::size_t rows) const { return end == 0 ? rows : end; }
 };
 

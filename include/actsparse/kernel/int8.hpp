@@ -1,0 +1,377 @@
+// actsparse/kernel/int8.hpp: the int8 precision mode (gemv_options::precision =
+// precision::int8): activations quantized to 8 bits, integer dot products over the codes.
+//
+// In the strip format y_n = sum_k a_kj q_kn + sum_k x_k bias_kj, with a_kj = x_k scale_kj
+// (j the group of output n). With the codes centred, c = 2^(bits - 1),
+//   y_n = sum_k a_kj (q_kn - c) + sum_k (x_k bias_kj + c a_kj),
+// and the int8 mode quantizes the first sum's a_kj per output group j and per block b of
+// kInt8Block consecutive inputs (k / kInt8Block = b). Centring matters: MLX's affine codes
+// are 0 to 2^bits - 1 with the bias near -c scale, so the uncentred sum's rounding error
+// scales with q (about twice q - c) and hardly cancels in y (measured on 576 x 1536, 4-bit
+// g32: max |y - y_exact| / max |y| = 1.1% uncentred).
+//
+//   over the active k of block b (|x_k| > the threshold, or all for gemv_dense):
+//     a_kj   = x_k * scale_kj                   (fp32, rounded)
+//     amax   = max |a_kj| over the finite a_kj
+//     inv    = 127 / amax; if inv is not finite (amax = 0, or below 127 / FLT_MAX), inv = 0
+//     d_bj   = inv == 0 ? 0 : amax / 127
+//     a8_kj  = round_half_even(a_kj * inv)      (|a8| <= 127)
+//     isum_n = sum_k a8_kj * (q_kn - c)         (exact: |isum| <= 32 * 127 * 128 < 2^24)
+//   acc_n  = fma(d_bj, float(isum_n), acc_n)    over the blocks in ascending order
+//   bsum_j = fma(c, a_kj, fma(x_k, bias_kj, bsum_j))   over the active k in ascending order
+//   y_n    = (acc_n + bsum_j) + nf_n
+//
+// nf_n: a pair (k, j) whose a_kj is not finite (x_k = +-Inf or NaN, or x_k * scale
+// overflowing) is left out of amax, the int8 sums and bsum, and applied unfolded instead,
+// nf_n += x_k * fma(scale_kj, q_kn, bias_kj) in ascending k, so NaN and Inf propagate as in
+// a dense product. An inactive input contributes nothing.
+//
+// Every output is a function of W and the active x alone: the same for dense and sparse
+// calls, any thread count and any output range, and on every instruction set (the SIMD
+// kernels equal the scalar twin below bit for bit). Sparse calls need the index list
+// strictly ascending (what find_active makes): blocks are runs of it.
+#pragma once
+
+#include "../config.hpp"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "../detect.hpp"
+#include "../format.hpp"
+#include "../half.hpp"
+#include "../memory.hpp"
+#include "../xsimd_compat.hpp"
+#include "micro_ref.hpp"
+#include "traits.hpp"
+
+ACTSPARSE_INTRINSIC_WARNINGS_OFF
+
+ACTSPARSE_NAMESPACE_BEGIN
+namespace detail {
+
+// Inputs per activation block of the int8 mode (ggml's Q8_0 blocks are 32 long too).
+inline constexpr std::size_t kInt8Block = 32;
+static_assert(kInt8Block % 4 == 0 && kInt8Block * 127 * 128 < (1u << 24), "int8 sums must convert to fp32 exactly");
+
+// v rounded to the nearest integer, ties to even, whatever the rounding mode (|v| < 2^23).
+inline std::int32_t round_half_even(float v) {
+  const float f = std::floor(v);
+  const float r = v - f;  // exact
+  auto i = static_cast<std::int32_t>(f);
+  if (r > 0.5f || (r == 0.5f && (i & 1) != 0)) ++i;
+  return i;
+}
+
+// 127 / amax, or 0 where that is not finite.
+inline float int8_inverse(float amax) {
+  const float inv = 127.0f / amax;
+  return inv <= FLT_MAX ? inv : 0.0f;
+}
+
+// One block's active inputs: the entries [i, e) of the list (dense: of 0..count-1) whose x
+// is active, in order. Returns e.
+template <class Key>
+inline std::size_t int8_block(const float* x, Key key, std::size_t i, std::size_t count, float keep_above,
+                              std::uint32_t* ks, std::size_t& nb) {
+  nb = 0;
+  if (i >= count) return i;
+  const std::size_t b = key(i) / kInt8Block;
+  for (; i < count && key(i) / kInt8Block == b; ++i) {
+    const std::size_t k = key(i);
+    if (is_active(x[k], keep_above)) ks[nb++] = static_cast<std::uint32_t>(k);
+  }
+  return i;
+}
+
+// The scalar twin of the int8 mode (the fallback on every arch without an int8 kernel, and
+// the tests' oracle): outputs out.begin to out.last(rows), in the order described above.
+inline void gemv_int8_ref_impl(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count,
+                               float keep_above, bool dense, float* y, const outputs& out) {
+  const std::size_t N = W.rows(), g = static_cast<std::size_t>(W.group_size());
+  const std::size_t j0 = out.begin / g, j1 = out.last(N) / g;
+  const std::int32_t c = 1 << (W.bits() - 1);
+  buffer<float> acc(N, 0.0f), nf(N, 0.0f), bsum(W.groups(), 0.0f);
+  buffer<std::int32_t> isum(N, 0);
+  auto key = [&](std::size_t i) -> std::size_t { return dense ? i : idx[i]; };
+  std::uint32_t ks[kInt8Block];
+  std::size_t nb = 0;
+  for (std::size_t i = 0; i < count;) {
+    i = int8_block(x, key, i, count, keep_above, ks, nb);
+    for (std::size_t j = j0; j < j1; ++j) {
+      float amax = 0.0f;
+      for (std::size_t u = 0; u < nb; ++u) {
+        const float a = x[ks[u]] * half_to_float(W.scales(ks[u])[j]);
+        if (std::isfinite(a)) amax = std::fmax(amax, std::fabs(a));
+      }
+      const float inv = int8_inverse(amax), d = inv == 0.0f ? 0.0f : amax / 127.0f;
+      for (std::size_t n = j * g; n < (j + 1) * g; ++n) isum[n] = 0;
+      for (std::size_t u = 0; u < nb; ++u) {
+        const std::size_t k = ks[u];
+        const float xk = x[k], s = half_to_float(W.scales(k)[j]), b = half_to_float(W.biases(k)[j]);
+        const float a = xk * s;
+        if (!std::isfinite(a)) {
+          for (std::size_t n = j * g; n < (j + 1) * g; ++n)
+            nf[n] += xk * std::fma(s, static_cast<float>(W.code(k, n)), b);
+          continue;
+        }
+        bsum[j] = std::fma(static_cast<float>(c), a, std::fma(xk, b, bsum[j]));
+        const std::int32_t a8 = round_half_even(a * inv);
+        for (std::size_t n = j * g; n < (j + 1) * g; ++n)
+          isum[n] += a8 * (static_cast<std::int32_t>(W.code(k, n)) - c);
+      }
+      for (std::size_t n = j * g; n < (j + 1) * g; ++n) acc[n] = std::fma(d, static_cast<float>(isum[n]), acc[n]);
+    }
+  }
+  for (std::size_t n = j0 * g; n < j1 * g; ++n)
+    store_output(y + n, (acc[n] + bsum[n / g]) + nf[n], out.accumulate);
+}
+
+}  // namespace detail
+
+namespace simd {
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#define ACTSPARSE_INT8_AVX512 1
+#endif
+
+// Whether arch A has an int8 kernel for `Bits`-bit codes: AVX-512 BW, 4-bit (and 8-bit
+// where AVX512_VNNI's vpdpbusd adds u8 x s8 products without the 16-bit saturation of
+// vpmaddubsw). Everything else runs the scalar twin.
+template <class A, int Bits>
+constexpr bool has_int8_kernel() {
+#if defined(ACTSPARSE_INT8_AVX512)
+  if constexpr (family_of<A>() == isa_family::avx512) {
+#if defined(__AVX512VNNI__)
+    return Bits == 4 || Bits == 8;
+#else
+    return Bits == 4;
+#endif
+  }
+#endif
+  return false;
+}
+
+#if defined(ACTSPARSE_INT8_AVX512)
+
+// acc += the sums of 4 u8 x s8 products per 32-bit lane.
+inline __m512i dot4(__m512i acc, __m512i u, __m512i s) {
+#if defined(__AVX512VNNI__)
+  return _mm512_dpbusd_epi32(acc, u, s);
+#else
+  // Pairs of products of codes < 16 and |s| <= 127 stay far inside int16.
+  return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(u, s), _mm512_set1_epi16(1)));
+#endif
+}
+
+// The int8 kernel's view of `Bits`-bit codes: a chunk is 64 code bytes of each of 4 strips;
+// the bytes are interleaved so that each 32-bit lane holds one output's codes of the 4
+// strips, kRegs registers of 16 lanes. 128-bit lane L of every register covers the chunk's
+// outputs [L * kLaneOutputs, (L + 1) * kLaneOutputs), so it takes one group's activations.
+template <int Bits>
+struct int8_layout;
+template <>
+struct int8_layout<4> {
+  static constexpr std::size_t kChunk = 128, kLaneOutputs = 32, kRegs = 8;
+  // Register 2r + h, lane 4L + p holds output 32L + 8r + 2p + h (h: low or high nibble).
+  static std::size_t slot(std::size_t m) {
+    const std::size_t L = m / 32, w = m % 32;
+    return (2 * (w / 8) + w % 2) * 16 + 4 * L + (w % 8) / 2;
+  }
+};
+template <>
+struct int8_layout<8> {
+  static constexpr std::size_t kChunk = 64, kLaneOutputs = 16, kRegs = 4;
+  // Register r, lane 4L + p holds output 16L + 4r + p.
+  static std::size_t slot(std::size_t m) {
+    const std::size_t L = m / 16, w = m % 16;
+    return (w / 4) * 16 + 4 * L + w % 4;
+  }
+};
+
+template <int Bits>
+inline void int8_dot_chunk(__m512i p0, __m512i p1, __m512i p2, __m512i p3, __m512i act, __m512i* acc) {
+  const __m512i t0 = _mm512_unpacklo_epi8(p0, p1), t1 = _mm512_unpackhi_epi8(p0, p1);
+  const __m512i t2 = _mm512_unpacklo_epi8(p2, p3), t3 = _mm512_unpackhi_epi8(p2, p3);
+  // q[r], lane 4L + p: byte 16L + 4r + p of the 4 strips.
+  const __m512i q[4] = {_mm512_unpacklo_epi16(t0, t2), _mm512_unpackhi_epi16(t0, t2), _mm512_unpacklo_epi16(t1, t3),
+                        _mm512_unpackhi_epi16(t1, t3)};
+  if constexpr (Bits == 4) {
+    const __m512i lo = _mm512_set1_epi8(0x0f);
+    for (int r = 0; r < 4; ++r) {
+      acc[2 * r] = dot4(acc[2 * r], _mm512_and_si512(q[r], lo), act);
+      acc[2 * r + 1] = dot4(acc[2 * r + 1], _mm512_and_si512(_mm512_srli_epi16(q[r], 4), lo), act);
+    }
+  } else {
+    for (int r = 0; r < 4; ++r) acc[r] = dot4(acc[r], q[r], act);
+  }
+}
+
+// Outputs [n0, n1) of one row (n1 - n0 <= kTileOutputs, multiples of Group) from the
+// strips the list names (Dense: all `count`), in the int8 mode's order (the header).
+template <int Bits, int Group, class A, bool Dense>
+void int8_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count, float keep_above,
+               std::size_t n0, std::size_t n1, float* y, bool accumulate) {
+  using L = int8_layout<Bits>;
+  constexpr std::size_t B = actsparse::detail::kInt8Block, kQuads = B / 4;
+  constexpr std::size_t kTile = arch_traits<A>::kTileOutputs, kMaxGroups = kTile / Group + 16;
+  constexpr std::size_t kChunkBytes = 64;
+  alignas(64) float facc[kTile + L::kChunk];
+  alignas(64) float nf[kTile];
+  alignas(64) float bsum[kMaxGroups];
+  alignas(64) float dq[kMaxGroups];
+  alignas(64) std::int32_t sq[kMaxGroups];  // c * sum of the block's a8 per group
+  alignas(64) std::uint32_t a8q[kQuads][kMaxGroups];
+  alignas(64) float abuf[B][16];
+
+  const std::size_t T = n1 - n0, groups = T / Group, j0 = n0 / Group;
+  const std::size_t chunks = (T + L::kChunk - 1) / L::kChunk, code_off = n0 * Bits / 8;
+  // Zeroed up to the 16 groups past the tile that vector loads and stores reach.
+  const std::size_t zgroups = std::min(kMaxGroups, groups + 16);
+  for (std::size_t n = 0; n < chunks * L::kChunk; ++n) facc[n] = 0.0f;
+  for (std::size_t j = 0; j < zgroups; ++j) bsum[j] = dq[j] = 0.0f;
+  for (std::size_t j = 0; j < zgroups; ++j) sq[j] = 0;
+  for (std::size_t q = 0; q < kQuads; ++q)
+    for (std::size_t j = 0; j < zgroups; ++j) a8q[q][j] = 0;
+  bool any_nf = false;
+
+  // Lane L of a chunk takes the activations of the chunk's group (L * kLaneOutputs) / Group.
+  const __m512i lane_group = _mm512_set_epi32(
+      3 * L::kLaneOutputs / Group, 3 * L::kLaneOutputs / Group, 3 * L::kLaneOutputs / Group,
+      3 * L::kLaneOutputs / Group, 2 * L::kLaneOutputs / Group, 2 * L::kLaneOutputs / Group,
+      2 * L::kLaneOutputs / Group, 2 * L::kLaneOutputs / Group, L::kLaneOutputs / Group, L::kLaneOutputs / Group,
+      L::kLaneOutputs / Group, L::kLaneOutputs / Group, 0, 0, 0, 0);
+  const __m512 inf = _mm512_set1_ps(INFINITY), c127 = _mm512_set1_ps(127.0f);
+  const __m512 centre = _mm512_set1_ps(static_cast<float>(1 << (Bits - 1)));
+  const __m512i bytes = _mm512_set1_epi32(0xff);
+
+  auto key = [&](std::size_t i) -> std::size_t { return Dense ? i : idx[i]; };
+  std::uint32_t ks[2][B];
+  std::size_t nbs[2] = {0, 0};
+  std::size_t cur = 0;
+  std::size_t next_i = actsparse::detail::int8_block(x, key, 0, count, keep_above, ks[0], nbs[0]);
+  while (nbs[cur] > 0 || next_i < count) {
+    const std::uint32_t* kb = ks[cur];
+    const std::size_t nb = nbs[cur];
+    // The next block, listed now so this one's chunk loop can prefetch it.
+    const std::size_t nxt = cur ^ 1;
+    nbs[nxt] = 0;
+    if (next_i < count) next_i = actsparse::detail::int8_block(x, key, next_i, count, keep_above, ks[nxt], nbs[nxt]);
+    if (nb == 0) {
+      cur = nxt;
+      continue;
+    }
+    const std::size_t quads = (nb + 3) / 4;
+    // ---- the block's activations, 16 groups at a time.
+    for (std::size_t jv = 0; jv < groups; jv += 16) {
+      const __mmask16 valid = groups - jv >= 16 ? __mmask16(0xffff) : __mmask16((1u << (groups - jv)) - 1);
+      __m512 amax = _mm512_setzero_ps();
+      __mmask16 fin_all = valid;
+      __mmask16 fin[B];
+      __m512 bs = _mm512_load_ps(bsum + jv);
+      for (std::size_t u = 0; u < nb; ++u) {
+        const std::size_t k = kb[u];
+        const __m512 xv = _mm512_set1_ps(x[k]);
+        const __m512 s = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(valid, W.scales(k) + j0 + jv));
+        const __m512 a = _mm512_mul_ps(xv, s);
+        _mm512_store_ps(abuf[u], a);
+        const __m512 mag = _mm512_abs_ps(a);
+        fin[u] = _mm512_mask_cmp_ps_mask(valid, mag, inf, _CMP_LT_OQ);
+        fin_all &= fin[u];
+        amax = _mm512_mask_max_ps(amax, fin[u], amax, mag);
+        const __m512 b = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(valid, W.biases(k) + j0 + jv));
+        bs = _mm512_mask3_fmadd_ps(centre, a, _mm512_mask3_fmadd_ps(xv, b, bs, fin[u]), fin[u]);
+      }
+      _mm512_store_ps(bsum + jv, bs);
+      __m512 inv = _mm512_div_ps(c127, amax);
+      const __mmask16 ok = _mm512_cmp_ps_mask(inv, _mm512_set1_ps(FLT_MAX), _CMP_LE_OQ);
+      inv = _mm512_maskz_mov_ps(ok, inv);
+      _mm512_store_ps(dq + jv, _mm512_maskz_div_ps(ok, amax, c127));
+      __m512i sum8 = _mm512_setzero_si512();
+      for (std::size_t q = 0; q < quads; ++q) {
+        __m512i word = _mm512_setzero_si512();
+        for (std::size_t v = 0; v < 4 && 4 * q + v < nb; ++v) {
+          const std::size_t u = 4 * q + v;
+          const __m512i a8 = _mm512_maskz_cvt_roundps_epi32(fin[u], _mm512_mul_ps(_mm512_load_ps(abuf[u]), inv),
+                                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+          sum8 = _mm512_add_epi32(sum8, a8);
+          word = _mm512_or_si512(word, _mm512_slli_epi32(_mm512_and_si512(a8, bytes), static_cast<unsigned>(8 * v)));
+        }
+        _mm512_storeu_si512(a8q[q] + jv, word);
+      }
+      _mm512_store_si512(sq + jv, _mm512_slli_epi32(sum8, Bits - 1));
+      if (fin_all != valid) {  // rare: non-finite a_kj, applied unfolded
+        if (!any_nf) {
+          for (std::size_t n = 0; n < T; ++n) nf[n] = 0.0f;
+          any_nf = true;
+        }
+        for (std::size_t u = 0; u < nb; ++u)
+          for (std::size_t l = 0; l < 16 && jv + l < groups; ++l) {
+            if ((fin[u] >> l) & 1u) continue;
+            const std::size_t k = kb[u], j = j0 + jv + l;
+            const float xk = x[k], s = half_to_float(W.scales(k)[j]), b = half_to_float(W.biases(k)[j]);
+            for (std::size_t n = j * Group; n < (j + 1) * Group; ++n)
+              nf[n - n0] += xk * std::fma(s, static_cast<float>(W.code(k, n)), b);
+          }
+      }
+    }
+    // ---- the codes: per chunk, the block's quads into int32 sums, then folded into facc.
+    const std::uint8_t* codes[kQuads * 4];
+    for (std::size_t u = 0; u < quads * 4; ++u) codes[u] = W.strip(kb[u < nb ? u : 0]) + code_off;
+    const std::uint32_t* kn = ks[nxt];
+    const std::size_t nn = nbs[nxt];
+    for (std::size_t u = 0; u < nn; ++u)  // the next block's scales and biases
+      for (std::size_t off = 0; off < 2 * groups; off += 64) {
+        __builtin_prefetch(W.scales(kn[u]) + j0 + off / 2, 0, 2);
+        __builtin_prefetch(W.biases(kn[u]) + j0 + off / 2, 0, 2);
+      }
+    for (std::size_t c = 0; c < chunks; ++c) {
+      const std::size_t off = c * kChunkBytes, left = (T - c * L::kChunk) * Bits / 8;
+      const __mmask64 m = left >= 64 ? ~__mmask64(0) : (__mmask64(1) << left) - 1;
+      for (std::size_t u = 0; u < nn; ++u) __builtin_prefetch(W.strip(kn[u]) + code_off + off, 0, 2);
+      const std::size_t cg = c * L::kChunk / Group;
+      __m512i acc[L::kRegs];
+      for (std::size_t r = 0; r < L::kRegs; ++r) acc[r] = _mm512_setzero_si512();
+      for (std::size_t q = 0; q < quads; ++q) {
+        const __m512i act = _mm512_permutexvar_epi32(lane_group, _mm512_loadu_si512(a8q[q] + cg));
+        const std::uint8_t* const* p = codes + 4 * q;
+        int8_dot_chunk<Bits>(_mm512_maskz_loadu_epi8(m, p[0] + off), _mm512_maskz_loadu_epi8(m, p[1] + off),
+                             _mm512_maskz_loadu_epi8(m, p[2] + off), _mm512_maskz_loadu_epi8(m, p[3] + off), act, acc);
+      }
+      // sum a8 (q - c) = sum a8 q - c sum a8.
+      const __m512 d = _mm512_permutexvar_ps(lane_group, _mm512_loadu_ps(dq + cg));
+      const __m512i corr = _mm512_permutexvar_epi32(lane_group, _mm512_loadu_si512(sq + cg));
+      float* f = facc + c * L::kChunk;
+      for (std::size_t r = 0; r < L::kRegs; ++r) {
+        const __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r], corr));
+        _mm512_store_ps(f + 16 * r, _mm512_fmadd_ps(d, v, _mm512_load_ps(f + 16 * r)));
+      }
+    }
+    cur = nxt;
+  }
+  for (std::size_t n = 0; n < T; ++n) {
+    const float v = facc[n / L::kChunk * L::kChunk + L::slot(n % L::kChunk)] + bsum[n / Group];
+    actsparse::detail::store_output(y + n0 + n, any_nf ? v + nf[n] : v, accumulate);
+  }
+}
+
+#endif  // ACTSPARSE_INT8_AVX512
+
+// One tile of the int8 mode on arch A (the driver calls it only where has_int8_kernel).
+template <int Bits, int Group, class A, bool Dense>
+inline void int8_tile(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count,
+                      float keep_above, std::size_t n0, std::size_t n1, float* y, bool accumulate) {
+#if defined(ACTSPARSE_INT8_AVX512)
+  if constexpr (has_int8_kernel<A, Bits>()) int8_pass<Bits, Group, A, Dense>(W, x, idx, count, keep_above, n0, n1, y, accumulate);
+#else
+  (void)W, (void)x, (void)idx, (void)count, (void)keep_above, (void)n0, (void)n1, (void)y, (void)accumulate;
+#endif
+}
+
+}  // namespace simd
+ACTSPARSE_NAMESPACE_END  // namespace actsparse
+
+ACTSPARSE_INTRINSIC_WARNINGS_ON
