@@ -97,6 +97,10 @@ void with_options(const char* where, const actsparse_matrix* W, const void* x, c
   opt.row_begin = o->row_begin;
   opt.row_end = o->row_end;
   opt.index = o->index;
+  if (o->precision != ACTSPARSE_EXACT && o->precision != ACTSPARSE_INT8)
+    actsparse::detail::fail(where, "options->precision = ", static_cast<int>(o->precision),
+                            " is not a precision; legal values are ACTSPARSE_EXACT (0), ACTSPARSE_INT8 (1)");
+  opt.precision = o->precision == ACTSPARSE_INT8 ? actsparse::precision::int8 : actsparse::precision::exact;
   const actsparse::element_type t = element(where, "options->x_type", o->x_type);
   if (t == actsparse::element_type::f32 || x == nullptr) return f(opt, static_cast<const float*>(x));
   const std::size_t K = visit(*W, [](const auto& M) { return M.cols(); });

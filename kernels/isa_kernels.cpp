@@ -73,6 +73,7 @@ as::gemv_options options(const ks::call_options& o) {
   r.row_begin = o.row_begin;
   r.row_end = o.row_end;
   r.index = o.index;
+  r.precision = static_cast<as::precision>(o.precision);  // checked by the entry points
   return r;
 }
 

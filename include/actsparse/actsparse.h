@@ -134,7 +134,17 @@ ACTSPARSE_API actsparse_status actsparse_gemm(const actsparse_matrix* W, const f
  *               call allocates). Separate from x and y.
  *   x_type      ACTSPARSE_F32 (x is float), ACTSPARSE_F16 or ACTSPARSE_BF16 (x is uint16_t,
  *               converted exactly to fp32, cols conversions per call).
- *   x_f32       room for cols floats, the converted x (scratch; NULL: the call allocates). */
+ *   x_f32       room for cols floats, the converted x (scratch; NULL: the call allocates).
+ *   precision   ACTSPARSE_EXACT (0, the default) or ACTSPARSE_INT8: activations quantized
+ *               to 8 bits per block of 32 inputs, integer dot products (threading.hpp and
+ *               kernel/int8.hpp say exactly how); still the same y for every thread count.
+ *               Sparse calls then need idx strictly ascending. */
+typedef enum actsparse_precision {
+  ACTSPARSE_EXACT = 0,
+  ACTSPARSE_INT8 = 1,
+  ACTSPARSE_PRECISION_MIN_ = -2147483647 - 1, /* not precisions: as for actsparse_status */
+  ACTSPARSE_PRECISION_MAX_ = 2147483647
+} actsparse_precision;
 typedef struct actsparse_gemv_options {
   int threads;
   int accumulate;
@@ -142,6 +152,7 @@ typedef struct actsparse_gemv_options {
   uint32_t* index;
   actsparse_dtype x_type;
   float* x_f32;
+  actsparse_precision precision;
 } actsparse_gemv_options;
 /* actsparse_gemv_dense, actsparse_gemv_sparse and actsparse_gemv with options (NULL: as
  * those). y's values equal theirs on the same (converted) x, bit for bit. */

@@ -82,12 +82,14 @@ struct panels_view {
 };
 
 // gemv_options in plain types (the headers' struct is of the includer's ISA namespace):
-// threads, accumulate, row_begin, row_end and index as there (threading.hpp).
+// threads, accumulate, row_begin, row_end and index as there (threading.hpp); precision as
+// an int (static_cast of actsparse::precision: 0 exact, 1 int8).
 struct call_options {
   int threads = 0;
   bool accumulate = false;
   std::size_t row_begin = 0, row_end = 0;
   std::uint32_t* index = nullptr;
+  int precision = 0;
 };
 
 // The library's entry points, one per operation and matrix kind. The overloads below,
@@ -119,7 +121,9 @@ void gemm(const panels_view& W, const float* X, std::size_t m, float* Y, float t
 namespace actsparse {
 namespace dispatch {
 
-inline call_options call(const gemv_options& o) { return {o.threads, o.accumulate, o.row_begin, o.row_end, o.index}; }
+inline call_options call(const gemv_options& o) {
+  return {o.threads, o.accumulate, o.row_begin, o.row_end, o.index, static_cast<int>(o.precision)};
+}
 
 inline matrix_view view(const packed_matrix& W) {
   return {W.empty() ? nullptr : W.data(), W.rows(), W.cols(), W.bits(), W.group_size()};
