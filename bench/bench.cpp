@@ -14,12 +14,16 @@
 //   --baselines 0|1 (fp32 / fp16 dense GEMV)   --detect 0|1 (find_active rows)
 //   --batch 1,4,16,64 (gemm rows)   --approx 40,50 (thresholded gemv rows, percent)   --gemv 0|1
 //   --panels 0|1 (default 1: each gemv and gemm row with t > 1 threads also on a panel_matrix of t panels)
+//   --precision exact,int8 (default exact: gemv rows in each precision; int8 rows are named
+//     dense_int8, sparse_int8, ..., and with int8 in the list every gemv row also carries
+//     max_rel_err = max |y - ref| / max |ref| against a double-precision product)
 // plus Google Benchmark's own flags (--benchmark_out=..., --benchmark_repetitions=...).
 #include <benchmark/benchmark.h>
 #include <hwloc.h>
 
 #include <actsparse/actsparse.hpp>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +32,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "patterns.hpp"
@@ -50,6 +55,7 @@ struct sweep {
   std::vector<double> approx;     // thresholded-gemv rows for these target sparsities (empty: none)
   bool gemv = true, baselines = true, detect = true;
   bool panels = false;            // *_panels rows (gemv and gemm) for every thread count > 1
+  std::vector<actsparse::precision> precisions = {actsparse::precision::exact};  // gemv rows
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -226,6 +232,12 @@ std::vector<sweep> parse_flags(int& argc, char** argv) {
     } else if (take("--approx")) {
       s.approx.clear();
       for (const auto& e : split(v)) s.approx.push_back(parse_percent("--approx", e));
+    } else if (take("--precision")) {
+      s.precisions.clear();
+      for (const auto& e : split(v)) {
+        if (e != "exact" && e != "int8") usage_error("--precision: '" + e + "'; legal values are exact, int8");
+        s.precisions.push_back(e == "int8" ? actsparse::precision::int8 : actsparse::precision::exact);
+      }
     } else if (take("--gemv")) {
       s.gemv = parse_int("--gemv", v) != 0;
     } else if (take("--baselines")) {
@@ -337,9 +349,42 @@ std::string fmt_name(const char* kind, shape sh, int bits, int group, double s, 
 // The dense row and the sparse rows of one configuration on the matrices of `pool` (a
 // function returning the pool, so it is built only when the first of its rows runs).
 // `kind` is "" for packed matrices and "_panels" for panel matrices.
+// max |y - ref| / max |ref|, ref the double-precision product of W (packed_matrix or
+// panel_matrix, dequantized from its codes) and x: the rounding of the kernel's arithmetic.
+template <class Matrix>
+double max_rel_err(const Matrix& W, const float* x, const std::vector<float>& y) {
+  std::vector<double> ref(W.rows(), 0.0);
+  auto add = [&](const actsparse::packed_matrix& P, std::size_t first) {
+    const std::size_t g = static_cast<std::size_t>(P.group_size());
+    for (std::size_t k = 0; k < P.cols(); ++k) {
+      if (x[k] == 0.0f) continue;
+      for (std::size_t n = 0; n < P.rows(); ++n)
+        ref[first + n] += double(x[k]) * (double(actsparse::half_to_float(P.scales(k)[n / g])) * P.code(k, n) +
+                                          double(actsparse::half_to_float(P.biases(k)[n / g])));
+    }
+  };
+  if constexpr (std::is_same<Matrix, actsparse::packed_matrix>::value) {
+    add(W, 0);
+  } else {
+    for (std::size_t b = 0; b < W.panels(); ++b) add(W.panel(b), W.first_row(b));
+  }
+  double err = 0, mag = 0;
+  for (std::size_t n = 0; n < ref.size(); ++n) {
+    err = std::max(err, std::abs(double(y[n]) - ref[n]));
+    mag = std::max(mag, std::abs(ref[n]));
+  }
+  return mag > 0 ? err / mag : err;
+}
+
 template <class Pool>
-void register_gemv_rows(const sweep& sw, const std::string& kind, shape sh, int bits, int group, int threads,
-                        bool stream, Pool pool_of) {
+void register_gemv_rows(const sweep& sw, const std::string& base_kind, shape sh, int bits, int group, int threads,
+                        bool stream, actsparse::precision prec, Pool pool_of) {
+  const std::string kind = base_kind + (prec == actsparse::precision::int8 ? "_int8" : "");
+  actsparse::gemv_options opt;
+  opt.threads = threads;
+  opt.precision = prec;
+  const bool errors = std::find(sw.precisions.begin(), sw.precisions.end(), actsparse::precision::int8) !=
+                      sw.precisions.end();
   // Dense run of this configuration: the denominator of every speedup.
   benchmark::RegisterBenchmark(
       fmt_name(("dense" + kind).c_str(), sh, bits, group, 0, false, threads, stream).c_str(),
@@ -348,11 +393,17 @@ void register_gemv_rows(const sweep& sw, const std::string& kind, shape sh, int 
         const auto x = bench::activations(sh.K, 0.0, false, 1);
         std::vector<float> y(sh.N);
         std::size_t i = 0;
+        double err = 0;
+        if (errors) {
+          actsparse::gemv_dense(arch{}, pool[0], x.data(), y.data(), opt);
+          err = max_rel_err(pool[0], x.data(), y);
+        }
         for (auto _ : st) {
-          actsparse::gemv_dense(arch{}, pool[i], x.data(), y.data(), {threads});
+          actsparse::gemv_dense(arch{}, pool[i], x.data(), y.data(), opt);
           benchmark::DoNotOptimize(y.data());
           i = (i + 1) % pool.size();
         }
+        if (errors) st.counters["max_rel_err"] = err;
         const double bytes = double(pool[0].bytes()) + 4.0 * double(sh.K + sh.N);
         set_counters(st, sh, bits, group, 0, 1, threads, stream, false, true, bytes, 2.0 * sh.N * sh.K);
       })
@@ -368,11 +419,17 @@ void register_gemv_rows(const sweep& sw, const std::string& kind, shape sh, int 
             const std::size_t nnz = actsparse::find_active(arch{}, x.data(), sh.K, 0.0f, idx.data());
             std::vector<float> y(sh.N);
             std::size_t i = 0;
+            double err = 0;
+            if (errors) {
+              actsparse::gemv_sparse(arch{}, pool[0], x.data(), idx.data(), nnz, y.data(), opt);
+              err = max_rel_err(pool[0], x.data(), y);
+            }
             for (auto _ : st) {
-              actsparse::gemv_sparse(arch{}, pool[i], x.data(), idx.data(), nnz, y.data(), {threads});
+              actsparse::gemv_sparse(arch{}, pool[i], x.data(), idx.data(), nnz, y.data(), opt);
               benchmark::DoNotOptimize(y.data());
               i = (i + 1) % pool.size();
             }
+            if (errors) st.counters["max_rel_err"] = err;
             const double bytes = double(nnz) * double(pool[0].strip_bytes()) + 4.0 * double(2 * nnz + sh.N);
             set_counters(st, sh, bits, group, s, double(nnz) / double(sh.K), threads, stream, clustered, false, bytes,
                          2.0 * double(sh.N) * double(nnz));
@@ -400,7 +457,8 @@ void register_gemv(const sweep& sw) {
         for (bool stream : sw.stream)
           for (int threads : sw.threads)
             on_each_pool(sw, sh, bits, group, threads, stream, [&](const std::string& kind, auto pool_of) {
-              register_gemv_rows(sw, kind, sh, bits, group, threads, stream, pool_of);
+              for (actsparse::precision prec : sw.precisions)
+                register_gemv_rows(sw, kind, sh, bits, group, threads, stream, prec, pool_of);
             });
 }
 
