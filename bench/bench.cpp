@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "patterns.hpp"
+#include "product_error.hpp"  // tools/common/
 #include "reference_gemv.hpp"
 
 namespace {
@@ -349,33 +350,6 @@ std::string fmt_name(const char* kind, shape sh, int bits, int group, double s, 
 // The dense row and the sparse rows of one configuration on the matrices of `pool` (a
 // function returning the pool, so it is built only when the first of its rows runs).
 // `kind` is "" for packed matrices and "_panels" for panel matrices.
-// max |y - ref| / max |ref|, ref the double-precision product of W (packed_matrix or
-// panel_matrix, dequantized from its codes) and x: the rounding of the kernel's arithmetic.
-template <class Matrix>
-double max_rel_err(const Matrix& W, const float* x, const std::vector<float>& y) {
-  std::vector<double> ref(W.rows(), 0.0);
-  auto add = [&](const actsparse::packed_matrix& P, std::size_t first) {
-    const std::size_t g = static_cast<std::size_t>(P.group_size());
-    for (std::size_t k = 0; k < P.cols(); ++k) {
-      if (x[k] == 0.0f) continue;
-      for (std::size_t n = 0; n < P.rows(); ++n)
-        ref[first + n] += double(x[k]) * (double(actsparse::half_to_float(P.scales(k)[n / g])) * P.code(k, n) +
-                                          double(actsparse::half_to_float(P.biases(k)[n / g])));
-    }
-  };
-  if constexpr (std::is_same<Matrix, actsparse::packed_matrix>::value) {
-    add(W, 0);
-  } else {
-    for (std::size_t b = 0; b < W.panels(); ++b) add(W.panel(b), W.first_row(b));
-  }
-  double err = 0, mag = 0;
-  for (std::size_t n = 0; n < ref.size(); ++n) {
-    err = std::max(err, std::abs(double(y[n]) - ref[n]));
-    mag = std::max(mag, std::abs(ref[n]));
-  }
-  return mag > 0 ? err / mag : err;
-}
-
 template <class Pool>
 void register_gemv_rows(const sweep& sw, const std::string& base_kind, shape sh, int bits, int group, int threads,
                         bool stream, actsparse::precision prec, Pool pool_of) {
@@ -396,7 +370,7 @@ void register_gemv_rows(const sweep& sw, const std::string& base_kind, shape sh,
         double err = 0;
         if (errors) {
           actsparse::gemv_dense(arch{}, pool[0], x.data(), y.data(), opt);
-          err = max_rel_err(pool[0], x.data(), y);
+          err = product_error::max_rel_err(pool[0], x.data(), y);
         }
         for (auto _ : st) {
           actsparse::gemv_dense(arch{}, pool[i], x.data(), y.data(), opt);
@@ -422,7 +396,7 @@ void register_gemv_rows(const sweep& sw, const std::string& base_kind, shape sh,
             double err = 0;
             if (errors) {
               actsparse::gemv_sparse(arch{}, pool[0], x.data(), idx.data(), nnz, y.data(), opt);
-              err = max_rel_err(pool[0], x.data(), y);
+              err = product_error::max_rel_err(pool[0], x.data(), y);
             }
             for (auto _ : st) {
               actsparse::gemv_sparse(arch{}, pool[i], x.data(), idx.data(), nnz, y.data(), opt);

@@ -28,6 +28,7 @@
 
 #include "activation_patterns.hpp"  // tools/common/: the activation vectors actsparse-bench uses too
 #include "decode.hpp"
+#include "product_error.hpp"  // tools/common/: the error beside the int8 rows
 
 namespace roofline {
 namespace {
@@ -99,6 +100,10 @@ void fill_random(actsparse::packed_matrix& W, std::uint64_t seed) {
 }
 
 }  // namespace
+
+std::string precision_name(actsparse::precision p) {
+  return p == actsparse::precision::int8 ? "int8" : "exact";
+}
 
 const model_shape& default_decode_model(const projection_table& bits, int group, std::size_t available) {
   // Llama-3-8B when its weights take at most half the available memory, else the largest
@@ -238,6 +243,25 @@ decode_result run_decode(const decode_options& opt) {
   // packed copy is dropped as soon as its panels exist. The bytes above stay those of the
   // packed matrix: the panels hold the same strips, cut by outputs (plus the line padding
   // of each panel strip, which is none for most model shapes: panel_matrix::strip_bytes).
+  // Error of each precision against the double-precision product, measured before the
+  // packed copies become panels (the panels hold the same strips).
+  if (opt.precisions.empty()) throw std::runtime_error("--precision needs at least one of exact, int8");
+  std::map<actsparse::precision, double> error;
+  for (auto prec : opt.precisions) error[prec] = 0;
+  std::vector<bool> part_seen(r.parts.size(), false);
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    if (part_seen[matrix_part[i]]) continue;
+    part_seen[matrix_part[i]] = true;
+    const float* x = (*dense_x[i])[0].data();
+    const std::vector<double> ref = product_error::reference(W[i], x);
+    for (auto& [prec, err] : error) {
+      actsparse::gemv_options g;
+      g.precision = prec;
+      actsparse::gemv_dense(W[i], x, y.data(), g);
+      err = std::max(err, product_error::rel_err(ref, y.data()));
+    }
+  }
+
   std::vector<actsparse::panel_matrix> WP;
   if (opt.panels > 0) {
     WP.reserve(plan.size());
@@ -247,8 +271,9 @@ decode_result run_decode(const decode_options& opt) {
     }
   }
 
-  auto token = [&](bool sparse, int threads, std::size_t t, std::vector<double>* part_s) {
-    const actsparse::gemv_options g{threads};
+  auto token = [&](bool sparse, int threads, actsparse::precision prec, std::size_t t, std::vector<double>* part_s) {
+    actsparse::gemv_options g{threads};
+    g.precision = prec;
     const auto start = clock_type::now();
     auto last = start;
     for (std::size_t i = 0; i < plan.size(); ++i) {
@@ -268,34 +293,38 @@ decode_result run_decode(const decode_options& opt) {
   };
 
   for (int threads : thread_counts) {
-    decode_run dense, sparse;
-    dense.threads = sparse.threads = threads;
-    dense.sparse = false;
-    sparse.sparse = true;
-    token(false, threads, 0, nullptr);  // warm-up: first touch, thread pool start
-    token(true, threads, 0, nullptr);
-    std::vector<std::vector<double>> dense_parts, sparse_parts;
-    for (int t = 0; t < opt.tokens; ++t) {
-      std::vector<double> dp(r.parts.size()), sp(r.parts.size());
-      dense.token_seconds.push_back(token(false, threads, std::size_t(t) + 1, &dp));
-      sparse.token_seconds.push_back(token(true, threads, std::size_t(t) + 1, &sp));
-      dense_parts.push_back(dp);
-      sparse_parts.push_back(sp);
-    }
-    for (auto* run : {&dense, &sparse}) {
-      const auto& all = run->sparse ? sparse_parts : dense_parts;
-      for (std::size_t p = 0; p < r.parts.size(); ++p) {
-        std::vector<double> v;
-        for (const auto& tok : all) v.push_back(tok[p]);
-        run->part_seconds.push_back(median(v));
+    for (auto prec : opt.precisions) {
+      decode_run dense, sparse;
+      dense.threads = sparse.threads = threads;
+      dense.sparse = false;
+      sparse.sparse = true;
+      dense.precision = sparse.precision = precision_name(prec);
+      dense.max_rel_err = sparse.max_rel_err = error.at(prec);
+      token(false, threads, prec, 0, nullptr);  // warm-up: first touch, thread pool start
+      token(true, threads, prec, 0, nullptr);
+      std::vector<std::vector<double>> dense_parts, sparse_parts;
+      for (int t = 0; t < opt.tokens; ++t) {
+        std::vector<double> dp(r.parts.size()), sp(r.parts.size());
+        dense.token_seconds.push_back(token(false, threads, prec, std::size_t(t) + 1, &dp));
+        sparse.token_seconds.push_back(token(true, threads, prec, std::size_t(t) + 1, &sp));
+        dense_parts.push_back(dp);
+        sparse_parts.push_back(sp);
       }
-      run->seconds = median(run->token_seconds);
+      for (auto* run : {&dense, &sparse}) {
+        const auto& all = run->sparse ? sparse_parts : dense_parts;
+        for (std::size_t p = 0; p < r.parts.size(); ++p) {
+          std::vector<double> v;
+          for (const auto& tok : all) v.push_back(tok[p]);
+          run->part_seconds.push_back(median(v));
+        }
+        run->seconds = median(run->token_seconds);
+      }
+      if (opt.verbose)
+        std::fprintf(stderr, "decode: %d thread(s), %s: dense %.2f ms/token, sparse %.2f ms/token (max rel. error %.2g)\n",
+                     threads, dense.precision.c_str(), dense.seconds * 1e3, sparse.seconds * 1e3, dense.max_rel_err);
+      r.runs.push_back(dense);
+      r.runs.push_back(sparse);
     }
-    if (opt.verbose)
-      std::fprintf(stderr, "decode: %d thread(s): dense %.2f ms/token, sparse %.2f ms/token\n", threads,
-                   dense.seconds * 1e3, sparse.seconds * 1e3);
-    r.runs.push_back(dense);
-    r.runs.push_back(sparse);
   }
   r.peak_rss_bytes = double(peak_rss_bytes());
   return r;

@@ -5,6 +5,7 @@
 // from the run, in decode_result.cpp, so the report reads results without the benchmark.
 #pragma once
 
+#include <actsparse/actsparse.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ struct decode_options {
   std::vector<int> threads;   // thread counts, one pass pair each; empty: 1 and all cores
   bool clustered = false;     // activation pattern: uniform or clustered (activation_patterns.hpp)
   int panels = 0;             // 0: packed matrices; P: each split into min(P, groups) panels
+  // Precision modes, one dense and one sparse pass each per thread count (gemv_options::precision).
+  std::vector<actsparse::precision> precisions{actsparse::precision::exact};
   bool verbose = true;
 };
 
@@ -45,6 +48,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(decode_part, proj, N, K, bits, sparsity, matr
 struct decode_run {
   int threads = 1;
   bool sparse = false;
+  std::string precision = "exact";  // actsparse::precision: "exact" or "int8"
+  // max |y - ref| / max |ref| against the double-precision product, the largest over the
+  // parts, each part's first matrix on one dense activation vector (tools/common/product_error.hpp);
+  // the same figure on the dense and the sparse pass of a precision. Negative: not measured.
+  double max_rel_err = -1;
   double seconds = 0;                // median per token
   std::vector<double> token_seconds;  // every measured token
   std::vector<double> part_seconds;   // median per token, per part (same order as parts)
@@ -59,7 +67,7 @@ struct decode_result {
   int panels = 0;  // as in decode_options
   double weights_bytes = 0, peak_rss_bytes = 0, available_bytes = 0, total_bytes = 0;
   std::vector<decode_part> parts;
-  std::vector<decode_run> runs;  // per thread count: dense, then sparse
+  std::vector<decode_run> runs;  // per thread count and precision: dense, then sparse
   double bytes(bool sparse) const;        // per token, all parts
   std::vector<plan_matrix> plan() const;  // the parts as a plan (for target projections)
 };
@@ -71,6 +79,9 @@ const model_shape& default_decode_model(const projection_table& bits, int group,
 // Builds the model and runs the passes; throws std::runtime_error on bad options or when
 // the model does not fit in memory.
 decode_result run_decode(const decode_options& opt);
+
+// "exact" or "int8".
+std::string precision_name(actsparse::precision p);
 
 // The roofline prediction for one part's matrices per token (summed over them).
 prediction predict_decode(const machine_profile& m, const decode_result& r, const decode_part& p, bool sparse,

@@ -30,10 +30,13 @@ void decode_page(tables& t, const decode_result& r, const machine_profile& m) {
   // Everything the page shows is computed first, so a missing figure throws before writing.
   int max_t = 0;
   for (const auto& run : r.runs) max_t = std::max(max_t, run.threads);
+  // The per-projection table and the Apple projections use the first precision measured
+  // (exact unless the run asked for int8 alone).
+  const std::string& mode = r.runs.empty() ? std::string("exact") : r.runs.front().precision;
   const decode_run* dense_max = nullptr;
   const decode_run* sparse_max = nullptr;
   for (const auto& run : r.runs)
-    if (run.threads == max_t) (run.sparse ? sparse_max : dense_max) = &run;
+    if (run.threads == max_t && run.precision == mode) (run.sparse ? sparse_max : dense_max) = &run;
   if (!dense_max || !sparse_max) throw std::runtime_error("decode results lack a dense or a sparse pass");
   const double ideal = r.bytes(false) / r.bytes(true);
 
@@ -41,7 +44,10 @@ void decode_page(tables& t, const decode_result& r, const machine_profile& m) {
           r.model.label + ", " + r.bits_spec + " bits (mean " + num(r.bits_mean, 3) + " bits per weight before scales), g" +
               std::to_string(r.group) + ". Sparse pass: " + r.sparsity_spec + ", " + r.pattern +
               " activations; dense pass: every input active (gemv_dense). The passes alternate token by token; "
-              "medians of " + std::to_string(r.tokens) + " tokens after one warm-up each. " +
+              "medians of " + std::to_string(r.tokens) + " tokens after one warm-up each. Mode: the precision "
+              "(exact fp32, or int8: activations quantized per block of 32 and integer dot products); rel. err = "
+              "max |y - ref| / max |ref| against the double-precision product, the largest over one matrix of each "
+              "projection. " +
               (r.panels > 0 ? "Every matrix split into " + std::to_string(r.panels) +
                                   " panels (panel_matrix: one buffer per thread). "
                             : std::string()) +
@@ -56,19 +62,23 @@ void decode_page(tables& t, const decode_result& r, const machine_profile& m) {
     const decode_run& run = r.runs[i];
     const decode_run* dense = &run;
     for (const auto& d : r.runs)
-      if (!d.sparse && d.threads == run.threads) dense = &d;
+      if (!d.sparse && d.threads == run.threads && d.precision == run.precision) dense = &d;
+    // The model is the exact kernels' roofline: the probe measures no int8 compute ceiling.
+    const bool modelled = run.precision == "exact";
     double model_s = 0;
-    for (const auto& p : r.parts) model_s += predict_decode(m, r, p, run.sparse, run.threads).seconds;
+    if (modelled)
+      for (const auto& p : r.parts) model_s += predict_decode(m, r, p, run.sparse, run.threads).seconds;
     const double bytes = r.bytes(run.sparse);
     const double speedup = dense->seconds / run.seconds;
-    if (run.sparse) speedups[run.threads] = speedup;
-    body.push_back({std::to_string(run.threads), run.sparse ? "sparse" : "dense", ms(run.seconds), mb(bytes),
-                    num(bytes / run.seconds / 1e9, 4), num(1 / run.seconds, 4), ms(model_s),
-                    pct(run.seconds / model_s - 1), ratio(speedup), run.sparse ? ratio(ideal) : "",
-                    run.sparse ? pct(speedup / ideal) : ""});
+    if (run.sparse && run.precision == mode) speedups[run.threads] = speedup;
+    body.push_back({std::to_string(run.threads), run.sparse ? "sparse" : "dense", run.precision, ms(run.seconds),
+                    mb(bytes), num(bytes / run.seconds / 1e9, 4), num(1 / run.seconds, 4),
+                    modelled ? ms(model_s) : "n/a", modelled ? pct(run.seconds / model_s - 1) : "n/a",
+                    ratio(speedup), run.sparse ? ratio(ideal) : "", run.sparse ? pct(speedup / ideal) : "",
+                    run.max_rel_err >= 0 ? num(run.max_rel_err, 2) : "not measured"});
   }
-  table(t, {"threads", "pass", "ms/token", "MB/token", "eff. GB/s", "tokens/s", "model ms", "error", "speedup",
-            "ideal (bytes)", "of ideal"},
+  table(t, {"threads", "pass", "mode", "ms/token", "MB/token", "eff. GB/s", "tokens/s", "model ms", "error", "speedup",
+            "ideal (bytes)", "of ideal", "rel. err"},
         body, "decode-tokens");
 
   // ---- per projection, the most threads measured
@@ -88,8 +98,8 @@ void decode_page(tables& t, const decode_result& r, const machine_profile& m) {
     s.sparsity_weights += w * p.sparsity;
   }
   heading(t, "Bytes and time per token by projection",
-          "All layers of each projection together, " + std::to_string(max_t) +
-              " thread(s). Bytes are what the kernels must move per token (strips read, x, the index list, y); the "
+          "All layers of each projection together, " + std::to_string(max_t) + " thread(s), " + mode +
+              " mode. Bytes are what the kernels must move per token (strips read, x, the index list, y); the "
               "sparse pass reads only the strips of active inputs. Measured = median per token of the summed call "
               "times; model = the roofline prediction for the same calls.");
   std::vector<std::string> cats;

@@ -71,7 +71,8 @@ void to_json(nlohmann::json& j, const decode_result& r) {
        {"runs", nlohmann::json::array()}};
   j["parts"] = r.parts;
   for (const auto& run : r.runs)
-    j["runs"].push_back({{"threads", run.threads}, {"pass", run.sparse ? "sparse" : "dense"}, {"seconds", run.seconds},
+    j["runs"].push_back({{"threads", run.threads}, {"pass", run.sparse ? "sparse" : "dense"},
+                         {"precision", run.precision}, {"max_rel_err", run.max_rel_err}, {"seconds", run.seconds},
                          {"token_seconds", run.token_seconds}, {"part_seconds", run.part_seconds}});
 }
 
@@ -120,6 +121,11 @@ decode_result parse_decode(const std::string& text, const std::string& path) {
       decode_run d;
       d.threads = integer_field<int>(run, "threads");
       d.sparse = run.at("pass") == "sparse";
+      // Files written before the int8 mode have neither field: exact, error not measured.
+      d.precision = run.value("precision", std::string("exact"));
+      if (d.precision != "exact" && d.precision != "int8")
+        throw std::runtime_error("a run's precision is \"" + d.precision + "\" (legal: exact, int8)");
+      d.max_rel_err = run.value("max_rel_err", -1.0);
       d.seconds = run.at("seconds");
       d.token_seconds = run.at("token_seconds").get<std::vector<double>>();
       d.part_seconds = run.at("part_seconds").get<std::vector<double>>();

@@ -152,6 +152,7 @@ int run_project(const std::string& profile_name, const std::string& profiles_fil
 struct decode_cli {
   decode_options opt;
   std::string bits = "4", bits_file, apply = "all", sparsity_file, pattern = "uniform", out = "decode.json", machine;
+  std::vector<std::string> precisions{"exact"};
   double sparsity = 0.5;
 };
 
@@ -177,6 +178,9 @@ int run_decode_cmd(decode_cli& c) {
     o.sparsity_spec = sp.describe();
   }
   o.clustered = c.pattern == "clustered";
+  o.precisions.clear();
+  for (const auto& p : c.precisions)
+    o.precisions.push_back(p == "int8" ? actsparse::precision::int8 : actsparse::precision::exact);
   std::optional<machine_profile> machine;
   if (!c.machine.empty()) machine = load_machine(c.machine);  // read before the long run
 
@@ -189,19 +193,21 @@ int run_decode_cmd(decode_cli& c) {
   std::printf("sparse pass: %s (%s activations); %d tokens per pass, medians\n", r.sparsity_spec.c_str(),
               r.pattern.c_str(), r.tokens);
   if (r.panels > 0) std::printf("matrices split into %d panels each (panel_matrix)\n", r.panels);
-  std::printf("%-8s %-7s %10s %10s %10s %9s %10s %9s %8s\n", "threads", "pass", "ms/token", "MB/token", "eff GB/s",
-              "tokens/s", "model ms", "speedup", "ideal");
+  // The model column is the exact kernels' roofline: the probe measures no int8 ceiling.
+  std::printf("%-8s %-7s %-6s %10s %10s %10s %9s %10s %9s %8s %9s\n", "threads", "pass", "mode", "ms/token", "MB/token",
+              "eff GB/s", "tokens/s", "model ms", "speedup", "ideal", "rel. err");
   for (std::size_t i = 0; i < r.runs.size(); ++i) {
     const decode_run& run = r.runs[i];
     const decode_run& dense = r.runs[i - (run.sparse ? 1 : 0)];
     const double bytes = r.bytes(run.sparse);
     double model_s = 0;
-    if (machine)
+    const bool modelled = machine && run.precision == "exact";
+    if (modelled)
       for (const auto& p : r.parts) model_s += predict_decode(*machine, r, p, run.sparse, run.threads).seconds;
-    std::printf("%-8d %-7s %10.2f %10.1f %10.2f %9.2f %10s %8.2fx %7.2fx\n", run.threads, run.sparse ? "sparse" : "dense",
-                run.seconds * 1e3, bytes / 1e6, bytes / run.seconds / 1e9, 1.0 / run.seconds,
-                machine ? std::to_string(model_s * 1e3).substr(0, 7).c_str() : "-", dense.seconds / run.seconds,
-                r.bytes(false) / bytes);
+    std::printf("%-8d %-7s %-6s %10.2f %10.1f %10.2f %9.2f %10s %8.2fx %7.2fx %9.2g\n", run.threads,
+                run.sparse ? "sparse" : "dense", run.precision.c_str(), run.seconds * 1e3, bytes / 1e6,
+                bytes / run.seconds / 1e9, 1.0 / run.seconds, modelled ? std::to_string(model_s * 1e3).substr(0, 7).c_str() : "-",
+                dense.seconds / run.seconds, r.bytes(false) / bytes, run.max_rel_err);
   }
   std::printf("decode: wrote %s\n", c.out.c_str());
   return 0;
@@ -277,6 +283,11 @@ int main(int argc, char** argv) {
   decode_cmd->add_option("--panels", dc.opt.panels,
                          "split each matrix by outputs into this many panels (panel_matrix), one per thread; 0: off")
       ->check(CLI::Range(0, 1024));
+  decode_cmd->add_option("--precision", dc.precisions,
+                         "comma list of precision modes, one dense and one sparse pass each: exact (fp32, the default), "
+                         "int8 (activations quantized per block of 32, integer dot products; docs/performance.md)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"exact", "int8"}));
   decode_cmd->add_option("--machine", dc.machine, "machine profile (actsparse probe): print the model's prediction too");
   decode_cmd->add_option("--out", dc.out, "results (JSON, for `actsparse report --decode`)");
   decode_cmd->add_flag("--quiet", [&](std::int64_t) { dc.opt.verbose = false; }, "no progress output");

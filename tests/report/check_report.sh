@@ -21,7 +21,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # A mixed-precision table with one value per layer for down (Qwen2-0.5B has 24 layers).
 downs="3$(printf ',6%.0s' $(seq 23))"
 echo "{\"_about\": \"test\", \"default\": 4, \"v\": 8, \"down\": [$downs]}" > bits.json
-"$tool" decode --model qwen2-0.5b --tokens 2 --threads 1 --machine machine.json --out decode.json --quiet > decode.txt
+"$tool" decode --model qwen2-0.5b --tokens 2 --threads 1 --precision exact,int8 --machine machine.json --out decode.json \
+  --quiet > decode.txt
 "$tool" decode --model qwen2-0.5b --tokens 1 --threads 1 --bits-file bits.json --apply ffn-down --sparsity 0.9 \
   --out decode-mixed.json --quiet >/dev/null
 "$tool" decode --model qwen2-0.5b --tokens 1 --threads 2 --panels 2 --out decode-panels.json --quiet >/dev/null
@@ -117,6 +118,19 @@ grep -q 'href="decode.html"' report/index.html || fail "index.html does not link
 # The measured dense ms/token of the 1-thread run, as the JSON has it, is on the page.
 dense_ms=$(grep -A3 '"pass": "dense"' decode.json | grep -o '"seconds": [0-9.e+-]*' | head -1 | awk '{ printf "%.4g", $2 * 1e3 }')
 grep -q ">${dense_ms}<" decode-dom.html || fail "decode page lacks the dense ${dense_ms} ms/token"
+# Both precisions ran, each dense and sparse; the error each reports (against the decode
+# tool's double-precision product) is fp32 rounding for exact and int8 rounding for int8
+# (docs/performance.md: about 0.5% at 4 bits); the int8 rows are on the page.
+python3 - decode.json <<'PY' || fail "decode --precision exact,int8: runs or errors"
+import json, sys
+runs = json.load(open(sys.argv[1]))["runs"]
+got = sorted((r["precision"], r["pass"]) for r in runs)
+assert got == [("exact", "dense"), ("exact", "sparse"), ("int8", "dense"), ("int8", "sparse")], got
+for r in runs:
+    e = r["max_rel_err"]
+    assert (0 <= e < 1e-4) if r["precision"] == "exact" else (1e-4 < e < 3e-2), r
+PY
+[ "$(grep -c '<td>int8</td>' decode-dom.html)" -eq 2 ] || fail "decode page lacks the two int8 rows"
 echo "decode page: $dbars bars, dense ${dense_ms} ms/token found"
 
 # Bad inputs: clear error, non-zero exit, no report directory.
@@ -150,6 +164,7 @@ decode_fail "sparsity" "--sparsity" --model qwen2-0.5b --sparsity 1.5
 decode_fail "model" "known models: " --model llama-9
 decode_fail "threads" "is not a thread count" --model qwen2-0.5b --threads 0
 decode_fail "panels" "--panels" --model qwen2-0.5b --panels -1
+decode_fail "precision" "--precision" --model qwen2-0.5b --precision fp16
 decode_fail "memory" "GB available" --model llama-3-70b --bits 8
 echo '{"benchmarks": []}' > empty.json
 expect_fail "empty bench" "no actsparse-bench rows" "$tool" report --machine machine.json --bench empty.json --out bad-report
