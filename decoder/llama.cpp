@@ -220,6 +220,7 @@ void llama_model::set_threads(int threads) {
   pool_.reset();
   if (n > 1) pool_ = std::make_unique<thread_pool>(n);
   gemv_opt_.threads = 1;  // each thread's share runs on that thread
+  gemv_opt_.precision = opt_.precision;
   thread_index_.assign(std::size_t(n), std::vector<std::uint32_t>(std::max(hp_.n_embd, hp_.n_ff)));
   scores_.resize(std::size_t(n) * std::size_t(n_ctx_));  // n_ctx_ is 0 until the constructor sets it
 }

@@ -128,6 +128,9 @@ struct options {
   // pool larger than the last-level cache makes each token stream its weights from memory
   // (the benchmark's stream mode). 1 = one copy (hot).
   int copies = 1;
+  // The packed products' precision (gemv_options::precision): exact fp32, or int8
+  // activations with integer dot products. Reference mode ignores it.
+  actsparse::precision precision = actsparse::precision::exact;
 };
 
 class llama_model {

@@ -3,7 +3,7 @@
 // little-endian as the machine stores them): the C++ side of tests/decoder/check_logits.py.
 //
 //   actsparse-llama --model FILE.gguf --ids 1,2,3 [--out logits.f32] [--mode reference|dense|sparse|sparse_kernel]
-//                   [--bits default=8] [--group 32] [--threshold T] [--threads N]
+//                   [--bits default=8] [--group 32] [--threshold T] [--threads N] [--precision exact|int8]
 //
 // Prints the hyperparameters, the load time and the decode speed to stderr, and the greedy
 // next token of each position to stdout.
@@ -24,7 +24,7 @@ int usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s --model FILE.gguf --ids ID,ID,... [--out FILE]\n"
                "          [--mode reference|dense|sparse|sparse_kernel]\n"
-               "          [--bits TABLE] [--group 32|64|128] [--threshold T] [--threads N]\n",
+               "          [--bits TABLE] [--group 32|64|128] [--threshold T] [--threads N] [--precision exact|int8]\n",
                argv0);
   return 2;
 }
@@ -45,7 +45,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model, ids_text, out, mode = "dense", bits = "8";
+  std::string model, ids_text, out, mode = "dense", bits = "8", precision = "exact";
   int group = 32;
   float threshold = 0;
   int threads = 0;
@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
     else if (a == "--group") group = std::stoi(v);
     else if (a == "--threshold") threshold = std::stof(v);
     else if (a == "--threads") threads = std::stoi(v);
+    else if (a == "--precision") precision = v;
     else return usage(argv[0]);
   }
   if (model.empty() || ids_text.empty()) return usage(argv[0]);
@@ -75,6 +76,9 @@ int main(int argc, char** argv) {
     opt.bits = actsparse::quant_table::parse(bits, group);
     opt.mode = parse_mode(mode);
     opt.threads = threads;
+    if (precision != "exact" && precision != "int8")
+      throw std::runtime_error("--precision " + precision + ": expected exact or int8");
+    opt.precision = precision == "int8" ? actsparse::precision::int8 : actsparse::precision::exact;
     opt.max_context = static_cast<int>(ids.size());
     const actsparse::decoder::llama_hparams hp = actsparse::decoder::read_llama_hparams(file);
     opt.thresholds = actsparse::decoder::uniform_thresholds(hp.n_layers, threshold);

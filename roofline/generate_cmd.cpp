@@ -51,8 +51,12 @@ int run_generate(const generate_cli& c) {
                          : (sparse_ways > 0 ? dec::linear_mode::sparse : dec::linear_mode::dense);
   opt.threads = c.threads;
   opt.max_context = c.context;
-  std::cerr << "loading " << c.model << " (" << (c.reference ? "reference fp32" : "bits " + c.bits) << ", group "
-            << c.group << ")...\n";
+  if (c.precision != "exact" && c.precision != "int8")
+    throw actsparse::error("actsparse generate: --precision " + c.precision + ": legal values are exact and int8");
+  opt.precision = c.precision == "int8" ? actsparse::precision::int8 : actsparse::precision::exact;
+  std::cerr << "loading " << c.model << " ("
+            << (c.reference ? "reference fp32" : "bits " + c.bits + ", group " + std::to_string(c.group) + ", " + c.precision)
+            << ")...\n";
   dec::llama_model model(file, opt);
   const int n_layers = model.params().n_layers;
   if (c.threshold > 0.0f) model.set_thresholds(dec::uniform_thresholds(n_layers, c.threshold));

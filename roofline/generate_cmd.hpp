@@ -20,6 +20,7 @@ struct generate_cli {
   bool reference = false;         // fp32 dequantized weights (the oracle's path), no kernels
   int threads = 0;                // 0: OpenMP's default
   int context = 2048;             // KV cache positions
+  std::string precision = "exact";  // the packed products': exact or int8 (gemv_options::precision)
 };
 int run_generate(const generate_cli& c);
 

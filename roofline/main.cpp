@@ -331,6 +331,9 @@ int main(int argc, char** argv) {
   generate_cmd->add_option("--threads", gen.threads, "threads for the products (0: OpenMP's default)")
       ->check(CLI::Range(0, 1024));
   generate_cmd->add_option("--context", gen.context, "KV cache positions")->check(CLI::Range(1, 1 << 20));
+  generate_cmd->add_option("--precision", gen.precision,
+                           "the packed products: exact (fp32) or int8 (activations quantized per block of 32)")
+      ->check(CLI::IsMember({"exact", "int8"}));
 
   auto* study_cmd = app.add_subcommand(
       "study", "real-model study: activations, thresholds, quality against sparsity, decode speed (docs/real-model.md)");
@@ -347,7 +350,8 @@ int main(int argc, char** argv) {
   study_cmd->add_option("--rules", st.rules, "magnitude (TEAL) and/or column_norm (WINA)")->delimiter(',');
   study_cmd->add_option("--dense-layers", st.dense_layers, "the first N layers keep every input")
       ->check(CLI::Range(0, 1 << 20));
-  study_cmd->add_option("--widths", st.widths, "packed weights as BITS/GROUP, e.g. 4/64,4/32,8/32 (none: only the file's own weights)")->delimiter(',');
+  study_cmd->add_option("--widths", st.widths, "packed weights as BITS/GROUP[/int8], e.g. 4/64,4/32,8/32,4/64/int8 (int8: the fast mode's products; "
+                        "none: only the file's own weights)")->delimiter(',');
   study_cmd->add_option("--reference", st.reference, "also evaluate the file's own weights (fp32 dequantized): 1 or 0");
   study_cmd->add_option("--reference-sparse", st.reference_sparse,
                         "the file's own weights also at every sparse setting (the oracle test's check): 1 or 0");

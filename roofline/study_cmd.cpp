@@ -42,17 +42,27 @@ using nlohmann::json;
 
 struct width {
   int bits = 0, group = 0;
-  std::string label() const { return std::to_string(bits) + "-bit g" + std::to_string(group); }
+  bool int8 = false;  // the products in int8 precision
+  std::string label() const {
+    return std::to_string(bits) + "-bit g" + std::to_string(group) + (int8 ? " int8" : "");
+  }
+  actsparse::precision precision() const { return int8 ? actsparse::precision::int8 : actsparse::precision::exact; }
 };
 
-width parse_width(const std::string& s) {
+width parse_width(std::string s) {
   width w;
+  const std::string given = s;
+  const std::string suffix = "/int8";
+  if (s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    w.int8 = true;
+    s.resize(s.size() - suffix.size());
+  }
   char slash = 0;
   std::istringstream in(s);
   if (!(in >> w.bits >> slash >> w.group) || slash != '/' || !in.eof())
-    fail("--widths entry '" + s + "' must be BITS/GROUP, e.g. 4/64");
-  if (w.bits < 2 || w.bits > 8 || w.bits == 7) fail("--widths '" + s + "': bits must be 2, 3, 4, 5, 6 or 8");
-  if (w.group != 32 && w.group != 64 && w.group != 128) fail("--widths '" + s + "': group must be 32, 64 or 128");
+    fail("--widths entry '" + given + "' must be BITS/GROUP or BITS/GROUP/int8, e.g. 4/64 or 4/64/int8");
+  if (w.bits < 2 || w.bits > 8 || w.bits == 7) fail("--widths '" + given + "': bits must be 2, 3, 4, 5, 6 or 8");
+  if (w.group != 32 && w.group != 64 && w.group != 128) fail("--widths '" + given + "': group must be 32, 64 or 128");
   return w;
 }
 
@@ -303,6 +313,7 @@ int run_study(const study_cli& c) {
   for (const width& w : widths) {
     dec::options opt = base;
     opt.bits = actsparse::quant_table::parse(std::to_string(w.bits), w.group);
+    opt.precision = w.precision();
     auto models = make_models(opt, c.workers);
     say("evaluating " + w.label() + ": dense and " + std::to_string(configs.size()) + " sparse settings");
     const auto res = dec::evaluate(pointers(models), eval, configs, progress(w.label()));
@@ -334,6 +345,7 @@ int run_study(const study_cli& c) {
     for (const width& w : widths) {
       dec::options opt = base;
       opt.bits = actsparse::quant_table::parse(std::to_string(w.bits), w.group);
+      opt.precision = w.precision();
       opt.max_context = ctx;
       for (const bool stream : {false, true}) {
         if (stream && c.stream_mib <= 0) continue;

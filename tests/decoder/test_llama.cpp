@@ -135,6 +135,27 @@ TEST(Llama, LogitsDoNotDependOnTheThreadCount) {
   }
 }
 
+TEST(Llama, Int8LogitsDoNotDependOnTheThreadCountAndSparseAtZeroIsDense) {
+  // The int8 products (gemv_options::precision) keep both contracts of the exact ones:
+  // the same bits for every thread count, and sparse at threshold 0 equal to dense.
+  options opt = with_mode(linear_mode::dense);
+  opt.precision = actsparse::precision::int8;
+  opt.threads = 1;
+  llama_model dense(smollm2(), opt);
+  const std::size_t vocab = dense.params().n_vocab;
+  const std::vector<float> one = run(dense);
+  dense.set_threads(3);
+  dense.reset();
+  EXPECT_EQ(differing_positions(one, run(dense), vocab), 0) << "3 threads against 1";
+  opt.mode = linear_mode::sparse;
+  opt.threads = 2;
+  llama_model sparse(smollm2(), opt);
+  EXPECT_EQ(differing_positions(one, run(sparse), vocab), 0) << "sparse at threshold 0 against dense";
+  // And it is a different computation from the exact one (the option reached the kernels).
+  llama_model exact(smollm2(), with_mode(linear_mode::dense));
+  EXPECT_EQ(differing_positions(one, run(exact), vocab), kPositions);
+}
+
 TEST(Llama, TheHookSeesEveryProjectionInputInOrder) {
   llama_model m(smollm2(), with_mode(linear_mode::dense));
   const auto& hp = m.params();
