@@ -317,6 +317,22 @@ TEST_F(Catalogue, GemvThreads) {
                   {"gemv_dense", "options.threads = -2", "must be >= 0"}, {whole(y)});
 }
 
+TEST_F(Catalogue, GemvPrecision) {
+  const packed_matrix W = small_matrix();
+  const auto x = input(K);
+  auto y = sentinel<float>(N);
+  gemv_options bad;
+  bad.precision = static_cast<actsparse::precision>(7);
+  expect_rejected([&] { gemv_dense(W, x.data(), y.data(), bad); },
+                  {"gemv_dense", "options.precision = 7", "legal: exact = 0, int8 = 1"}, {whole(y)});
+  // int8 sums each block of 32 active inputs at once, so its index lists must be ascending.
+  gemv_options int8;
+  int8.precision = actsparse::precision::int8;
+  const std::uint32_t idx[3] = {0, 5, 2};
+  expect_rejected([&] { gemv_sparse(W, x.data(), idx, 3, y.data(), int8); },
+                  {"gemv_sparse", "idx[2] = 2", "strictly ascending"}, {whole(y)});
+}
+
 TEST_F(Catalogue, GemmNullOrOverlap) {
   const packed_matrix W = small_matrix();
   constexpr std::size_t m = 3;

@@ -199,6 +199,28 @@ static void check_ex(const actsparse_matrix* W, const float* x, size_t N, size_t
     CHECK(memcmp(y, want, N * sizeof *y) == 0, "bits=%d: bf16 x differs from its fp32 values", bits);
   }
 
+  /* int8 precision: within 2% of the double-precision product of the dequantized weights
+   * (the mode's error is about 0.5%, docs/performance.md), not the exact call's bits (the
+   * option reached the kernels), and gemv at threshold 0 equal to gemv_dense. */
+  {
+    static float w[256 * 200];
+    CHECK(actsparse_dequantize(W, w) == ACTSPARSE_OK, "dequantize: %s", actsparse_last_error());
+    memset(&o, 0, sizeof o);
+    o.precision = ACTSPARSE_INT8;
+    CHECK(actsparse_gemv_dense_ex(W, x, y, &o) == ACTSPARSE_OK, "int8 dense: %s", actsparse_last_error());
+    CHECK(actsparse_gemv_ex(W, x, y0, 0.0f, &o) == ACTSPARSE_OK, "int8 gemv: %s", actsparse_last_error());
+    CHECK(memcmp(y, y0, N * sizeof *y) == 0, "bits=%d: int8 gemv at threshold 0 differs from int8 gemv_dense", bits);
+    CHECK(memcmp(y, yd, N * sizeof *y) != 0, "bits=%d: int8 gave the exact call's bits", bits);
+    double err = 0, mag = 0;
+    for (size_t n = 0; n < N; ++n) {
+      double ref = 0;
+      for (size_t k = 0; k < K; ++k) ref += (double)w[n * K + k] * x[k];
+      err = fmax(err, fabs(y[n] - ref));
+      mag = fmax(mag, fabs(ref));
+    }
+    CHECK(err <= 0.02 * mag, "bits=%d: int8 max |y - ref| / max |ref| = %g", bits, err / mag);
+  }
+
   /* Bad options: the field named, y untouched. */
   for (size_t n = 0; n < N; ++n) y[n] = 42.0f;
   memset(&o, 0, sizeof o);
@@ -213,6 +235,11 @@ static void check_ex(const actsparse_matrix* W, const float* x, size_t N, size_t
   o.threads = -1;
   CHECK(actsparse_gemv_ex(W, x, y, 0.0f, &o) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "threads -1 accepted");
   CHECK(contains(actsparse_last_error(), "options->threads = -1"), "message: %s", actsparse_last_error());
+  o.threads = 0;
+  o.precision = (actsparse_precision)7;
+  CHECK(actsparse_gemv_dense_ex(W, x, y, &o) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "precision 7 accepted");
+  CHECK(contains(actsparse_last_error(), "options->precision = 7") && contains(actsparse_last_error(), "ACTSPARSE_INT8"),
+        "message: %s", actsparse_last_error());
   for (size_t n = 0; n < N; ++n) CHECK(y[n] == 42.0f, "y[%zu] written by a failed _ex call", n);
 }
 

@@ -102,18 +102,20 @@ inline void for_each_panel(const Panels& W, int threads, float* y, const outputs
   });
 }
 
-// y = W x in the int8 mode (kernel/int8.hpp): its kernel where arch A has one for the
-// format, else the scalar twin (on one thread).
+// y = W x in the int8 mode (kernel/int8.hpp): its SIMD kernels on every xsimd arch, the
+// scalar twin (on one thread) on the scalar build.
 template <class A, bool Dense>
 inline void run_int8(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count,
                      float keep_above, float* y, int threads, const outputs& out) {
-  with_format(W, [&](auto bits, auto group) {
-    constexpr int Bits = decltype(bits)::value, Group = decltype(group)::value;
-    if constexpr (simd::has_int8_kernel<A, Bits>())
-      simd::run_rows<Bits, Group, A, Dense, 1, true>(W, x, 1, idx, count, keep_above, y, W.rows(), threads, out);
-    else
-      gemv_int8_ref_impl(W, x, idx, count, keep_above, Dense, y, out);
-  });
+  if constexpr (std::is_same<A, xsimd::unavailable>::value) {
+    (void)threads;
+    gemv_int8_ref_impl(W, x, idx, count, keep_above, Dense, y, out);
+  } else {
+    with_format(W, [&](auto bits, auto group) {
+      simd::run_rows<decltype(bits)::value, decltype(group)::value, A, Dense, 1, true>(W, x, 1, idx, count, keep_above,
+                                                                                     y, W.rows(), threads, out);
+    });
+  }
 }
 
 // Y[m] = W X[m], m < M, over the listed strips (Dense: all, x masked by keep_above), the

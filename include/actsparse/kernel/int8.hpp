@@ -45,8 +45,10 @@
 #include "../half.hpp"
 #include "../memory.hpp"
 #include "../xsimd_compat.hpp"
+#include "halves.hpp"
 #include "micro_ref.hpp"
 #include "traits.hpp"
+#include "unpack.hpp"
 
 ACTSPARSE_INTRINSIC_WARNINGS_OFF
 
@@ -138,9 +140,9 @@ namespace simd {
 #define ACTSPARSE_INT8_AVX512 1
 #endif
 
-// Whether arch A has an int8 kernel for `Bits`-bit codes: AVX-512 BW, 4-bit (and 8-bit
-// where AVX512_VNNI's vpdpbusd adds u8 x s8 products without the 16-bit saturation of
-// vpmaddubsw). Everything else runs the scalar twin.
+// Whether arch A has an integer-dot int8 kernel for `Bits`-bit codes: AVX-512 BW, 4-bit
+// (and 8-bit where AVX512_VNNI's vpdpbusd adds u8 x s8 products without the 16-bit
+// saturation of vpmaddubsw). Every other SIMD arch and width runs int8_generic_pass.
 template <class A, int Bits>
 constexpr bool has_int8_kernel() {
 #if defined(ACTSPARSE_INT8_AVX512)
@@ -232,11 +234,11 @@ void int8_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx,
   // Zeroed up to the 16 groups past the tile that vector loads and stores reach.
   const std::size_t zgroups = std::min(kMaxGroups, groups + 16);
   for (std::size_t n = 0; n < chunks * L::kChunk; ++n) facc[n] = 0.0f;
+  for (std::size_t n = 0; n < T; ++n) nf[n] = 0.0f;  // added to every output, as the twin does (+0 + -0)
   for (std::size_t j = 0; j < zgroups; ++j) bsum[j] = dq[j] = 0.0f;
   for (std::size_t j = 0; j < zgroups; ++j) sq[j] = 0;
   for (std::size_t q = 0; q < kQuads; ++q)
     for (std::size_t j = 0; j < zgroups; ++j) a8q[q][j] = 0;
-  bool any_nf = false;
 
   // Lane L of a chunk takes the activations of the chunk's group (L * kLaneOutputs) / Group.
   const __m512i lane_group = _mm512_set_epi32(
@@ -304,10 +306,6 @@ void int8_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx,
       }
       _mm512_store_si512(sq + jv, _mm512_slli_epi32(sum8, Bits - 1));
       if (fin_all != valid) {  // rare: non-finite a_kj, applied unfolded
-        if (!any_nf) {
-          for (std::size_t n = 0; n < T; ++n) nf[n] = 0.0f;
-          any_nf = true;
-        }
         for (std::size_t u = 0; u < nb; ++u)
           for (std::size_t l = 0; l < 16 && jv + l < groups; ++l) {
             if ((fin[u] >> l) & 1u) continue;
@@ -354,21 +352,163 @@ void int8_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx,
   }
   for (std::size_t n = 0; n < T; ++n) {
     const float v = facc[n / L::kChunk * L::kChunk + L::slot(n % L::kChunk)] + bsum[n / Group];
-    actsparse::detail::store_output(y + n0 + n, any_nf ? v + nf[n] : v, accumulate);
+    actsparse::detail::store_output(y + n0 + n, v + nf[n], accumulate);
   }
 }
 
 #endif  // ACTSPARSE_INT8_AVX512
 
-// One tile of the int8 mode on arch A (the driver calls it only where has_int8_kernel).
+// The int8 mode on any SIMD arch and width, with the exact kernels' unpack (unpack.hpp) and
+// fp32 FMAs instead of integer dot products. It is still the twin's integer arithmetic:
+// a8 and q are integers, |a8 q| <= 127 * 255 and a block's sum of them stays below 2^24, so
+// fma(float(a8), float(q), isum) is exact in any order, and sum a8 q - c sum a8 is the
+// twin's sum a8 (q - c) exactly. The block's quantization runs per group in scalar code,
+// in the twin's order; the fold into the output is the twin's fused multiply-add (scalar
+// std::fma on archs whose vectors have none: SSE4.x, AVX without FMA3, 32-bit NEON).
+// Outputs [n0, n1) of one row, multiples of Group.
+template <int Bits, int Group, class A, bool Dense>
+void int8_generic_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count,
+                       float keep_above, std::size_t n0, std::size_t n1, float* y, bool accumulate) {
+  using bf = xsimd::batch<float, A>;
+  using bi = xsimd::batch<std::int32_t, A>;
+  constexpr std::size_t V = bf::size, C = kChunk<A>, kPer = C / V, B = actsparse::detail::kInt8Block;
+  constexpr std::size_t kChunks = Group / C, kSums = Group / V;
+  static_assert(Group % C == 0, "a chunk of codes must lie inside one group");
+  const std::size_t T = n1 - n0, j0 = n0 / Group, j1 = n1 / Group;
+  const float c = static_cast<float>(1 << (Bits - 1));
+  actsparse::detail::buffer<float> acc(T, 0.0f), nf(T, 0.0f), bsum(j1 - j0 + V, 0.0f);
+  auto key = [&](std::size_t i) -> std::size_t { return Dense ? i : idx[i]; };
+  std::uint32_t ks[B];
+  alignas(64) float a8f[B][V];  // the block's a8 per strip, for V groups
+  alignas(64) float dq[V], s8q[V];
+  std::size_t nb = 0;
+  // The twin's unfolded term of a non-finite a_kj (the rare path).
+  auto unfolded = [&](std::size_t k, std::size_t j) {
+    const float xk = x[k], s = half_to_float(W.scales(k)[j]), b = half_to_float(W.biases(k)[j]);
+    float* nfj = nf.data() + (j * Group - n0);
+    for (std::size_t n = 0; n < std::size_t(Group); ++n)
+      nfj[n] += xk * std::fma(s, static_cast<float>(W.code(k, j * Group + n)), b);
+  };
+  for (std::size_t i = 0; i < count;) {
+    i = actsparse::detail::int8_block(x, key, i, count, keep_above, ks, nb);
+    for (std::size_t jv = j0; jv < j1 && nb > 0; jv += V) {
+      const std::size_t lanes = std::min(V, j1 - jv);
+      // ---- the block's quantization for groups [jv, jv + lanes): the twin's arithmetic.
+      if constexpr (kArchFma<A>) {
+        auto halves = [&](const std::uint16_t* p) {
+          return lanes == V ? load_halves<A>(p, A{}) : load_halves_head<A>(p, lanes, A{});
+        };
+        using bb = xsimd::batch_bool<float, A>;
+        bb fin[B];
+        bf amax(0.0f);
+        for (std::size_t u = 0; u < nb; ++u) {
+          const bf a = bf(x[ks[u]]) * halves(W.scales(ks[u]) + jv);
+          const bf m = xsimd::abs(a);
+          fin[u] = m <= bf(FLT_MAX);
+          amax = xsimd::select(fin[u] & (m > amax), m, amax);
+          a.store_aligned(a8f[u]);
+        }
+        bf inv = bf(127.0f) / amax;
+        const bb ok = inv <= bf(FLT_MAX);
+        inv = xsimd::select(ok, inv, bf(0.0f));
+        xsimd::select(ok, amax / bf(127.0f), bf(0.0f)).store_aligned(dq);
+        bf bs = bf::load_unaligned(bsum.data() + (jv - j0)), s8(0.0f);
+        const bf half(0.5f), one(1.0f), cv(c);
+        for (std::size_t u = 0; u < nb; ++u) {
+          const std::size_t k = ks[u];
+          const bf xv(x[k]), a = bf::load_aligned(a8f[u]), b = halves(W.biases(k) + jv);
+          bs = xsimd::select(fin[u], simd::fma(cv, a, simd::fma(xv, b, bs)), bs);
+          // round_half_even(a * inv), whatever the rounding mode.
+          const bf v = a * inv, f = xsimd::floor(v), r = v - f;
+          const bf odd = xsimd::to_float(xsimd::to_int(f) & bi(1));
+          const bf a8 = xsimd::select(fin[u], f + xsimd::select((r > half) | ((r == half) & (odd == one)), one, bf(0.0f)),
+                                      bf(0.0f));
+          a8.store_aligned(a8f[u]);
+          s8 = s8 + a8;  // integers below 2^12: exact
+          if (xsimd::any(!fin[u])) {
+            alignas(64) float bad[V];
+            xsimd::select(fin[u], bf(0.0f), bf(1.0f)).store_aligned(bad);
+            for (std::size_t l = 0; l < lanes; ++l)
+              if (bad[l] != 0.0f) unfolded(k, jv + l);
+          }
+        }
+        bs.store_unaligned(bsum.data() + (jv - j0));
+        s8.store_aligned(s8q);
+      } else {  // scalar, for the fused multiply-adds of bsum
+        for (std::size_t l = 0; l < lanes; ++l) {
+          const std::size_t j = jv + l;
+          float amax = 0.0f;
+          for (std::size_t u = 0; u < nb; ++u) {
+            const float m = std::fabs(x[ks[u]] * half_to_float(W.scales(ks[u])[j]));
+            if (m <= FLT_MAX && m > amax) amax = m;  // the twin's fmax over the finite ones
+          }
+          const float inv = actsparse::detail::int8_inverse(amax);
+          dq[l] = inv == 0.0f ? 0.0f : amax / 127.0f;
+          std::int32_t s8 = 0;
+          for (std::size_t u = 0; u < nb; ++u) {
+            const std::size_t k = ks[u];
+            const float xk = x[k], a = xk * half_to_float(W.scales(k)[j]), b = half_to_float(W.biases(k)[j]);
+            a8f[u][l] = 0.0f;
+            if (!std::isfinite(a)) {
+              unfolded(k, j);
+              continue;
+            }
+            bsum[j - j0] = std::fma(c, a, std::fma(xk, b, bsum[j - j0]));
+            const std::int32_t a8 = actsparse::detail::round_half_even(a * inv);
+            a8f[u][l] = static_cast<float>(a8);
+            s8 += a8;
+          }
+          s8q[l] = static_cast<float>(s8);
+        }
+      }
+      // ---- the codes, group by group.
+      for (std::size_t l = 0; l < lanes; ++l) {
+        const std::size_t j = jv + l;
+        const float d = dq[l];
+        const bf corr(c * s8q[l]), dv(d);  // |c s8| <= 128 * 32 * 127: exact
+
+        // The group's sums stay in registers while the block's strips go by (a8 = 0, as for
+        // the non-finite pairs, adds 0).
+        bf isum[kSums];
+        for (std::size_t v = 0; v < kSums; ++v) isum[v] = bf(0.0f);
+        const std::size_t off = j * Group * Bits / 8;
+        for (std::size_t u = 0; u < nb; ++u) {
+          const std::uint8_t* p = W.strip(ks[u]) + off;
+          const bf a(a8f[u][l]);
+          for (std::size_t ch = 0; ch < kChunks; ++ch) {
+            bi q[kPer];
+            unpack_chunk<Bits, A>(p + ch * C * Bits / 8, q, A{});
+            for (std::size_t v = 0; v < kPer; ++v)
+              isum[ch * kPer + v] = simd::fma(a, xsimd::to_float(q[v]), isum[ch * kPer + v]);
+          }
+        }
+        float* f = acc.data() + (j * Group - n0);
+        if constexpr (kArchFma<A>) {
+          for (std::size_t v = 0; v < kSums; ++v)
+            simd::fma(dv, isum[v] - corr, bf::load_unaligned(f + v * V)).store_unaligned(f + v * V);
+        } else {  // no fused multiply-add in this arch's vectors: the twin's fold needs one
+          alignas(64) float t[Group];
+          for (std::size_t v = 0; v < kSums; ++v) (isum[v] - corr).store_unaligned(t + v * V);
+          for (std::size_t e = 0; e < std::size_t(Group); ++e) f[e] = std::fma(d, t[e], f[e]);
+        }
+      }
+    }
+  }
+  for (std::size_t n = 0; n < T; ++n)
+    actsparse::detail::store_output(y + n0 + n, (acc[n] + bsum[(n0 + n) / Group - j0]) + nf[n], accumulate);
+}
+
+// One tile of the int8 mode on SIMD arch A: the integer-dot kernel where there is one.
 template <int Bits, int Group, class A, bool Dense>
 inline void int8_tile(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count,
                       float keep_above, std::size_t n0, std::size_t n1, float* y, bool accumulate) {
 #if defined(ACTSPARSE_INT8_AVX512)
-  if constexpr (has_int8_kernel<A, Bits>()) int8_pass<Bits, Group, A, Dense>(W, x, idx, count, keep_above, n0, n1, y, accumulate);
-#else
-  (void)W, (void)x, (void)idx, (void)count, (void)keep_above, (void)n0, (void)n1, (void)y, (void)accumulate;
+  if constexpr (has_int8_kernel<A, Bits>()) {
+    int8_pass<Bits, Group, A, Dense>(W, x, idx, count, keep_above, n0, n1, y, accumulate);
+    return;
+  }
 #endif
+  int8_generic_pass<Bits, Group, A, Dense>(W, x, idx, count, keep_above, n0, n1, y, accumulate);
 }
 
 }  // namespace simd
