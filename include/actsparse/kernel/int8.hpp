@@ -60,6 +60,8 @@ inline constexpr std::size_t kInt8Block = 32;
 static_assert(kInt8Block % 4 == 0 && kInt8Block * 127 * 128 < (1u << 24), "int8 sums must convert to fp32 exactly");
 
 // v rounded to the nearest integer, ties to even, whatever the rounding mode (|v| < 2^23).
+// Callers pass v = rounded_product(a, inv): a product GCC contracted into v - floor(v)
+// would be rounded once instead of twice (-ffp-contract=fast, measured on aarch64).
 inline std::int32_t round_half_even(float v) {
   const float f = std::floor(v);
   const float r = v - f;  // exact
@@ -121,7 +123,7 @@ inline void gemv_int8_ref_impl(const packed_matrix& W, const float* x, const std
           continue;
         }
         bsum[j] = std::fma(static_cast<float>(c), a, std::fma(xk, b, bsum[j]));
-        const std::int32_t a8 = round_half_even(a * inv);
+        const std::int32_t a8 = round_half_even(rounded_product(a, inv));
         for (std::size_t n = j * g; n < (j + 1) * g; ++n)
           isum[n] += a8 * (static_cast<std::int32_t>(W.code(k, n)) - c);
       }
@@ -358,6 +360,20 @@ void int8_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx,
 
 #endif  // ACTSPARSE_INT8_AVX512
 
+// x * y rounded to float lanes, kept from being contracted into a following subtraction
+// (the vector form of detail::rounded_product: GCC's vector operators contract too).
+template <class A>
+inline xsimd::batch<float, A> rounded_vector_product(const xsimd::batch<float, A>& x, const xsimd::batch<float, A>& y) {
+  using reg = typename xsimd::batch<float, A>::register_type;
+  reg t = x * y;
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
+  __asm__("" : "+w"(t));
+#elif (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+  __asm__("" : "+v"(t));
+#endif
+  return t;
+}
+
 // The int8 mode on any SIMD arch and width, with the exact kernels' unpack (unpack.hpp) and
 // fp32 FMAs instead of integer dot products. It is still the twin's integer arithmetic:
 // a8 and q are integers, |a8 q| <= 127 * 255 and a block's sum of them stays below 2^24, so
@@ -408,10 +424,15 @@ void int8_generic_pass(const packed_matrix& W, const float* x, const std::uint32
           amax = xsimd::select(fin[u] & (m > amax), m, amax);
           a.store_aligned(a8f[u]);
         }
-        bf inv = bf(127.0f) / amax;
-        const bb ok = inv <= bf(FLT_MAX);
-        inv = xsimd::select(ok, inv, bf(0.0f));
-        xsimd::select(ok, amax / bf(127.0f), bf(0.0f)).store_aligned(dq);
+        // The divisions lane by lane: xsimd 8's NEON division is a refined reciprocal, not
+        // IEEE (measured: outputs an ulp or two off the twin under qemu-aarch64).
+        alignas(64) float am[V], iv[V];
+        amax.store_aligned(am);
+        for (std::size_t l = 0; l < V; ++l) {
+          iv[l] = actsparse::detail::int8_inverse(am[l]);
+          dq[l] = iv[l] == 0.0f ? 0.0f : am[l] / 127.0f;
+        }
+        const bf inv = bf::load_aligned(iv);
         bf bs = bf::load_unaligned(bsum.data() + (jv - j0)), s8(0.0f);
         const bf half(0.5f), one(1.0f), cv(c);
         for (std::size_t u = 0; u < nb; ++u) {
@@ -419,7 +440,7 @@ void int8_generic_pass(const packed_matrix& W, const float* x, const std::uint32
           const bf xv(x[k]), a = bf::load_aligned(a8f[u]), b = halves(W.biases(k) + jv);
           bs = xsimd::select(fin[u], simd::fma(cv, a, simd::fma(xv, b, bs)), bs);
           // round_half_even(a * inv), whatever the rounding mode.
-          const bf v = a * inv, f = xsimd::floor(v), r = v - f;
+          const bf v = rounded_vector_product(a, inv), f = xsimd::floor(v), r = v - f;
           const bf odd = xsimd::to_float(xsimd::to_int(f) & bi(1));
           const bf a8 = xsimd::select(fin[u], f + xsimd::select((r > half) | ((r == half) & (odd == one)), one, bf(0.0f)),
                                       bf(0.0f));
@@ -454,7 +475,7 @@ void int8_generic_pass(const packed_matrix& W, const float* x, const std::uint32
               continue;
             }
             bsum[j - j0] = std::fma(c, a, std::fma(xk, b, bsum[j - j0]));
-            const std::int32_t a8 = actsparse::detail::round_half_even(a * inv);
+            const std::int32_t a8 = actsparse::detail::round_half_even(actsparse::detail::rounded_product(a, inv));
             a8f[u][l] = static_cast<float>(a8);
             s8 += a8;
           }
