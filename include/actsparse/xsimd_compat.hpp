@@ -34,16 +34,22 @@ inline xsimd::batch<float, A> fma(const xsimd::batch<float, A>& x, const xsimd::
   return xsimd::fma(x, y, z);
 }
 
-// x * y rounded on its own, never contracted into a following add (the look-up kernels'
-// arithmetic, gemv.hpp). Only AVX-512 needs the explicit form; elsewhere it is used only
-// where there is no FMA to contract into.
+// x * y rounded on its own, never contracted into a following add or subtraction (the
+// look-up kernels' arithmetic, gemv.hpp; the int8 mode's rounding, int8.hpp): GCC contracts
+// vector operators across statements under -ffp-contract=fast, its default outside ISO mode.
 template <class A>
 inline xsimd::batch<float, A> rounded_mul(const xsimd::batch<float, A>& x, const xsimd::batch<float, A>& y) {
 #if XSIMD_WITH_AVX512F
   if constexpr (std::is_base_of<xsimd::avx512f, A>::value)
     return _mm512_mul_round_ps(x, y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 #endif
-  return x * y;
+  typename xsimd::batch<float, A>::register_type t = x * y;
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
+  __asm__("" : "+w"(t));
+#elif (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+  __asm__("" : "+v"(t));
+#endif
+  return t;
 }
 
 // The arch a header-only include gets: the best one the includer's compiler flags enable.

@@ -91,6 +91,58 @@ inline std::size_t int8_block(const float* x, Key key, std::size_t i, std::size_
   return i;
 }
 
+// One group's quantization of a block, the header's a_kj, amax, inv, d_bj, a8_kj and bsum_j
+// for group j and the block's active inputs ks[0, nb): a8[u] (0 where a_kj is not finite:
+// those pairs go to unfolded(k, j) instead), their sum s8 and bsum_j updated, in the twin's
+// order. Returns d_bj.
+template <class Unfolded>
+inline float int8_group(const packed_matrix& W, const float* x, const std::uint32_t* ks, std::size_t nb,
+                        std::size_t j, float c, float& bsum, std::int32_t* a8, std::int32_t& s8, Unfolded&& unfolded) {
+  float amax = 0.0f;
+  for (std::size_t u = 0; u < nb; ++u) {
+    const float a = x[ks[u]] * half_to_float(W.scales(ks[u])[j]);
+    if (std::isfinite(a)) amax = std::fmax(amax, std::fabs(a));
+  }
+  const float inv = int8_inverse(amax);
+  s8 = 0;
+  for (std::size_t u = 0; u < nb; ++u) {
+    const std::size_t k = ks[u];
+    const float xk = x[k], a = xk * half_to_float(W.scales(k)[j]);
+    a8[u] = 0;
+    if (!std::isfinite(a)) {
+      unfolded(k, j);
+      continue;
+    }
+    bsum = std::fma(c, a, std::fma(xk, half_to_float(W.biases(k)[j]), bsum));
+    a8[u] = round_half_even(rounded_product(a, inv));
+    s8 += a8[u];
+  }
+  return inv == 0.0f ? 0.0f : amax / 127.0f;
+}
+
+// x_k's term of a non-finite a_kj, unfolded into nf (the outputs of group j, nf[0] being
+// output n0): nf_n += x_k * fma(scale_kj, q_kn, bias_kj).
+inline void int8_unfolded(const packed_matrix& W, const float* x, std::size_t k, std::size_t j, float* nf,
+                          std::size_t n0) {
+  const std::size_t g = static_cast<std::size_t>(W.group_size());
+  const float xk = x[k], s = half_to_float(W.scales(k)[j]), b = half_to_float(W.biases(k)[j]);
+  for (std::size_t n = j * g; n < (j + 1) * g; ++n) nf[n - n0] += xk * std::fma(s, static_cast<float>(W.code(k, n)), b);
+}
+
+// The non-finite terms of a tile's outputs [n0, n0 + T), zeroed on first use: until then
+// every output adds +0, as the twin does (+0 + -0).
+template <std::size_t kTile>
+struct int8_unfolded_terms {
+  alignas(64) float nf[kTile];
+  bool used = false;
+  void add(const packed_matrix& W, const float* x, std::size_t k, std::size_t j, std::size_t n0, std::size_t T) {
+    if (!used) std::fill(nf, nf + T, 0.0f);
+    used = true;
+    int8_unfolded(W, x, k, j, nf, n0);
+  }
+  float operator[](std::size_t n) const { return used ? nf[n] : 0.0f; }
+};
+
 // The scalar twin of the int8 mode (the fallback on every arch without an int8 kernel, and
 // the tests' oracle): outputs out.begin to out.last(rows), in the order described above.
 inline void gemv_int8_ref_impl(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count,
@@ -101,32 +153,19 @@ inline void gemv_int8_ref_impl(const packed_matrix& W, const float* x, const std
   buffer<float> acc(N, 0.0f), nf(N, 0.0f), bsum(W.groups(), 0.0f);
   buffer<std::int32_t> isum(N, 0);
   auto key = [&](std::size_t i) -> std::size_t { return dense ? i : idx[i]; };
+  auto unfolded = [&](std::size_t k, std::size_t j) { int8_unfolded(W, x, k, j, nf.data(), 0); };
   std::uint32_t ks[kInt8Block];
+  std::int32_t a8[kInt8Block];
   std::size_t nb = 0;
   for (std::size_t i = 0; i < count;) {
     i = int8_block(x, key, i, count, keep_above, ks, nb);
     for (std::size_t j = j0; j < j1; ++j) {
-      float amax = 0.0f;
-      for (std::size_t u = 0; u < nb; ++u) {
-        const float a = x[ks[u]] * half_to_float(W.scales(ks[u])[j]);
-        if (std::isfinite(a)) amax = std::fmax(amax, std::fabs(a));
-      }
-      const float inv = int8_inverse(amax), d = inv == 0.0f ? 0.0f : amax / 127.0f;
+      std::int32_t s8 = 0;
+      const float d = int8_group(W, x, ks, nb, j, static_cast<float>(c), bsum[j], a8, s8, unfolded);
       for (std::size_t n = j * g; n < (j + 1) * g; ++n) isum[n] = 0;
-      for (std::size_t u = 0; u < nb; ++u) {
-        const std::size_t k = ks[u];
-        const float xk = x[k], s = half_to_float(W.scales(k)[j]), b = half_to_float(W.biases(k)[j]);
-        const float a = xk * s;
-        if (!std::isfinite(a)) {
-          for (std::size_t n = j * g; n < (j + 1) * g; ++n)
-            nf[n] += xk * std::fma(s, static_cast<float>(W.code(k, n)), b);
-          continue;
-        }
-        bsum[j] = std::fma(static_cast<float>(c), a, std::fma(xk, b, bsum[j]));
-        const std::int32_t a8 = round_half_even(rounded_product(a, inv));
+      for (std::size_t u = 0; u < nb; ++u)
         for (std::size_t n = j * g; n < (j + 1) * g; ++n)
-          isum[n] += a8 * (static_cast<std::int32_t>(W.code(k, n)) - c);
-      }
+          isum[n] += a8[u] * (static_cast<std::int32_t>(W.code(ks[u], n)) - c);
       for (std::size_t n = j * g; n < (j + 1) * g; ++n) acc[n] = std::fma(d, static_cast<float>(isum[n]), acc[n]);
     }
   }
@@ -144,7 +183,8 @@ namespace simd {
 
 // Whether arch A has an integer-dot int8 kernel for `Bits`-bit codes: AVX-512 BW, 4-bit
 // (and 8-bit where AVX512_VNNI's vpdpbusd adds u8 x s8 products without the 16-bit
-// saturation of vpmaddubsw). Every other SIMD arch and width runs int8_generic_pass.
+// saturation of vpmaddubsw); aarch64 with DotProd (sdot), 4- and 8-bit. Every other SIMD
+// arch and width runs int8_generic_pass.
 template <class A, int Bits>
 constexpr bool has_int8_kernel() {
 #if defined(ACTSPARSE_INT8_AVX512)
@@ -155,6 +195,9 @@ constexpr bool has_int8_kernel() {
     return Bits == 4;
 #endif
   }
+#endif
+#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+  if constexpr (family_of<A>() == isa_family::neon) return Bits == 4 || Bits == 8;
 #endif
   return false;
 }
@@ -224,7 +267,7 @@ void int8_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx,
   constexpr std::size_t kTile = arch_traits<A>::kTileOutputs, kMaxGroups = kTile / Group + 16;
   constexpr std::size_t kChunkBytes = 64;
   alignas(64) float facc[kTile + L::kChunk];
-  alignas(64) float nf[kTile];
+  actsparse::detail::int8_unfolded_terms<kTile> nf;
   alignas(64) float bsum[kMaxGroups];
   alignas(64) float dq[kMaxGroups];
   alignas(64) std::int32_t sq[kMaxGroups];  // c * sum of the block's a8 per group
@@ -236,7 +279,6 @@ void int8_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx,
   // Zeroed up to the 16 groups past the tile that vector loads and stores reach.
   const std::size_t zgroups = std::min(kMaxGroups, groups + 16);
   for (std::size_t n = 0; n < chunks * L::kChunk; ++n) facc[n] = 0.0f;
-  for (std::size_t n = 0; n < T; ++n) nf[n] = 0.0f;  // added to every output, as the twin does (+0 + -0)
   for (std::size_t j = 0; j < zgroups; ++j) bsum[j] = dq[j] = 0.0f;
   for (std::size_t j = 0; j < zgroups; ++j) sq[j] = 0;
   for (std::size_t q = 0; q < kQuads; ++q)
@@ -309,13 +351,8 @@ void int8_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx,
       _mm512_store_si512(sq + jv, _mm512_slli_epi32(sum8, Bits - 1));
       if (fin_all != valid) {  // rare: non-finite a_kj, applied unfolded
         for (std::size_t u = 0; u < nb; ++u)
-          for (std::size_t l = 0; l < 16 && jv + l < groups; ++l) {
-            if ((fin[u] >> l) & 1u) continue;
-            const std::size_t k = kb[u], j = j0 + jv + l;
-            const float xk = x[k], s = half_to_float(W.scales(k)[j]), b = half_to_float(W.biases(k)[j]);
-            for (std::size_t n = j * Group; n < (j + 1) * Group; ++n)
-              nf[n - n0] += xk * std::fma(s, static_cast<float>(W.code(k, n)), b);
-          }
+          for (std::size_t l = 0; l < 16 && jv + l < groups; ++l)
+            if (((fin[u] >> l) & 1u) == 0) nf.add(W, x, kb[u], j0 + jv + l, n0, T);
       }
     }
     // ---- the codes: per chunk, the block's quads into int32 sums, then folded into facc.
@@ -360,128 +397,106 @@ void int8_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx,
 
 #endif  // ACTSPARSE_INT8_AVX512
 
-// x * y rounded to float lanes, kept from being contracted into a following subtraction
-// (the vector form of detail::rounded_product: GCC's vector operators contract too).
-template <class A>
-inline xsimd::batch<float, A> rounded_vector_product(const xsimd::batch<float, A>& x, const xsimd::batch<float, A>& y) {
-  using reg = typename xsimd::batch<float, A>::register_type;
-  reg t = x * y;
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
-  __asm__("" : "+w"(t));
-#elif (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-  __asm__("" : "+v"(t));
-#endif
-  return t;
+// The block's quantization (detail::int8_group) of the V groups [jv, jv + lanes) at once on
+// arch A: a8f[u][l] = a8 of input ks[u] in group jv + l (as a float), dq[l] = d, s8q[l] = the
+// sum of the a8, bsum[l] updated (bsum: group jv's entry, V floats readable and writable).
+// Vectorized where A fuses multiply-adds (bsum's fused multiply-adds), int8_group otherwise.
+template <class A, class Unfolded>
+void int8_quantize(const packed_matrix& W, const float* x, const std::uint32_t* ks, std::size_t nb, std::size_t jv,
+                   std::size_t lanes, float c, float* bsum, float (*a8f)[xsimd::batch<float, A>::size], float* dq,
+                   float* s8q, Unfolded&& unfolded) {
+  using bf = xsimd::batch<float, A>;
+  using bi = xsimd::batch<std::int32_t, A>;
+  constexpr std::size_t V = bf::size, B = actsparse::detail::kInt8Block;
+  if constexpr (kArchFma<A>) {
+    auto halves = [&](const std::uint16_t* p) {
+      return lanes == V ? load_halves<A>(p, A{}) : load_halves_head<A>(p, lanes, A{});
+    };
+    using bb = xsimd::batch_bool<float, A>;
+    bb fin[B];
+    bf amax(0.0f);
+    for (std::size_t u = 0; u < nb; ++u) {
+      const bf a = bf(x[ks[u]]) * halves(W.scales(ks[u]) + jv);
+      const bf m = xsimd::abs(a);
+      fin[u] = m <= bf(FLT_MAX);
+      amax = xsimd::select(fin[u] & (m > amax), m, amax);
+      a.store_aligned(a8f[u]);
+    }
+    // The divisions lane by lane: xsimd 8's NEON division is a refined reciprocal, not
+    // IEEE (measured: outputs an ulp or two off the twin under qemu-aarch64).
+    alignas(64) float am[V], iv[V];
+    amax.store_aligned(am);
+    for (std::size_t l = 0; l < V; ++l) {
+      iv[l] = actsparse::detail::int8_inverse(am[l]);
+      dq[l] = iv[l] == 0.0f ? 0.0f : am[l] / 127.0f;
+    }
+    const bf inv = bf::load_aligned(iv);
+    bf bs = bf::load_unaligned(bsum), s8(0.0f);
+    const bf half(0.5f), one(1.0f), cv(c);
+    for (std::size_t u = 0; u < nb; ++u) {
+      const std::size_t k = ks[u];
+      const bf xv(x[k]), a = bf::load_aligned(a8f[u]), b = halves(W.biases(k) + jv);
+      bs = xsimd::select(fin[u], simd::fma(cv, a, simd::fma(xv, b, bs)), bs);
+      // round_half_even(a * inv), whatever the rounding mode.
+      const bf v = simd::rounded_mul(a, inv), f = xsimd::floor(v), r = v - f;
+      const bf odd = xsimd::to_float(xsimd::to_int(f) & bi(1));
+      const bf a8 =
+          xsimd::select(fin[u], f + xsimd::select((r > half) | ((r == half) & (odd == one)), one, bf(0.0f)), bf(0.0f));
+      a8.store_aligned(a8f[u]);
+      s8 = s8 + a8;  // integers below 2^12: exact
+      if (xsimd::any(!fin[u])) {
+        alignas(64) float bad[V];
+        xsimd::select(fin[u], bf(0.0f), bf(1.0f)).store_aligned(bad);
+        for (std::size_t l = 0; l < lanes; ++l)
+          if (bad[l] != 0.0f) unfolded(k, jv + l);
+      }
+    }
+    bs.store_unaligned(bsum);
+    s8.store_aligned(s8q);
+  } else {  // scalar, for the fused multiply-adds of bsum
+    std::int32_t a8[B];
+    for (std::size_t l = 0; l < lanes; ++l) {
+      std::int32_t s8 = 0;
+      dq[l] = actsparse::detail::int8_group(W, x, ks, nb, jv + l, c, bsum[l], a8, s8, unfolded);
+      for (std::size_t u = 0; u < nb; ++u) a8f[u][l] = static_cast<float>(a8[u]);
+      s8q[l] = static_cast<float>(s8);
+    }
+  }
 }
 
 // The int8 mode on any SIMD arch and width, with the exact kernels' unpack (unpack.hpp) and
 // fp32 FMAs instead of integer dot products. It is still the twin's integer arithmetic:
 // a8 and q are integers, |a8 q| <= 127 * 255 and a block's sum of them stays below 2^24, so
 // fma(float(a8), float(q), isum) is exact in any order, and sum a8 q - c sum a8 is the
-// twin's sum a8 (q - c) exactly. The block's quantization runs per group in scalar code,
-// in the twin's order; the fold into the output is the twin's fused multiply-add (scalar
-// std::fma on archs whose vectors have none: SSE4.x, AVX without FMA3, 32-bit NEON).
-// Outputs [n0, n1) of one row, multiples of Group.
+// twin's sum a8 (q - c) exactly. The fold into the output is the twin's fused multiply-add
+// (scalar std::fma on archs whose vectors have none: SSE4.x, AVX without FMA3, 32-bit NEON).
+// Outputs [n0, n1) of one row (n1 - n0 <= kTileOutputs, multiples of Group).
 template <int Bits, int Group, class A, bool Dense>
 void int8_generic_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count,
                        float keep_above, std::size_t n0, std::size_t n1, float* y, bool accumulate) {
   using bf = xsimd::batch<float, A>;
   using bi = xsimd::batch<std::int32_t, A>;
   constexpr std::size_t V = bf::size, C = kChunk<A>, kPer = C / V, B = actsparse::detail::kInt8Block;
-  constexpr std::size_t kChunks = Group / C, kSums = Group / V;
+  constexpr std::size_t kChunks = Group / C, kSums = Group / V, kTile = arch_traits<A>::kTileOutputs;
   static_assert(Group % C == 0, "a chunk of codes must lie inside one group");
   const std::size_t T = n1 - n0, j0 = n0 / Group, j1 = n1 / Group;
   const float c = static_cast<float>(1 << (Bits - 1));
-  actsparse::detail::buffer<float> acc(T, 0.0f), nf(T, 0.0f), bsum(j1 - j0 + V, 0.0f);
+  alignas(64) float acc[kTile];
+  alignas(64) float bsum[kTile / Group + V];
+  actsparse::detail::int8_unfolded_terms<kTile> nf;
+  std::fill(acc, acc + T, 0.0f);
+  std::fill(bsum, bsum + (j1 - j0 + V), 0.0f);
   auto key = [&](std::size_t i) -> std::size_t { return Dense ? i : idx[i]; };
+  auto unfolded = [&](std::size_t k, std::size_t j) { nf.add(W, x, k, j, n0, T); };
   std::uint32_t ks[B];
   alignas(64) float a8f[B][V];  // the block's a8 per strip, for V groups
   alignas(64) float dq[V], s8q[V];
   std::size_t nb = 0;
-  // The twin's unfolded term of a non-finite a_kj (the rare path).
-  auto unfolded = [&](std::size_t k, std::size_t j) {
-    const float xk = x[k], s = half_to_float(W.scales(k)[j]), b = half_to_float(W.biases(k)[j]);
-    float* nfj = nf.data() + (j * Group - n0);
-    for (std::size_t n = 0; n < std::size_t(Group); ++n)
-      nfj[n] += xk * std::fma(s, static_cast<float>(W.code(k, j * Group + n)), b);
-  };
   for (std::size_t i = 0; i < count;) {
     i = actsparse::detail::int8_block(x, key, i, count, keep_above, ks, nb);
     for (std::size_t jv = j0; jv < j1 && nb > 0; jv += V) {
       const std::size_t lanes = std::min(V, j1 - jv);
-      // ---- the block's quantization for groups [jv, jv + lanes): the twin's arithmetic.
-      if constexpr (kArchFma<A>) {
-        auto halves = [&](const std::uint16_t* p) {
-          return lanes == V ? load_halves<A>(p, A{}) : load_halves_head<A>(p, lanes, A{});
-        };
-        using bb = xsimd::batch_bool<float, A>;
-        bb fin[B];
-        bf amax(0.0f);
-        for (std::size_t u = 0; u < nb; ++u) {
-          const bf a = bf(x[ks[u]]) * halves(W.scales(ks[u]) + jv);
-          const bf m = xsimd::abs(a);
-          fin[u] = m <= bf(FLT_MAX);
-          amax = xsimd::select(fin[u] & (m > amax), m, amax);
-          a.store_aligned(a8f[u]);
-        }
-        // The divisions lane by lane: xsimd 8's NEON division is a refined reciprocal, not
-        // IEEE (measured: outputs an ulp or two off the twin under qemu-aarch64).
-        alignas(64) float am[V], iv[V];
-        amax.store_aligned(am);
-        for (std::size_t l = 0; l < V; ++l) {
-          iv[l] = actsparse::detail::int8_inverse(am[l]);
-          dq[l] = iv[l] == 0.0f ? 0.0f : am[l] / 127.0f;
-        }
-        const bf inv = bf::load_aligned(iv);
-        bf bs = bf::load_unaligned(bsum.data() + (jv - j0)), s8(0.0f);
-        const bf half(0.5f), one(1.0f), cv(c);
-        for (std::size_t u = 0; u < nb; ++u) {
-          const std::size_t k = ks[u];
-          const bf xv(x[k]), a = bf::load_aligned(a8f[u]), b = halves(W.biases(k) + jv);
-          bs = xsimd::select(fin[u], simd::fma(cv, a, simd::fma(xv, b, bs)), bs);
-          // round_half_even(a * inv), whatever the rounding mode.
-          const bf v = rounded_vector_product(a, inv), f = xsimd::floor(v), r = v - f;
-          const bf odd = xsimd::to_float(xsimd::to_int(f) & bi(1));
-          const bf a8 = xsimd::select(fin[u], f + xsimd::select((r > half) | ((r == half) & (odd == one)), one, bf(0.0f)),
-                                      bf(0.0f));
-          a8.store_aligned(a8f[u]);
-          s8 = s8 + a8;  // integers below 2^12: exact
-          if (xsimd::any(!fin[u])) {
-            alignas(64) float bad[V];
-            xsimd::select(fin[u], bf(0.0f), bf(1.0f)).store_aligned(bad);
-            for (std::size_t l = 0; l < lanes; ++l)
-              if (bad[l] != 0.0f) unfolded(k, jv + l);
-          }
-        }
-        bs.store_unaligned(bsum.data() + (jv - j0));
-        s8.store_aligned(s8q);
-      } else {  // scalar, for the fused multiply-adds of bsum
-        for (std::size_t l = 0; l < lanes; ++l) {
-          const std::size_t j = jv + l;
-          float amax = 0.0f;
-          for (std::size_t u = 0; u < nb; ++u) {
-            const float m = std::fabs(x[ks[u]] * half_to_float(W.scales(ks[u])[j]));
-            if (m <= FLT_MAX && m > amax) amax = m;  // the twin's fmax over the finite ones
-          }
-          const float inv = actsparse::detail::int8_inverse(amax);
-          dq[l] = inv == 0.0f ? 0.0f : amax / 127.0f;
-          std::int32_t s8 = 0;
-          for (std::size_t u = 0; u < nb; ++u) {
-            const std::size_t k = ks[u];
-            const float xk = x[k], a = xk * half_to_float(W.scales(k)[j]), b = half_to_float(W.biases(k)[j]);
-            a8f[u][l] = 0.0f;
-            if (!std::isfinite(a)) {
-              unfolded(k, j);
-              continue;
-            }
-            bsum[j - j0] = std::fma(c, a, std::fma(xk, b, bsum[j - j0]));
-            const std::int32_t a8 = actsparse::detail::round_half_even(actsparse::detail::rounded_product(a, inv));
-            a8f[u][l] = static_cast<float>(a8);
-            s8 += a8;
-          }
-          s8q[l] = static_cast<float>(s8);
-        }
-      }
+      int8_quantize<A>(W, x, ks, nb, jv, lanes, c, bsum + (jv - j0), a8f, dq, s8q, unfolded);
       // ---- the codes, group by group.
       for (std::size_t l = 0; l < lanes; ++l) {
         const std::size_t j = jv + l;
@@ -503,7 +518,7 @@ void int8_generic_pass(const packed_matrix& W, const float* x, const std::uint32
               isum[ch * kPer + v] = simd::fma(a, xsimd::to_float(q[v]), isum[ch * kPer + v]);
           }
         }
-        float* f = acc.data() + (j * Group - n0);
+        float* f = acc + (j * Group - n0);
         if constexpr (kArchFma<A>) {
           for (std::size_t v = 0; v < kSums; ++v)
             simd::fma(dv, isum[v] - corr, bf::load_unaligned(f + v * V)).store_unaligned(f + v * V);
@@ -519,6 +534,116 @@ void int8_generic_pass(const packed_matrix& W, const float* x, const std::uint32
     actsparse::detail::store_output(y + n0 + n, (acc[n] + bsum[(n0 + n) / Group - j0]) + nf[n], accumulate);
 }
 
+#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+#define ACTSPARSE_INT8_SDOT 1
+
+// The NEON int8 kernel's chunk: 16 code bytes of each of 4 strips, zipped so that 32-bit lane
+// i of q[r] holds byte 4r + i of the 4 strips, and summed against the 4 strips' a8 (act, the
+// same 4 bytes in every lane) by sdot. 4-bit: acc[2r + h] lane i takes output 8r + 2i + h
+// (h: low or high nibble, codes 0..15 as they are); 8-bit: acc[r] lane i takes output 4r + i,
+// the codes' top bit flipped (q - 128 as int8: the centred codes themselves).
+template <int Bits>
+inline void int8_sdot_chunk(const std::uint8_t* p0, const std::uint8_t* p1, const std::uint8_t* p2,
+                            const std::uint8_t* p3, int8x16_t act, int32x4_t* acc) {
+  const uint8x16_t b0 = vld1q_u8(p0), b1 = vld1q_u8(p1), b2 = vld1q_u8(p2), b3 = vld1q_u8(p3);
+  const uint16x8_t t0 = vreinterpretq_u16_u8(vzip1q_u8(b0, b1)), t1 = vreinterpretq_u16_u8(vzip2q_u8(b0, b1));
+  const uint16x8_t t2 = vreinterpretq_u16_u8(vzip1q_u8(b2, b3)), t3 = vreinterpretq_u16_u8(vzip2q_u8(b2, b3));
+  const uint8x16_t q[4] = {vreinterpretq_u8_u16(vzip1q_u16(t0, t2)), vreinterpretq_u8_u16(vzip2q_u16(t0, t2)),
+                           vreinterpretq_u8_u16(vzip1q_u16(t1, t3)), vreinterpretq_u8_u16(vzip2q_u16(t1, t3))};
+  if constexpr (Bits == 4) {
+    const uint8x16_t lo = vdupq_n_u8(0x0f);
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r) {
+      acc[2 * r] = vdotq_s32(acc[2 * r], vreinterpretq_s8_u8(vandq_u8(q[r], lo)), act);
+      acc[2 * r + 1] = vdotq_s32(acc[2 * r + 1], vreinterpretq_s8_u8(vshrq_n_u8(q[r], 4)), act);
+    }
+  } else {
+    const uint8x16_t top = vdupq_n_u8(0x80);
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r) acc[r] = vdotq_s32(acc[r], vreinterpretq_s8_u8(veorq_u8(q[r], top)), act);
+  }
+}
+
+// The int8 mode on aarch64 with the dot-product extension (ARMv8.2 DotProd: Apple M1 and
+// later, Neoverse N1 and later), 4- and 8-bit codes: the twin's sums, 4 strips per sdot.
+// Per block, the activations are quantized 4 groups at a time (int8_quantize), then each
+// chunk of outputs sums the block's strips 4 at a time in integer registers and folds them
+// into fp32 with the twin's fused multiply-add. Outputs [n0, n1) of one row (n1 - n0 <=
+// kTileOutputs, multiples of Group).
+template <int Bits, int Group, class A, bool Dense>
+void int8_sdot_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count,
+                    float keep_above, std::size_t n0, std::size_t n1, float* y, bool accumulate) {
+  constexpr std::size_t V = 4, B = actsparse::detail::kInt8Block, kQuads = B / 4;
+  constexpr std::size_t kOut = 16 * 8 / Bits, kRegs = kOut / 4;  // outputs and registers per chunk
+  constexpr std::size_t kTile = arch_traits<A>::kTileOutputs, kMaxGroups = kTile / Group + V;
+  static_assert(Group % kOut == 0, "a chunk of codes must lie inside one group");
+  const std::size_t T = n1 - n0, j0 = n0 / Group, groups = T / Group, chunks = T / kOut;
+  const std::size_t code_off = n0 * Bits / 8;
+  const float c = static_cast<float>(1 << (Bits - 1));
+  alignas(64) float facc[kTile];  // chunk-major, lanes in int8_sdot_chunk's order
+  alignas(64) float bsum[kMaxGroups];
+  alignas(64) std::int32_t corr[kMaxGroups];  // per group: c * sum of the block's a8 (4-bit), 0 (8-bit)
+  alignas(64) float dq[kMaxGroups];
+  alignas(64) std::uint32_t a8q[kQuads][kMaxGroups];  // 4 strips' a8 bytes per word
+  alignas(64) float a8f[B][V];
+  actsparse::detail::int8_unfolded_terms<kTile> nf;
+  std::fill(facc, facc + T, 0.0f);
+  std::fill(bsum, bsum + groups + V, 0.0f);
+  auto key = [&](std::size_t i) -> std::size_t { return Dense ? i : idx[i]; };
+  auto unfolded = [&](std::size_t k, std::size_t j) { nf.add(W, x, k, j, n0, T); };
+  std::uint32_t ks[B];
+  std::size_t nb = 0;
+  for (std::size_t i = 0; i < count;) {
+    i = actsparse::detail::int8_block(x, key, i, count, keep_above, ks, nb);
+    if (nb == 0) continue;
+    const std::size_t quads = (nb + 3) / 4;
+    // ---- the block's activations, V groups at a time; strips past nb get a8 = 0.
+    for (std::size_t jt = 0; jt < groups; jt += V) {
+      const std::size_t lanes = std::min(V, groups - jt);
+      alignas(16) float s8q[V];
+      int8_quantize<A>(W, x, ks, nb, j0 + jt, lanes, c, bsum + jt, a8f, dq + jt, s8q, unfolded);
+      for (std::size_t l = 0; l < lanes; ++l) {
+        corr[jt + l] = Bits == 8 ? 0 : static_cast<std::int32_t>(c * s8q[l]);
+        for (std::size_t q = 0; q < quads; ++q) {
+          std::uint32_t word = 0;
+          for (std::size_t v = 0; v < 4 && 4 * q + v < nb; ++v)
+            word |= (static_cast<std::uint32_t>(static_cast<std::int32_t>(a8f[4 * q + v][l])) & 0xffu) << (8 * v);
+          a8q[q][jt + l] = word;
+        }
+      }
+    }
+    // ---- the codes, a chunk of outputs at a time.
+    const std::uint8_t* codes[B];
+    for (std::size_t u = 0; u < quads * 4; ++u) codes[u] = W.strip(ks[u < nb ? u : 0]) + code_off;
+    for (std::size_t ch = 0; ch < chunks; ++ch) {
+      const std::size_t off = ch * 16, jt = ch * kOut / Group;
+      int32x4_t acc[kRegs];
+#pragma GCC unroll 8
+      for (std::size_t r = 0; r < kRegs; ++r) acc[r] = vdupq_n_s32(0);
+      for (std::size_t q = 0; q < quads; ++q) {
+        const int8x16_t act = vreinterpretq_s8_u32(vdupq_n_u32(a8q[q][jt]));
+        const std::uint8_t* const* p = codes + 4 * q;
+        int8_sdot_chunk<Bits>(p[0] + off, p[1] + off, p[2] + off, p[3] + off, act, acc);
+      }
+      const float32x4_t d = vdupq_n_f32(dq[jt]);
+      const int32x4_t cv = vdupq_n_s32(corr[jt]);
+      float* f = facc + ch * kOut;
+#pragma GCC unroll 8
+      for (std::size_t r = 0; r < kRegs; ++r)
+        vst1q_f32(f + 4 * r, vfmaq_f32(vld1q_f32(f + 4 * r), d, vcvtq_f32_s32(vsubq_s32(acc[r], cv))));
+    }
+  }
+  for (std::size_t n = 0; n < T; ++n) {
+    // Chunk slot of output m = n % kOut: 4-bit (2r + h) * 4 + i for m = 8r + 2i + h; 8-bit m.
+    const std::size_t m = n % kOut;
+    const std::size_t slot = Bits == 4 ? (2 * (m / 8) + m % 2) * 4 + (m % 8) / 2 : m;
+    const float v = facc[n - m + slot] + bsum[n / Group];
+    actsparse::detail::store_output(y + n0 + n, v + nf[n], accumulate);
+  }
+}
+
+#endif  // __aarch64__ && __ARM_FEATURE_DOTPROD
+
 // One tile of the int8 mode on SIMD arch A: the integer-dot kernel where there is one.
 template <int Bits, int Group, class A, bool Dense>
 inline void int8_tile(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count,
@@ -526,6 +651,12 @@ inline void int8_tile(const packed_matrix& W, const float* x, const std::uint32_
 #if defined(ACTSPARSE_INT8_AVX512)
   if constexpr (has_int8_kernel<A, Bits>()) {
     int8_pass<Bits, Group, A, Dense>(W, x, idx, count, keep_above, n0, n1, y, accumulate);
+    return;
+  }
+#endif
+#if defined(ACTSPARSE_INT8_SDOT)
+  if constexpr (has_int8_kernel<A, Bits>()) {
+    int8_sdot_pass<Bits, Group, A, Dense>(W, x, idx, count, keep_above, n0, n1, y, accumulate);
     return;
   }
 #endif
