@@ -2,9 +2,17 @@
 // actsparse-cpu. Built with the baseline flags only: it must run on every CPU.
 #include "cpu.hpp"
 
+#include <cstddef>
+
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
 #define ACTSPARSE_X86 1
 #include <cpuid.h>
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>  // HWCAP_ASIMDDP
+#include <sys/auxv.h>
+#elif defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
 #endif
 
 namespace actsparse_kernels {
@@ -24,8 +32,10 @@ constexpr isa_spelling kSpellings[] = {
     {kSse42, nullptr, "sse4.2"},
     {kAvx2, "avx2", "avx2"},
     {kAvx512, "avx512", "avx512"},
+    {kAvx512Vnni, nullptr, "avx512vnni"},
     {kAvx512Vbmi, "avx512vbmi", nullptr},
     {kNeon, "neon", "neon"},
+    {kNeonDot, "neondot", "neondot"},
 };
 
 const char* spelling(const isa_spelling& s, vocabulary v) { return v == vocabulary::tests ? s.tests : s.dispatch; }
@@ -50,6 +60,7 @@ unsigned x86_features(const x86_cpuid& c) {
   if (avx512) s |= kAvx512;
   // VBMI's vpermb works on the same ZMM state: nothing more to ask of the OS.
   if (avx512 && bit(c.leaf7_ecx, 1)) s |= kAvx512Vbmi;
+  if (avx512 && bit(c.leaf7_ecx, 11)) s |= kAvx512Vnni;  // likewise for VNNI's vpdpbusd
   return s;
 }
 
@@ -71,7 +82,16 @@ unsigned host_features() {
   }
   return x86_features(c);
 #elif defined(__aarch64__)
-  return kScalar | kNeon;  // Advanced SIMD is part of every ARMv8-A core
+  unsigned s = kScalar | kNeon;  // Advanced SIMD is part of every ARMv8-A core
+  // DotProd (sdot, udot): optional in ARMv8.2-A and 8.3, mandatory from 8.4 (Apple M1 on).
+#if defined(__linux__)
+  if ((getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0) s |= kNeonDot;
+#elif defined(__APPLE__)
+  int dot = 0;
+  std::size_t size = sizeof dot;
+  if (sysctlbyname("hw.optional.arm.FEAT_DotProd", &dot, &size, nullptr, 0) == 0 && dot != 0) s |= kNeonDot;
+#endif
+  return s;
 #else
   return kScalar;
 #endif

@@ -13,7 +13,7 @@
 
 namespace actsparse_kernels {
 
-// Bit (1 << isa) for the first five, in the order of actsparse::dispatch::isa; then the two
+// Bit (1 << isa) for the first seven, in the order of actsparse::dispatch::isa; then the two
 // instruction sets only the per-ISA test binaries are built for (ACTSPARSE_ISAS, cmake/isa.cmake).
 enum isa_bit : unsigned {
   kScalar = 1u << 1,
@@ -21,10 +21,12 @@ enum isa_bit : unsigned {
   kAvx2 = 1u << 3,
   kAvx512 = 1u << 4,
   kNeon = 1u << 5,
-  kSse41 = 1u << 6,       // the sse41 test binary (-msse4.1); the dispatcher's floor is SSE4.2
-  kAvx512Vbmi = 1u << 7,  // the avx512vbmi test binary: the 3-bit look-up kernel (gemv.hpp)
+  kAvx512Vnni = 1u << 6,  // AVX-512 plus VNNI: the int8 mode's vpdpbusd (int8.hpp)
+  kNeonDot = 1u << 7,     // NEON plus ARMv8.2 DotProd: the int8 mode's sdot (int8.hpp); a test binary too
+  kSse41 = 1u << 8,       // the sse41 test binary (-msse4.1); the dispatcher's floor is SSE4.2
+  kAvx512Vbmi = 1u << 9,  // the avx512vbmi test binary: the 3-bit look-up kernel (gemv.hpp)
 };
-constexpr unsigned kDispatchBits = kScalar | kSse42 | kAvx2 | kAvx512 | kNeon;
+constexpr unsigned kDispatchBits = kScalar | kSse42 | kAvx2 | kAvx512 | kNeon | kAvx512Vnni | kNeonDot;
 
 struct x86_cpuid {
   std::uint32_t leaf1_ecx = 0;  // CPUID.1:ECX
@@ -43,8 +45,8 @@ unsigned host_features();
 unsigned host_supported();
 
 // The two spellings of instruction-set names: the per-ISA test binaries' (ACTSPARSE_ISAS:
-// scalar sse41 avx2 avx512 avx512vbmi neon) and the dispatcher's (actsparse::dispatch::name
-// and ACTSPARSE_ISA: scalar sse4.2 avx2 avx512 neon).
+// scalar sse41 avx2 avx512 avx512vbmi neon neondot) and the dispatcher's (actsparse::dispatch::name
+// and ACTSPARSE_ISA: scalar sse4.2 avx2 avx512 avx512vnni neon neondot).
 enum class vocabulary { tests, dispatch };
 
 // The names, in `v`, of the isa_bits set in `bits` that `v` has a name for; ascending, so the

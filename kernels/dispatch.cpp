@@ -18,7 +18,8 @@ namespace {
 
 namespace ks = actsparse_kernels;
 
-constexpr isa kAll[] = {isa::automatic, isa::scalar, isa::sse42, isa::avx2, isa::avx512, isa::neon};
+constexpr isa kAll[] = {isa::automatic, isa::scalar,     isa::sse42, isa::avx2,
+                        isa::avx512,    isa::neon,       isa::avx512vnni, isa::neondot};
 
 // The tables this build has, best last.
 const ks::table* table_of(isa i) {
@@ -28,8 +29,10 @@ const ks::table* table_of(isa i) {
     case isa::sse42: return &ks::table_sse42;
     case isa::avx2: return &ks::table_avx2;
     case isa::avx512: return &ks::table_avx512;
+    case isa::avx512vnni: return &ks::table_avx512vnni;
 #elif defined(__aarch64__)
     case isa::neon: return &ks::table_neon;
+    case isa::neondot: return &ks::table_neondot;
 #endif
     default: return nullptr;
   }
@@ -98,6 +101,8 @@ const char* name(isa i) {
     case isa::avx2: return "avx2";
     case isa::avx512: return "avx512";
     case isa::neon: return "neon";
+    case isa::avx512vnni: return "avx512vnni";
+    case isa::neondot: return "neondot";
   }
   return "?";
 }
@@ -116,7 +121,7 @@ bool supported(isa i) {
 }
 
 isa best() {
-  for (isa i : {isa::avx512, isa::avx2, isa::sse42, isa::neon})
+  for (isa i : {isa::avx512vnni, isa::avx512, isa::avx2, isa::sse42, isa::neondot, isa::neon})
     if (supported(i)) return i;
   return isa::scalar;
 }

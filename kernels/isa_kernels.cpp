@@ -1,7 +1,8 @@
 // kernels/isa_kernels.cpp: the kernels of one instruction set, compiled once per ISA
 // (kernels/CMakeLists.txt) with that ISA's flags and these definitions:
 //   ACTSPARSE_ISA_NAMESPACE  the inline namespace the headers go into (config.hpp),
-//   ACTSPARSE_KERNEL_ISA     the table's suffix: scalar, sse42, avx2, avx512, neon.
+//   ACTSPARSE_KERNEL_ISA     the table's suffix: scalar, sse42, avx2, avx512, avx512vnni, neon,
+//                            neondot.
 // The scalar table runs the scalar reference twins; the others the best xsimd arch the
 // flags enable, checked below so a flag mistake fails the build instead of running a
 // slower arch under a faster name.
@@ -31,6 +32,8 @@ namespace as = actsparse;
 #define ACTSPARSE_ISA_TAG_avx2 3
 #define ACTSPARSE_ISA_TAG_avx512 4
 #define ACTSPARSE_ISA_TAG_neon 5
+#define ACTSPARSE_ISA_TAG_avx512vnni 6
+#define ACTSPARSE_ISA_TAG_neondot 7
 
 #if ACTSPARSE_ISA_IS(scalar)
 using arch = xsimd::unavailable;
@@ -44,8 +47,18 @@ static_assert(std::is_base_of<xsimd::sse4_2, arch>::value && !std::is_base_of<xs
 static_assert(std::is_same<arch, xsimd::fma3<xsimd::avx2>>::value, "the avx2 table must be built with -mavx2 -mfma");
 #elif ACTSPARSE_ISA_IS(avx512)
 static_assert(std::is_base_of<xsimd::avx512bw, arch>::value, "the avx512 table must be built with -mavx512bw");
+#elif ACTSPARSE_ISA_IS(avx512vnni)
+static_assert(std::is_base_of<xsimd::avx512bw, arch>::value, "the avx512vnni table must be built with -mavx512bw");
+#if !defined(__AVX512VNNI__)
+#error "the avx512vnni table must be built with -mavx512vnni"
+#endif
 #elif ACTSPARSE_ISA_IS(neon)
 static_assert(std::is_base_of<xsimd::neon64, arch>::value, "the neon table must be built for aarch64");
+#elif ACTSPARSE_ISA_IS(neondot)
+static_assert(std::is_base_of<xsimd::neon64, arch>::value, "the neondot table must be built for aarch64");
+#if !defined(__ARM_FEATURE_DOTPROD)
+#error "the neondot table must be built with DotProd (-march=armv8.2-a+dotprod)"
+#endif
 #endif
 
 // A matrix_view as a packed_matrix of this ISA's namespace (no copy). An empty view (data

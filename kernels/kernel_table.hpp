@@ -48,5 +48,7 @@ extern const table table_sse42;
 extern const table table_avx2;
 extern const table table_avx512;
 extern const table table_neon;
+extern const table table_avx512vnni;
+extern const table table_neondot;
 
 }  // namespace actsparse_kernels

@@ -45,8 +45,10 @@ inline bool for_active_arch(F&& f) {
   switch (actsparse::dispatch::active()) {
     case actsparse::dispatch::isa::sse42: return f(xsimd::sse4_2{});
     case actsparse::dispatch::isa::avx2: return f(xsimd::fma3<xsimd::avx2>{});
-    case actsparse::dispatch::isa::avx512: return f(xsimd::avx512bw{});
-    case actsparse::dispatch::isa::neon: return f(xsimd::neon64{});
+    case actsparse::dispatch::isa::avx512:
+    case actsparse::dispatch::isa::avx512vnni: return f(xsimd::avx512bw{});
+    case actsparse::dispatch::isa::neon:
+    case actsparse::dispatch::isa::neondot: return f(xsimd::neon64{});
     default: return f(xsimd::unavailable{});
   }
 }

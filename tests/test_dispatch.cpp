@@ -65,10 +65,11 @@ TEST(DispatchCpu, X86DecisionNeedsCpuAndOsSupport) {
 }
 
 // The per-ISA test binaries' instruction sets from the same registers: sse41 (-msse4.1) and
-// avx512vbmi (the avx512 binary's flags plus -mavx512vbmi), which only the tests build.
+// avx512vbmi (the avx512 binary's flags plus -mavx512vbmi), which only the tests build; and
+// the dispatcher's avx512vnni, under the same conditions as VBMI.
 TEST(DispatchCpu, X86TestIsasNeedCpuAndOsSupport) {
   constexpr std::uint32_t kSse41Ecx = bit(9) | bit(19);  // SSSE3 SSE4.1
-  constexpr std::uint32_t kVbmiEcx7 = bit(1);
+  constexpr std::uint32_t kVbmiEcx7 = bit(1), kVnniEcx7 = bit(11);
   constexpr unsigned kUpToAvx2 = ks::kScalar | ks::kSse41 | ks::kSse42 | ks::kAvx2;
   constexpr unsigned kUpToAvx512 = kUpToAvx2 | ks::kAvx512;
   EXPECT_EQ(features(kSse41Ecx, 0, 0, 0), ks::kScalar | ks::kSse41);
@@ -77,7 +78,11 @@ TEST(DispatchCpu, X86TestIsasNeedCpuAndOsSupport) {
   EXPECT_EQ(features(kAvx2Ecx, kAvx2Ebx, 0, 0x7), kUpToAvx2);
   EXPECT_EQ(features(kAvx2Ecx, kAvx2Ebx, kVbmiEcx7, 0x7), kUpToAvx2) << "VBMI without AVX-512";
   EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, 0, 0xe7), kUpToAvx512);
-  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, ~kVbmiEcx7, 0xe7), kUpToAvx512) << "every leaf-7 ECX bit but VBMI";
+  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, ~(kVbmiEcx7 | kVnniEcx7), 0xe7), kUpToAvx512)
+      << "every leaf-7 ECX bit but VBMI and VNNI";
+  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVnniEcx7, 0xe7), kUpToAvx512 | ks::kAvx512Vnni);
+  EXPECT_EQ(features(kAvx2Ecx, kAvx2Ebx, kVnniEcx7, 0x7), kUpToAvx2) << "VNNI without AVX-512";
+  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVnniEcx7, 0x7), kUpToAvx2) << "VNNI without the OS's ZMM state";
   EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVbmiEcx7, 0xe7), kUpToAvx512 | ks::kAvx512Vbmi);
   // A VBMI CPU under an OS that does not save the ZMM/opmask state gets neither AVX-512 binary.
   EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVbmiEcx7, 0x7), kUpToAvx2);
@@ -86,6 +91,8 @@ TEST(DispatchCpu, X86TestIsasNeedCpuAndOsSupport) {
   // The dispatcher's answer is the same decision without the test-only sets.
   EXPECT_EQ(ks::x86_supported({kAvx2Ecx, kAvx512Ebx, 0xe7, kVbmiEcx7}),
             ks::kScalar | ks::kSse42 | ks::kAvx2 | ks::kAvx512);
+  EXPECT_EQ(ks::x86_supported({kAvx2Ecx, kAvx512Ebx, 0xe7, kVbmiEcx7 | kVnniEcx7}),
+            ks::kScalar | ks::kSse42 | ks::kAvx2 | ks::kAvx512 | ks::kAvx512Vnni);
 }
 
 TEST(DispatchCpu, IsaNamesAscendInBothVocabularies) {
@@ -93,13 +100,19 @@ TEST(DispatchCpu, IsaNamesAscendInBothVocabularies) {
   EXPECT_EQ(joined(ks::isa_names(x86, ks::vocabulary::tests)), "scalar sse41 avx2 avx512 avx512vbmi");
   EXPECT_EQ(joined(ks::isa_names(x86, ks::vocabulary::dispatch)), "scalar sse4.2 avx2 avx512");
   EXPECT_EQ(joined(ks::isa_names(ks::kScalar | ks::kNeon, ks::vocabulary::tests)), "scalar neon");
+  const unsigned arm = ks::kScalar | ks::kNeon | ks::kNeonDot;
+  EXPECT_EQ(joined(ks::isa_names(arm, ks::vocabulary::tests)), "scalar neon neondot");
+  EXPECT_EQ(joined(ks::isa_names(arm, ks::vocabulary::dispatch)), "scalar neon neondot");
+  EXPECT_EQ(joined(ks::isa_names(x86 | ks::kAvx512Vnni, ks::vocabulary::dispatch)), "scalar sse4.2 avx2 avx512 avx512vnni");
+  EXPECT_EQ(joined(ks::isa_names(x86 | ks::kAvx512Vnni, ks::vocabulary::tests)), "scalar sse41 avx2 avx512 avx512vbmi");
   EXPECT_EQ(joined(ks::isa_names(ks::kScalar | ks::kSse41, ks::vocabulary::dispatch)), "scalar");
   // The dispatcher's names map to the bit of their dispatch::isa, as dispatch.cpp reads the mask.
   for (auto i : {dispatch::isa::scalar, dispatch::isa::sse42, dispatch::isa::avx2, dispatch::isa::avx512,
-                 dispatch::isa::neon})
+                 dispatch::isa::neon, dispatch::isa::avx512vnni, dispatch::isa::neondot})
     EXPECT_EQ(ks::isa_named(dispatch::name(i), ks::vocabulary::dispatch), 1u << static_cast<unsigned>(i))
         << dispatch::name(i);
   EXPECT_EQ(ks::isa_named("avx512vbmi", ks::vocabulary::tests), ks::kAvx512Vbmi);
+  EXPECT_EQ(ks::isa_named("neondot", ks::vocabulary::tests), ks::kNeonDot);
   EXPECT_EQ(ks::isa_named("sse41", ks::vocabulary::tests), ks::kSse41);
   EXPECT_EQ(ks::isa_named("sse4.2", ks::vocabulary::tests), 0u);
   EXPECT_EQ(ks::isa_named("sse41", ks::vocabulary::dispatch), 0u);
@@ -118,7 +131,9 @@ TEST(DispatchCpu, HostAgreesWithCompilerCpuModel) {
   EXPECT_EQ(f & ks::kDispatchBits, m);
   EXPECT_EQ((f & ks::kSse41) != 0, __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("ssse3"));
   EXPECT_EQ((f & ks::kAvx512Vbmi) != 0, (m & ks::kAvx512) != 0 && __builtin_cpu_supports("avx512vbmi"));
-  EXPECT_EQ(dispatch::best(), (m & ks::kAvx512)  ? dispatch::isa::avx512
+  EXPECT_EQ((m & ks::kAvx512Vnni) != 0, (m & ks::kAvx512) != 0 && __builtin_cpu_supports("avx512vnni"));
+  EXPECT_EQ(dispatch::best(), (m & ks::kAvx512Vnni) ? dispatch::isa::avx512vnni
+                              : (m & ks::kAvx512)  ? dispatch::isa::avx512
                               : (m & ks::kAvx2)  ? dispatch::isa::avx2
                               : (m & ks::kSse42) ? dispatch::isa::sse42
                                                  : dispatch::isa::scalar);
@@ -127,13 +142,13 @@ TEST(DispatchCpu, HostAgreesWithCompilerCpuModel) {
 
 TEST(Dispatch, NamesRoundTripAndBadNamesListTheLegalOnes) {
   for (auto i : {dispatch::isa::automatic, dispatch::isa::scalar, dispatch::isa::sse42, dispatch::isa::avx2,
-                 dispatch::isa::avx512, dispatch::isa::neon})
+                 dispatch::isa::avx512, dispatch::isa::neon, dispatch::isa::avx512vnni, dispatch::isa::neondot})
     EXPECT_EQ(dispatch::parse(dispatch::name(i)), i);
   try {
     dispatch::parse("avx-512");
     ADD_FAILURE() << "no error";
   } catch (const actsparse::error& e) {
-    EXPECT_NE(std::string(e.what()).find("legal values are auto, scalar, sse4.2, avx2, avx512, neon"),
+    EXPECT_NE(std::string(e.what()).find("legal values are auto, scalar, sse4.2, avx2, avx512, neon, avx512vnni, neondot"),
               std::string::npos)
         << e.what();
   }
@@ -191,7 +206,8 @@ TEST(Dispatch, EveryIsaMatchesScalarAndOracle) {
     std::vector<float> y_ref(N), Y_ref(m * N);
     dispatch::gemv(W, x.data(), y_ref.data());
     dispatch::gemm(W, X.data(), m, Y_ref.data());
-    for (auto i : {dispatch::isa::sse42, dispatch::isa::avx2, dispatch::isa::avx512, dispatch::isa::neon}) {
+    for (auto i : {dispatch::isa::sse42, dispatch::isa::avx2, dispatch::isa::avx512, dispatch::isa::avx512vnni,
+                   dispatch::isa::neon, dispatch::isa::neondot}) {
       if (!dispatch::supported(i)) continue;
       SCOPED_TRACE(::testing::Message() << dispatch::name(i) << " bits=" << bits);
       dispatch::force(i);

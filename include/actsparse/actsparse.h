@@ -166,7 +166,8 @@ ACTSPARSE_API actsparse_status actsparse_gemv_ex(const actsparse_matrix* W, cons
 /* Threads per call: 0 (the default) follows OpenMP (OMP_NUM_THREADS); n > 0 uses n.
  * Process-wide. */
 ACTSPARSE_API actsparse_status actsparse_set_threads(int threads);
-/* Forces an instruction set: "auto", "scalar", "sse4.2", "avx2", "avx512", "neon".
+/* Forces an instruction set: "auto", "scalar", "sse4.2", "avx2", "avx512", "neon",
+ * "avx512vnni", "neondot".
  * ACTSPARSE_ERROR_UNSUPPORTED if this CPU, OS or build cannot run it. Process-wide. */
 ACTSPARSE_API actsparse_status actsparse_set_isa(const char* name);
 /* The instruction set in use ("avx512", ...), or NULL if ACTSPARSE_ISA names one that cannot

@@ -3,11 +3,13 @@
 // The header-only kernels run on the instruction set the includer's compiler flags enable.
 // A runtime that ships one binary for many CPUs links libactsparse_dispatch instead: it
 // holds the same kernels compiled once per instruction set (x86-64: scalar, SSE4.2,
-// AVX2+FMA+F16C, AVX-512 F/BW/DQ/VL; aarch64: scalar, NEON) and, on first use, picks the
+// AVX2+FMA+F16C, AVX-512 F/BW/DQ/VL, the same plus VNNI; aarch64: scalar, NEON, NEON plus
+// DotProd) and, on first use, picks the
 // best one the CPU and the operating system support (on x86 it checks, with XGETBV, that
 // the OS saves the AVX and AVX-512 register state, which CPUID alone does not say).
 //
-// The environment variable ACTSPARSE_ISA (auto, scalar, sse4.2, avx2, avx512, neon) or
+// The environment variable ACTSPARSE_ISA (auto, scalar, sse4.2, avx2, avx512, avx512vnni,
+// neon, neondot) or
 // force() overrides the choice, for testing. Naming an instruction set this CPU cannot run
 // is an error (every call throws), not a silent fallback.
 //
@@ -39,7 +41,9 @@
 namespace actsparse {
 namespace dispatch ACTSPARSE_VISIBLE {  // after the name, where GCC and Clang both take it
 
-enum class isa { automatic, scalar, sse42, avx2, avx512, neon };
+// avx512vnni and neondot differ from avx512 and neon only in the int8 precision mode, where
+// their integer dot products (vpdpbusd, sdot) serve 8-bit codes (and 4-bit on NEON).
+enum class isa { automatic, scalar, sse42, avx2, avx512, neon, avx512vnni, neondot };
 
 // Thrown when the requested instruction set cannot run here (by force() or ACTSPARSE_ISA).
 class ACTSPARSE_VISIBLE unsupported_isa : public error {
@@ -47,7 +51,7 @@ class ACTSPARSE_VISIBLE unsupported_isa : public error {
   using error::error;
 };
 
-// "auto", "scalar", "sse4.2", "avx2", "avx512", "neon".
+// "auto", "scalar", "sse4.2", "avx2", "avx512", "neon", "avx512vnni", "neondot".
 const char* name(isa i);
 // The inverse of name(); throws actsparse::error naming the legal values.
 isa parse(const char* s);
