@@ -98,16 +98,20 @@ int run_validate(const std::vector<target_profile>& profiles, const std::string&
 
 int run_project(const std::string& profile_name, const std::string& profiles_file, const std::string& model_name,
                 int bits, int group, double sparsity, const std::string& kind, bool list, bool validate,
-                const std::string& validation_file, const std::string& bandwidth) {
+                const std::string& validation_file, const std::string& bandwidth, const std::string& precision) {
   std::vector<target_profile> profiles = builtin_profiles();
   if (!profiles_file.empty())
     for (const auto& p : load_profiles(profiles_file)) profiles.push_back(p);
   if (validate) return run_validate(profiles, validation_file);
   if (list) {
     std::printf("profiles:\n");
-    for (const auto& p : profiles)
-      std::printf("  %-16s %-16s SoC %6.0f GB/s, CPU %s\n", p.name.c_str(), p.label.c_str(), p.soc_GBps,
-                  p.cpu_GBps ? (std::to_string(int(*p.cpu_GBps + 0.5)) + " GB/s (" + p.cpu_kind + ")").c_str() : "unknown");
+    for (const auto& p : profiles) {
+      char clock[96] = "no clock";
+      if (p.p_GHz) std::snprintf(clock, sizeof clock, "%d P-cores at %.2f GHz (%s)", p.p_cores, *p.p_GHz, p.clock_kind.c_str());
+      std::printf("  %-16s %-16s SoC %6.0f GB/s, CPU %s, %s\n", p.name.c_str(), p.label.c_str(), p.soc_GBps,
+                  p.cpu_GBps ? (std::to_string(int(*p.cpu_GBps + 0.5)) + " GB/s (" + p.cpu_kind + ")").c_str() : "unknown",
+                  clock);
+    }
     std::printf("models:\n");
     for (const auto& m : builtin_models())
       std::printf("  %-14s %d layers, hidden %zu, FFN %zu, kv %zu, vocab %zu\n", m.name.c_str(), m.layers, m.hidden,
@@ -124,7 +128,7 @@ int run_project(const std::string& profile_name, const std::string& profiles_fil
   if (kind == "dense" || kind == "each") sps.push_back({sparsity_kind::dense, 0});
   if (kind == "all" || kind == "each") sps.push_back({sparsity_kind::all, sparsity});
   if (kind == "ffn-down" || kind == "each") sps.push_back({sparsity_kind::ffn_down, sparsity});
-  const projection_result base = project(model, bits, group, {sparsity_kind::dense, 0}, target);
+  const projection_result base = project(model, bits, group, {sparsity_kind::dense, 0}, target, precision);
   std::printf("%s on %s, %d-bit g%d (%.2f bits/weight before padding)\n", model.label.c_str(), target.label.c_str(), bits,
               group, bits + 32.0 / group);
   if (target.cpu_GBps)
@@ -137,15 +141,30 @@ int run_project(const std::string& profile_name, const std::string& profiles_fil
   else
     std::printf("bandwidth: %.0f GB/s (published SoC figure: an upper bound for CPU kernels%s)\n", base.GBps,
                 cpu ? "; --bandwidth cpu for the CPU-reachable figure" : "; no CPU-reachable figure in the profile");
-  std::printf("%-28s %14s %14s %12s %9s\n", "sparsity profile", "MB/token", "tokens/s", "vs dense", "ideal");
+  if (base.has_compute)
+    std::printf("compute: %d P-cores at %.2f GHz (%s), %d SIMD pipes and %d-wide decode each, running the %s mode's\n"
+                "NEON inner loops (roofline/profiles/neon_loops.json); E-cores left out\n",
+                target.p_cores, *target.p_GHz, target.clock_kind.c_str(), target.simd_pipes, target.decode_width,
+                precision.c_str());
+  else
+    std::printf("compute: the profile has no clock, so no compute side (memory only)\n");
+  std::printf("%-28s %10s %12s %12s %12s %9s %9s %7s\n", "sparsity profile", "MB/token", "memory tok/s", "compute tok/s",
+              "tokens/s", "bound", "vs dense", "ideal");
+  const double dense_tps = base.has_compute ? base.roof_tps_dense : base.tps_dense;
   for (const auto& sp : sps) {
-    const projection_result r = project(model, bits, group, sp, target);
-    std::printf("%-28s %14.1f %14.1f %11.2fx %8.2fx\n", sp.describe().c_str(), r.bytes_sparse / 1e6, r.tps_sparse,
-                r.tps_sparse / base.tps_dense, base.bytes_dense / r.bytes_sparse);
+    const projection_result r = project(model, bits, group, sp, target, precision);
+    const double tps = r.has_compute ? r.roof_tps_sparse : r.tps_sparse;
+    char compute[32] = "n/a";
+    if (r.has_compute) std::snprintf(compute, sizeof compute, "%.1f", r.compute_tps_sparse);
+    std::printf("%-28s %10.1f %12.1f %12s %12.1f %9s %8.2fx %6.2fx\n", sp.describe().c_str(), r.bytes_sparse / 1e6,
+                r.tps_sparse, compute, tps, !r.has_compute ? "memory" : r.compute_bound_sparse ? "compute" : "memory", tps / dense_tps,
+                base.bytes_dense / r.bytes_sparse);
   }
   std::printf("assumes: every weight read once per token from memory at the bandwidth above, activations and KV\n"
-              "cache ignored, lm_head dense; sparse strips read at the same bandwidth as dense (see the report for\n"
-              "the fraction of roof this machine's kernels reach).\n");
+              "cache ignored, lm_head dense; sparse strips read at the same bandwidth as dense. tokens/s is the\n"
+              "roofline of the two sides matrix by matrix; the compute side counts only the inner loops (no\n"
+              "activation quantization, index lists or thread start), so it is an upper bound, and it is not\n"
+              "timed on Apple hardware (docs/profiles.md, \"Compute side\").\n");
   return 0;
 }
 
@@ -254,6 +273,9 @@ int main(int argc, char** argv) {
   project_cmd->add_option("--validation-file", validation_file, "measurements for --validate (JSON array, default: the built-in ones)");
   project_cmd->add_option("--bandwidth", bandwidth, "cpu: the profile's CPU-reachable figure (default), soc: Apple's SoC figure")
       ->check(CLI::IsMember({"cpu", "soc"}));
+  std::string project_precision = "exact";
+  project_cmd->add_option("--precision", project_precision, "exact (default) or int8: whose NEON loops the compute side counts")
+      ->check(CLI::IsMember({"exact", "int8"}));
 
   auto* decode_cmd = app.add_subcommand("decode", "whole-model decode benchmark: every linear layer of a model, per token");
   decode_cli dc;
@@ -388,7 +410,7 @@ int main(int argc, char** argv) {
     if (*study_cmd) return run_study(st);
 #endif
     if (*project_cmd) return run_project(profile, profiles_file, model, bits, group, sparsity, kind, list, validate,
-                                            validation_file, bandwidth);
+                                            validation_file, bandwidth, project_precision);
   } catch (const CLI::Error& e) {
     return app.exit(e);
   } catch (const std::exception& e) {

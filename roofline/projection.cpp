@@ -217,25 +217,93 @@ double mean_bits(const std::vector<plan_matrix>& plan) {
 // ---- projection onto a target
 
 projection_result project(const model_shape& model, int bits, int group, const sparsity_profile& sp,
-                          const target_profile& target) {
+                          const target_profile& target, const std::string& precision) {
   projection_table b;
   b.fallback = bits;
-  return project(decode_plan(model, b, group, sparsity_table(sp)), target);
+  return project(decode_plan(model, b, group, sparsity_table(sp)), target, precision);
 }
 
-projection_result project(const std::vector<plan_matrix>& plan, const target_profile& target) {
+projection_result project(const std::vector<plan_matrix>& plan, const target_profile& target,
+                          const std::string& precision) {
+  if (precision != "exact" && precision != "int8")
+    throw std::runtime_error("precision '" + precision + "': legal values are exact, int8");
   projection_result r;
+  r.GBps = target.projection_GBps();
+  r.cpu_measured = target.cpu_GBps.has_value();
+  r.bandwidth_kind = target.bandwidth_kind();
+  r.has_compute = target.p_GHz.has_value();
+  const double hz = r.has_compute ? target.p_cores * *target.p_GHz * 1e9 : 0;  // P-core cycles per second
+  // Seconds per token: memory side, compute side, and their roofline matrix by matrix.
+  double mem_d = 0, mem_s = 0, cpu_d = 0, cpu_s = 0, roof_d = 0, roof_s = 0;
   for (const auto& p : plan) {
     const double bytes = packed_bytes(p.N, p.K, p.bits, p.group, std::size_t(target.line)) * p.count;
     r.bytes_dense += bytes;
     r.bytes_sparse += bytes * (1.0 - p.sparsity);
+    const double md = bytes / (r.GBps * 1e9), ms = md * (1.0 - p.sparsity);
+    mem_d += md;
+    mem_s += ms;
+    if (!r.has_compute) continue;
+    const double weights = double(p.N) * double(p.K) * p.count;
+    const double cd = weights * cycles_per_weight(find_neon_loop(precision, p.bits, p.group, false), target) / hz;
+    const double cs = p.sparsity > 0
+                          ? weights * (1.0 - p.sparsity) *
+                                cycles_per_weight(find_neon_loop(precision, p.bits, p.group, true), target) / hz
+                          : cd;
+    cpu_d += cd;
+    cpu_s += cs;
+    roof_d += std::max(md, cd);
+    roof_s += std::max(ms, cs);
   }
-  r.GBps = target.projection_GBps();
-  r.cpu_measured = target.cpu_GBps.has_value();
-  r.bandwidth_kind = target.bandwidth_kind();
-  r.tps_dense = r.GBps * 1e9 / r.bytes_dense;
-  r.tps_sparse = r.GBps * 1e9 / r.bytes_sparse;
+  r.tps_dense = 1.0 / mem_d;
+  r.tps_sparse = 1.0 / mem_s;
+  if (r.has_compute) {
+    r.compute_tps_dense = 1.0 / cpu_d;
+    r.compute_tps_sparse = 1.0 / cpu_s;
+    r.roof_tps_dense = 1.0 / roof_d;
+    r.roof_tps_sparse = 1.0 / roof_s;
+    r.compute_bound_dense = cpu_d > mem_d;
+    r.compute_bound_sparse = cpu_s > mem_s;
+  }
   return r;
+}
+
+// ---- the NEON kernels' cost per weight
+
+const char* neon_loops_json();  // generated at build time from roofline/profiles/neon_loops.json
+
+const std::vector<kernel_loop>& builtin_neon_loops() {
+  static const std::vector<kernel_loop> loops = [] {
+    std::vector<kernel_loop> out;
+    for (const auto& e : nlohmann::json::parse(neon_loops_json())) {
+      kernel_loop l;
+      l.mode = e.at("mode");
+      l.bits = e.at("bits");
+      l.group = e.at("group");
+      l.sparse = e.at("pass") == "sparse";
+      l.kernel = e.at("kernel");
+      l.instructions = e.at("instructions");
+      l.weights = e.at("weights");
+      l.simd_ops = e.at("simd_ops");
+      out.push_back(l);
+    }
+    return out;
+  }();
+  return loops;
+}
+
+const kernel_loop& find_neon_loop(const std::string& mode, int bits, int group, bool sparse) {
+  for (const auto& l : builtin_neon_loops())
+    if (l.mode == mode && l.bits == bits && l.group == group && l.sparse == sparse) return l;
+  throw std::runtime_error("no counted NEON loop for " + mode + " " + std::to_string(bits) + "-bit g" +
+                           std::to_string(group) + (sparse ? " sparse" : " dense") +
+                           " in roofline/profiles/neon_loops.json");
+}
+
+double cycles_per_weight(const kernel_loop& loop, const target_profile& target) {
+  if (target.simd_pipes < 1 || target.decode_width < 1 || loop.weights < 1)
+    throw std::runtime_error("profile '" + target.name + "' has no SIMD pipes or decode width for the compute side");
+  return std::max(double(loop.simd_ops) / target.simd_pipes, double(loop.instructions) / target.decode_width) /
+         loop.weights;
 }
 
 // ---- CPU-reachable bandwidth from published CPU-only decode measurements

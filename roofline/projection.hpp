@@ -79,6 +79,25 @@ std::vector<plan_matrix> decode_plan(const model_shape& m, const projection_tabl
                                      const projection_table& sparsity);
 double mean_bits(const std::vector<plan_matrix>& plan);  // weighted by weights, codes only
 
+// ---- the NEON kernels' cost per weight (docs/profiles.md, "Compute side")
+
+// One counted inner loop of the aarch64 build (roofline/profiles/neon_loops.json, written by
+// tests/roofline/count_neon_loops.py from the objdump of the neon and neondot tables).
+struct kernel_loop {
+  std::string mode;  // "exact" or "int8"
+  int bits = 4, group = 64;
+  bool sparse = false;
+  std::string kernel;  // the multiply instruction counted: "fmla" or "sdot"
+  int instructions = 0, weights = 0, simd_ops = 0;
+};
+const std::vector<kernel_loop>& builtin_neon_loops();
+// Throws naming the mode, bits, group and pass when the table has no such loop.
+const kernel_loop& find_neon_loop(const std::string& mode, int bits, int group, bool sparse);
+
+// Cycles one P-core of the target spends per weight in that loop: its SIMD operations over
+// the core's SIMD pipes, or its instructions over the decode width, whichever is more.
+double cycles_per_weight(const kernel_loop& loop, const target_profile& target);
+
 // ---- projection onto a target
 
 struct projection_result {
@@ -86,15 +105,26 @@ struct projection_result {
   double GBps = 0;                           // bandwidth used
   bool cpu_measured = false;                 // GBps is a CPU-reachable figure (else the SoC upper bound)
   std::string bandwidth_kind;                // "CPU, fitted", "CPU, derived", "CPU, measured" or "SoC, upper bound"
-  double tps_dense = 0, tps_sparse = 0;      // tokens per second = GBps / bytes
+  double tps_dense = 0, tps_sparse = 0;      // the memory side: tokens per second = GBps / bytes
+  // The compute side, where the target has a clock (target_profile::p_GHz): tokens per
+  // second if every P-core ran the precision's NEON inner loops with nothing else to wait
+  // for, and the roofline of both sides, matrix by matrix (each at the slower of its bytes
+  // over GBps and its loop cycles over P-cores x clock). Zero without a clock.
+  bool has_compute = false;
+  double compute_tps_dense = 0, compute_tps_sparse = 0;
+  double roof_tps_dense = 0, roof_tps_sparse = 0;
+  bool compute_bound_dense = false, compute_bound_sparse = false;  // compute time > memory time, summed
 };
 // Decode reads every weight once per token (lm_head included, never sparsified); bytes of
-// activations and the KV cache are left out (short contexts).
+// activations and the KV cache are left out (short contexts). precision: "exact" or "int8"
+// (the loops of the compute side).
 projection_result project(const model_shape& model, int bits, int group, const sparsity_profile& sp,
-                          const target_profile& target);
+                          const target_profile& target, const std::string& precision = "exact");
 // Bytes per token on a target: every matrix packed with the target's line as strip
-// alignment, the sparse pass reading (1 - s) of each matrix's strips.
-projection_result project(const std::vector<plan_matrix>& plan, const target_profile& target);
+// alignment, the sparse pass reading (1 - s) of each matrix's strips (and the sparse loop
+// running on (1 - s) of its weights; a matrix at s = 0 runs the dense loop).
+projection_result project(const std::vector<plan_matrix>& plan, const target_profile& target,
+                          const std::string& precision = "exact");
 
 // ---- CPU-reachable bandwidth from published CPU-only decode measurements (docs/profiles.md)
 

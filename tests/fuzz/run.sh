@@ -69,6 +69,8 @@ if $need_roofline; then
       "$(cat "$root/roofline/profiles/apple.json")"
     printf 'const char* apple_validation_json() {\n  return R"actsparse_json(%s)actsparse_json";\n}\n' \
       "$(cat "$root/roofline/profiles/apple_validation.json")"
+    printf 'const char* neon_loops_json() {\n  return R"actsparse_json(%s)actsparse_json";\n}\n' \
+      "$(cat "$root/roofline/profiles/neon_loops.json")"
     echo '}  // namespace roofline'
   } >"$obj/profiles_data.cpp"
   "$cxx" -std=c++17 -O1 -c "$obj/profiles_data.cpp" -o "$obj/profiles_data.o" & pending+=($!)

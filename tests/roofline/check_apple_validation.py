@@ -9,8 +9,11 @@ From roofline/profiles/apple.json and apple_validation.json alone, the oracle
     the chip's generation, all generations when it has none, capped at the SoC figure),
     fitted without the measurement (leave one out), and the error of the projection;
 and checks the tool's table row by row, its median and worst error, every profile's figure
-and kind, and that apple.json carries those figures. Then bad measurement files and a bad
-profile are refused with an error that names the entry and the field.
+and kind, and that apple.json carries those figures. It recomputes the projection's compute
+side (P-cores x clock, SIMD pipes and decode width from apple.json, the counted loops of
+roofline/profiles/neon_loops.json) and checks `actsparse project`'s memory, compute and
+roofline tokens/s and its bound. Then bad measurement files and bad profiles are refused
+with an error that names the entry and the field.
 
 usage: check_apple_validation.py ACTSPARSE_TOOL SOURCE_DIR WORK_DIR
 """
@@ -121,6 +124,53 @@ r = run("--profile", "apple-m2-pro", "--model", "llama-2-7b", "--bandwidth", "so
 if "bandwidth: 200 GB/s (published SoC figure" not in r:
     fail("--bandwidth soc does not use the SoC figure:\n" + r)
 
+# ---- the compute side (docs/profiles.md, "Compute side"): `actsparse project`'s memory,
+# compute and roofline tokens/s against the oracle's, from apple.json and neon_loops.json.
+with open(os.path.join(source, "roofline", "profiles", "neon_loops.json")) as f:
+    loops = {(l["mode"], l["bits"], l["group"], l["pass"]): l for l in json.load(f)}
+checked = 0
+for chip, model, bits, group, precision in [("apple-m2-pro", "llama-2-7b", 4, 64, "exact"),
+                                            ("apple-m2-pro", "llama-2-7b", 4, 64, "int8"),
+                                            ("apple-m4-max", "llama-3-8b", 8, 32, "int8"),
+                                            ("apple-m1", "mistral-7b", 3, 128, "exact"),
+                                            ("apple-m3-pro", "llama-2-13b", 5, 64, "int8")]:
+    p = profiles[chip]
+    hz = p["performance_cores"] * p["p_core_GHz"] * 1e9
+    bw = fit(p)[0] * 1e9
+    layers, h, f, kv, vocab = apple_oracle.SHAPES[model]
+    mats = [(h, h, 2 * layers), (kv, h, 2 * layers), (f, h, 2 * layers), (h, f, layers), (vocab, h, 1)]
+    out = run("--profile", chip, "--model", model, "--bits", str(bits), "--group", str(group), "--precision", precision,
+              "--apply", "each").stdout
+    rows = {}
+    for line in out.splitlines():
+        m = re.match(r"(dense|all projections at 50%|FFN down input at 50%)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", line)
+        if m:
+            rows[m.group(1)] = [float(m.group(i)) for i in (2, 3, 4, 5)] + [m.group(6)]
+    for name, sparse_of in [("dense", lambda i: 0.0), ("all projections at 50%", lambda i: 0.0 if i == 4 else 0.5),
+                            ("FFN down input at 50%", lambda i: 0.5 if i == 3 else 0.0)]:
+        mem = cpu = roof = nbytes = 0.0
+        for i, (n_out, k_in, count) in enumerate(mats):
+            s = sparse_of(i)
+            n = -(-n_out // group) * group
+            b = apple_oracle.strips(n_out, k_in, bits, group) * count * (1 - s)
+            lp = loops[(precision, bits, group, "sparse" if s > 0 else "dense")]
+            cycles = max(lp["simd_ops"] / p["p_core_simd_pipes"], lp["instructions"] / p["p_core_decode_width"]) / lp["weights"]
+            c = n * k_in * count * (1 - s) * cycles / hz
+            nbytes += b
+            mem += b / bw
+            cpu += c
+            roof += max(b / bw, c)
+        want = [nbytes / 1e6, 1 / mem, 1 / cpu, 1 / roof]
+        got = rows.get(name)
+        if got is None:
+            fail(f"{chip} {model} {bits}-bit g{group} {precision}: no row '{name}' in\n{out}")
+        for what, g, w in zip(("MB/token", "memory tok/s", "compute tok/s", "tokens/s"), got, want):
+            if abs(g - w) > 0.051 + 1e-3 * w:
+                fail(f"{chip} {model} {bits}-bit g{group} {precision} '{name}': {what} {g}, oracle {w:.3f}\n{out}")
+        if got[4] != ("compute" if cpu > mem else "memory"):
+            fail(f"{chip} {model} {precision} '{name}': bound {got[4]}, oracle {'compute' if cpu > mem else 'memory'}")
+        checked += 1
+
 # ---- bad input is refused, naming the entry and the field
 good = ms[0]
 
@@ -165,6 +215,13 @@ bad_profile = dict(profiles["apple-m2-pro"], name="mine", cpu_bandwidth_kind="gu
 r = run("--profiles-file", bad_file("bad_profile", [bad_profile]), "--list", expect=1)
 if '"cpu_bandwidth_kind": "guessed"' not in r.stderr:
     fail("a bad cpu_bandwidth_kind is not named:\n" + r.stderr)
+for key, value, phrase in [("p_core_GHz", -3, '"p_core_GHz": -3'), ("p_core_simd_pipes", 0, '"p_core_simd_pipes"'),
+                          ("p_core_GHz_kind", "guessed", '"p_core_GHz_kind": "guessed"')]:
+    r = run("--profiles-file", bad_file("bad_clock", [dict(profiles["apple-m2-pro"], name="mine", **{key: value})]),
+            "--list", expect=1)
+    if phrase not in r.stderr:
+        fail(f"a bad {key} is not named:\n" + r.stderr)
 
 print(f"ok: {len(ms)} measurements, median |error| {med:.1%}, worst {worst:.1%} "
-      f"({'met' if met else 'not met'}); {len(profiles)} profiles; {len(cases) + 1} bad inputs refused")
+      f"({'met' if met else 'not met'}); {len(profiles)} profiles; {checked} compute-side rows; "
+      f"{len(cases) + 4} bad inputs refused")

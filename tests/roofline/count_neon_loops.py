@@ -1,34 +1,53 @@
 #!/usr/bin/env python3
 """Instruction counts of the NEON inner loops of the aarch64 build (docs/profiles.md, "Compute side").
 
-Reads `aarch64-linux-gnu-objdump -d -C --no-show-raw-insn` of the NEON kernels' object and, for
-each batch-1 strip pass (simd::strip_pass<Bits, Group, neon64, Dense, 1>), finds the smallest
-loop (a backward branch and its target) that holds at least four FMAs: the micro-kernel. Each
-FMA lane is one weight times one activation, so weights per iteration = 4 x FMAs. Prints, per
-bit width and group, the loop's instructions, its SIMD operations (instructions on v registers),
-loads and stores, and those per weight.
+Reads `aarch64-linux-gnu-objdump -d -C --no-show-raw-insn` of NEON kernel tables' objects and
+finds, per mode, bit width, group and pass (dense or sparse), the smallest loop (a backward
+branch and its target) that holds at least four of the kernel's multiply instructions (two
+for the int8 generic pass's fmla): the micro-kernel. Of every function of that mode, width, group and pass, the smallest such loop.
+- exact mode: the batch-1 strip passes (simd::strip_pass<Bits, Group, neon64, Dense, 1>) of
+  the neon table; loops of fmla, each fmla lane one weight times one activation (4 weights).
+- int8 mode (`--int8 FILE`, the neondot table): the int8 passes (int8_sdot_pass and
+  int8_generic_pass, or simd::run_rows<Bits, Group, neon64, Dense, 1, true> where the
+  compiler inlined them); loops of sdot (int8_sdot_pass: 4
+  weights in each of 4 lanes, 16 weights) where there are, else loops of fmla
+  (int8_generic_pass, 2, 3, 5 and 6 bits: 4 weights).
+Prints, per loop, its instructions, SIMD operations (instructions on v registers other than
+loads and stores), loads and stores, and those per weight: markdown tables, or with --json
+the JSON that roofline/profiles/neon_loops.json holds (the projection's compute side).
 
 usage:
-  cmake -S . -B build/h19-aarch64 -G Ninja -DCMAKE_BUILD_TYPE=Release \
-        -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DACTSPARSE_BUILD_TESTS=OFF \
+  cmake -S . -B build/h19-aarch64 -G Ninja -DCMAKE_BUILD_TYPE=Release \\
+        -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DACTSPARSE_BUILD_TESTS=OFF \\
         -DACTSPARSE_BUILD_BENCH=OFF -DACTSPARSE_BUILD_DECODER=OFF -DACTSPARSE_INSTALL=OFF
-  ninja -C build/h19-aarch64 kernels/CMakeFiles/actsparse_isa_neon.dir/isa_kernels.cpp.o
-  aarch64-linux-gnu-objdump -d -C --no-show-raw-insn \
-        build/h19-aarch64/kernels/CMakeFiles/actsparse_isa_neon.dir/isa_kernels.cpp.o > neon.dis
-  python3 tests/roofline/count_neon_loops.py neon.dis
+  ninja -C build/h19-aarch64 kernels/CMakeFiles/actsparse_isa_neon.dir/isa_kernels.cpp.o \\
+        kernels/CMakeFiles/actsparse_isa_neondot.dir/isa_kernels.cpp.o
+  for t in neon neondot; do aarch64-linux-gnu-objdump -d -C --no-show-raw-insn \\
+        build/h19-aarch64/kernels/CMakeFiles/actsparse_isa_$t.dir/isa_kernels.cpp.o > $t.dis; done
+  python3 tests/roofline/count_neon_loops.py neon.dis --int8 neondot.dis
+  python3 tests/roofline/count_neon_loops.py --json neon.dis --int8 neondot.dis > roofline/profiles/neon_loops.json
 """
+import argparse
+import json
 import re
-import sys
 
 BRANCHES = ("b", "cbz", "cbnz", "tbz", "tbnz")
-HEAD = re.compile(r"strip_pass<(\d+), (\d+), xsimd::neon64, (true|false), 1ul>")
+HEADS = {
+    "exact": re.compile(r"strip_pass<(\d+), (\d+), xsimd::neon64, (true|false), 1ul>"),
+    "int8": re.compile(r"(?:run_rows|int8_sdot_pass|int8_generic_pass)<(\d+), (\d+), xsimd::neon64, (true|false)"
+                       r"(?:, 1ul, true)?>"),
+}
+# (instruction, weights per instruction, fewest in a loop), in order of preference. The int8
+# generic pass at g128 keeps a loop of 2 fmla (g++ 12 does not unroll its chunk loop there).
+KERNELS = {"exact": (("fmla", 4, 4),), "int8": (("sdot", 16, 4), ("fmla", 4, 2))}
 
 
-def functions(text):
+def functions(text, head):
+    """(bits, group, dense, instructions) of each function whose name matches head."""
     for block in text.split("\n\n"):
         lines = block.strip().split("\n")
-        m = HEAD.search(lines[0])
-        if not m or not lines[0].rstrip().endswith(">:") and "strip_pass" not in lines[0]:
+        m = head.search(lines[0])
+        if not m or not lines[0].rstrip().endswith(">:"):
             continue
         ins = []
         for line in lines[1:]:
@@ -38,7 +57,8 @@ def functions(text):
         yield int(m.group(1)), int(m.group(2)), m.group(3) == "true", ins
 
 
-def micro_loop(ins):
+def micro_loop(ins, kernel, fewest):
+    """The smallest loop with at least `fewest` `kernel` instructions, or None."""
     at = {a: i for i, (a, _, _) in enumerate(ins)}
     best = None
     for i, (a, op, args) in enumerate(ins):
@@ -46,26 +66,62 @@ def micro_loop(ins):
             t = re.search(r"\b([0-9a-f]+) <", args)
             if t and int(t.group(1), 16) <= a and int(t.group(1), 16) in at:
                 body = ins[at[int(t.group(1), 16)]:i + 1]
-                if sum(op2 == "fmla" for _, op2, _ in body) >= 4 and (best is None or len(body) < len(best)):
+                if sum(op2 == kernel for _, op2, _ in body) >= fewest and (best is None or len(body) < len(best)):
                     best = body
     return best
 
 
-seen = set()
-print("| bits | group | pass | loop instructions | weights per iteration | SIMD ops | loads | stores | "
-      "instructions per weight | SIMD ops per weight |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-for bits, group, dense, ins in sorted(functions(open(sys.argv[1]).read()), key=lambda f: (f[0], f[1], f[2])):
-    if (bits, group, dense) in seen:
-        continue
-    seen.add((bits, group, dense))
-    body = micro_loop(ins)
-    if body is None:
-        print(f"| {bits} | {group} | {'dense' if dense else 'sparse'} | no loop with 4 FMAs found | | | | | | |")
-        continue
-    weights = 4 * sum(op == "fmla" for _, op, _ in body)
-    simd = sum(1 for _, op, args in body if args.startswith("v") and not op.startswith(("ld", "st")))
-    loads = sum(1 for _, op, _ in body if op.startswith("ld"))
-    stores = sum(1 for _, op, _ in body if op.startswith("st"))
-    print(f"| {bits} | {group} | {'dense' if dense else 'sparse'} | {len(body)} | {weights} | {simd} | {loads} | "
-          f"{stores} | {len(body) / weights:.2f} | {simd / weights:.2f} |")
+def count(path, mode):
+    """Rows (dicts) of one object's disassembly, sorted by bits, group, pass."""
+    found = {}  # (bits, group, dense) -> (preference, body, kernel, lanes)
+    for bits, group, dense, ins in functions(open(path).read(), HEADS[mode]):
+        for pref, (kernel, lanes, fewest) in enumerate(KERNELS[mode]):
+            body = micro_loop(ins, kernel, fewest)
+            if body is None:
+                continue
+            key = (bits, group, dense)
+            old = found.get(key)
+            if old is None or (pref, len(body)) < (old[0], len(old[1])):
+                found[key] = (pref, body, kernel, lanes)
+            break
+    rows = []
+    for (bits, group, dense), (_, body, kernel, lanes) in sorted(found.items()):
+        rows.append({
+            "mode": mode, "bits": bits, "group": group, "pass": "dense" if dense else "sparse", "kernel": kernel,
+            "instructions": len(body),
+            "weights": lanes * sum(op == kernel for _, op, _ in body),
+            "simd_ops": sum(1 for _, op, args in body if args.startswith("v") and not op.startswith(("ld", "st"))),
+            "loads": sum(1 for _, op, _ in body if op.startswith("ld")),
+            "stores": sum(1 for _, op, _ in body if op.startswith("st")),
+        })
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("exact", nargs="?", help="disassembly of the neon table (exact mode)")
+    ap.add_argument("--int8", help="disassembly of the neondot table (int8 mode)")
+    ap.add_argument("--json", action="store_true", help="print roofline/profiles/neon_loops.json")
+    a = ap.parse_args()
+    if not a.exact and not a.int8:
+        ap.error("give the neon table's disassembly, --int8 the neondot table's, or both")
+    rows = (count(a.exact, "exact") if a.exact else []) + (count(a.int8, "int8") if a.int8 else [])
+    if a.json:
+        print("[\n" + ",\n".join("  " + json.dumps(r) for r in rows) + "\n]")
+        return
+    for mode in ("exact", "int8"):
+        sub = [r for r in rows if r["mode"] == mode]
+        if not sub:
+            continue
+        print(f"\n{mode} mode\n")
+        print("| bits | group | pass | kernel | loop instructions | weights per iteration | SIMD ops | loads | stores | "
+              "instructions per weight | SIMD ops per weight |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for r in sub:
+            print(f"| {r['bits']} | {r['group']} | {r['pass']} | {r['kernel']} | {r['instructions']} | {r['weights']} | "
+                  f"{r['simd_ops']} | {r['loads']} | {r['stores']} | {r['instructions'] / r['weights']:.2f} | "
+                  f"{r['simd_ops'] / r['weights']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
