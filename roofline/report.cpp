@@ -298,6 +298,37 @@ double measured_efficiency(const std::vector<row_view>& rows, double s, double N
   return eff;
 }
 
+// The Apple projection with its compute side (docs/profiles.md, "Compute side"): each
+// matrix at the slower of memory and the NEON inner loops, exact and int8 modes.
+void compute_side_table(tables& t, const model_shape& model) {
+  std::vector<std::vector<std::string>> body;
+  for (const auto& prof : builtin_profiles()) {
+    if (!prof.p_GHz) continue;
+    std::vector<std::string> row{prof.label, std::to_string(prof.p_cores) + " x " + num(*prof.p_GHz, 3) + " GHz (" +
+                                                 prof.clock_kind + ")"};
+    for (const char* precision : {"exact", "int8"}) {
+      const projection_result d = project(model, 4, 64, {sparsity_kind::dense, 0}, prof, precision);
+      const projection_result a = project(model, 4, 64, {sparsity_kind::all, 0.5}, prof, precision);
+      row.push_back(num(d.compute_tps_dense, 4));
+      row.push_back(num(d.roof_tps_dense, 4));
+      row.push_back(num(a.roof_tps_sparse, 4));
+      row.push_back(d.compute_bound_dense ? "compute" : "memory");
+    }
+    body.push_back(row);
+  }
+  if (body.empty()) return;
+  t.html << "<p>With the compute side: each matrix at the slower of its bytes over the bandwidth above and its "
+            "NEON inner loop's counted cycles (SIMD operations over 4 pipes, or instructions over the decode width) "
+            "over P-cores x clock; E-cores left out. Counted in the aarch64 build's disassembly, not timed on Apple "
+            "hardware: an upper bound (docs/profiles.md, \"Compute side\"; <code>actsparse project --precision "
+            "exact|int8</code>).</p>\n";
+  t.md << "\nWith the compute side (NEON inner loops counted, not timed on Apple hardware; docs/profiles.md):\n";
+  table(t,
+        {"profile", "P-cores x clock", "exact: compute tok/s", "exact: tok/s dense", "exact: all 50%", "exact: bound",
+         "int8: compute tok/s", "int8: tok/s dense", "int8: all 50%", "int8: bound"},
+        body, "apple-compute-table");
+}
+
 void projection_section(tables& t, const std::vector<row_view>& rows) {
   heading(t, "What this means on Apple Silicon",
           "Decode tokens/s for Llama-3-8B at 4-bit g64 on each profile, from bytes per token and the profile's "
@@ -350,6 +381,7 @@ void projection_section(tables& t, const std::vector<row_view>& rows) {
         {"profile", "GB/s used", "GB/token dense", "tok/s dense", "all 50% ideal", "all 50% at measured eff.",
          "FFN down 90% ideal", "FFN down 90% at measured eff."},
         body, "projections-table");
+  compute_side_table(t, model);
 }
 
 void batch_section(tables& t, const std::vector<row_view>& rows) {
