@@ -26,10 +26,16 @@ usage:
         build/h19-aarch64/kernels/CMakeFiles/actsparse_isa_$t.dir/isa_kernels.cpp.o > $t.dis; done
   python3 tests/roofline/count_neon_loops.py neon.dis --int8 neondot.dis
   python3 tests/roofline/count_neon_loops.py --json neon.dis --int8 neondot.dis > roofline/profiles/neon_loops.json
+The aarch64 test build (scripts/run-tests.sh) runs it with --objdump and --check on its own
+objects (ctest neon_loop_counts), so the file cannot fall behind the kernels.
 """
 import argparse
 import json
+import os
 import re
+import subprocess
+import sys
+import tempfile
 
 BRANCHES = ("b", "cbz", "cbnz", "tbz", "tbnz")
 HEADS = {
@@ -102,10 +108,33 @@ def main():
     ap.add_argument("exact", nargs="?", help="disassembly of the neon table (exact mode)")
     ap.add_argument("--int8", help="disassembly of the neondot table (int8 mode)")
     ap.add_argument("--json", action="store_true", help="print roofline/profiles/neon_loops.json")
+    ap.add_argument("--objdump", help="the inputs are objects: disassemble them with this objdump first")
+    ap.add_argument("--check", help="compare with this neon_loops.json instead of printing; exit 1 if they differ")
     a = ap.parse_args()
     if not a.exact and not a.int8:
         ap.error("give the neon table's disassembly, --int8 the neondot table's, or both")
+    if a.objdump:
+        work = tempfile.mkdtemp()
+        for name in ("exact", "int8"):
+            obj = getattr(a, name)
+            if obj:
+                out = os.path.join(work, name + ".dis")
+                with open(out, "w") as f:
+                    subprocess.run([a.objdump, "-d", "-C", "--no-show-raw-insn", obj], stdout=f, check=True)
+                setattr(a, name, out)
     rows = (count(a.exact, "exact") if a.exact else []) + (count(a.int8, "int8") if a.int8 else [])
+    if a.check:
+        with open(a.check) as f:
+            want = json.load(f)
+        key = lambda r: (r["mode"], r["bits"], r["group"], r["pass"])
+        have = {key(r): r for r in rows}
+        bad = [f"{key(w)}: file {w}, this build {have.get(key(w))}" for w in want if have.get(key(w)) != w]
+        bad += [f"{k}: not in the file" for k in have if k not in {key(w) for w in want}]
+        if bad:
+            print(f"{a.check} is not this build's count (rerun with --json, see the docstring):\n" + "\n".join(bad))
+            sys.exit(1)
+        print(f"ok: {len(rows)} loops as {a.check} has them")
+        return
     if a.json:
         print("[\n" + ",\n".join("  " + json.dumps(r) for r in rows) + "\n]")
         return
