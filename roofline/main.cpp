@@ -157,7 +157,7 @@ int run_project(const std::string& profile_name, const std::string& profiles_fil
     char compute[32] = "n/a";
     if (r.has_compute) std::snprintf(compute, sizeof compute, "%.1f", r.compute_tps_sparse);
     std::printf("%-28s %10.1f %12.1f %12s %12.1f %9s %8.2fx %6.2fx\n", sp.describe().c_str(), r.bytes_sparse / 1e6,
-                r.tps_sparse, compute, tps, !r.has_compute ? "memory" : r.compute_bound_sparse ? "compute" : "memory", tps / dense_tps,
+                r.tps_sparse, compute, tps, r.compute_bound_sparse ? "compute" : "memory", tps / dense_tps,
                 base.bytes_dense / r.bytes_sparse);
   }
   std::printf("assumes: every weight read once per token from memory at the bandwidth above, activations and KV\n"

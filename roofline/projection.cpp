@@ -233,16 +233,14 @@ projection_result project(const std::vector<plan_matrix>& plan, const target_pro
   r.bandwidth_kind = target.bandwidth_kind();
   r.has_compute = target.p_GHz.has_value();
   const double hz = r.has_compute ? target.p_cores * *target.p_GHz * 1e9 : 0;  // P-core cycles per second
-  // Seconds per token: memory side, compute side, and their roofline matrix by matrix.
-  double mem_d = 0, mem_s = 0, cpu_d = 0, cpu_s = 0, roof_d = 0, roof_s = 0;
+  // Seconds per token of the compute side, and of the roofline matrix by matrix.
+  double cpu_d = 0, cpu_s = 0, roof_d = 0, roof_s = 0;
   for (const auto& p : plan) {
     const double bytes = packed_bytes(p.N, p.K, p.bits, p.group, std::size_t(target.line)) * p.count;
     r.bytes_dense += bytes;
     r.bytes_sparse += bytes * (1.0 - p.sparsity);
-    const double md = bytes / (r.GBps * 1e9), ms = md * (1.0 - p.sparsity);
-    mem_d += md;
-    mem_s += ms;
     if (!r.has_compute) continue;
+    const double md = bytes / (r.GBps * 1e9), ms = md * (1.0 - p.sparsity);
     const double weights = double(p.N) * double(p.K) * p.count;
     const double cd = weights * cycles_per_weight(find_neon_loop(precision, p.bits, p.group, false), target) / hz;
     const double cs = p.sparsity > 0
@@ -254,15 +252,15 @@ projection_result project(const std::vector<plan_matrix>& plan, const target_pro
     roof_d += std::max(md, cd);
     roof_s += std::max(ms, cs);
   }
-  r.tps_dense = 1.0 / mem_d;
-  r.tps_sparse = 1.0 / mem_s;
+  r.tps_dense = r.GBps * 1e9 / r.bytes_dense;
+  r.tps_sparse = r.GBps * 1e9 / r.bytes_sparse;
   if (r.has_compute) {
     r.compute_tps_dense = 1.0 / cpu_d;
     r.compute_tps_sparse = 1.0 / cpu_s;
     r.roof_tps_dense = 1.0 / roof_d;
     r.roof_tps_sparse = 1.0 / roof_s;
-    r.compute_bound_dense = cpu_d > mem_d;
-    r.compute_bound_sparse = cpu_s > mem_s;
+    r.compute_bound_dense = r.compute_tps_dense < r.tps_dense;
+    r.compute_bound_sparse = r.compute_tps_sparse < r.tps_sparse;
   }
   return r;
 }

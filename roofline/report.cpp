@@ -318,7 +318,7 @@ void compute_side_table(tables& t, const model_shape& model) {
   }
   if (body.empty()) return;
   t.html << "<p>With the compute side: each matrix at the slower of its bytes over the bandwidth above and its "
-            "NEON inner loop's counted cycles (SIMD operations over 4 pipes, or instructions over the decode width) "
+            "NEON inner loop's counted cycles (SIMD operations over the P-core's SIMD pipes, or instructions over its decode width) "
             "over P-cores x clock; E-cores left out. Counted in the aarch64 build's disassembly, not timed on Apple "
             "hardware: an upper bound (docs/profiles.md, \"Compute side\"; <code>actsparse project --precision "
             "exact|int8</code>).</p>\n";
