@@ -1,15 +1,18 @@
 // roofline/study_report.cpp: the report's real-model page from `actsparse study` results.
 // Quality rows and speed rows are joined by weight width and target; the speed runs use
 // the magnitude rule, so their quality is the magnitude rule's (the dense row at target 0).
-// The Apple projection divides each built-in profile's bandwidth by the bytes a token read.
+// The Apple projection runs each timed row's realised sparsity per projection through
+// project() on the built-in profiles: memory and compute side, matrix by matrix.
 #include "study_report.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iterator>
+#include <optional>
 #include <set>
 
+#include "projection.hpp"
 #include "report_html.hpp"
 #include "targets.hpp"
 
@@ -392,54 +395,126 @@ void study_summary(tables& t, const study_result& r) {
   table(t, head, body, "study-summary");
 }
 
+namespace {
+
+// The study's model as a catalogue shape, from the file's hyperparameters; nullopt when
+// one is missing or outside what a decoder could hold (a damaged file's figures).
+std::optional<model_shape> study_model(const study_result& r) {
+  auto h = [&](const char* k) {
+    const auto it = r.hparams.find(k);
+    return it == r.hparams.end() ? 0 : it->second;
+  };
+  const int layers = h("n_layers"), embd = h("n_embd"), ff = h("n_ff"), heads = h("n_heads"),
+            kv_heads = h("n_kv_heads"), vocab = h("n_vocab");
+  const int most = 1 << 22;
+  if (layers < 1 || layers > 1024 || embd < 1 || embd > most || ff < 1 || ff > most || vocab < 1 || vocab > most ||
+      heads < 1 || embd % heads || kv_heads < 1 || kv_heads > heads)
+    return std::nullopt;
+  model_shape m;
+  m.name = m.label = r.model;
+  m.layers = layers;
+  m.hidden = std::size_t(embd);
+  m.intermediate = std::size_t(ff);
+  m.kv_dim = std::size_t(embd / heads * kv_heads);
+  m.vocab = std::size_t(vocab);
+  return m;
+}
+
+// A packed width's bits, group and precision from its name ("4-bit g64", "4-bit g64 int8");
+// false for the file's own weights and any width the NEON loop table has no loop for.
+bool packed_width(const std::string& w, int& bits, int& group, std::string& precision) {
+  int used = 0;
+  if (std::sscanf(w.c_str(), "%d-bit g%d%n", &bits, &group, &used) != 2) return false;
+  const std::string rest = w.substr(std::size_t(used));
+  if (rest != "" && rest != " int8") return false;
+  precision = rest.empty() ? "exact" : "int8";
+  const auto& loops = builtin_neon_loops();
+  return std::any_of(loops.begin(), loops.end(), [&](const kernel_loop& l) {
+    return l.mode == precision && l.bits == bits && l.group == group;
+  });
+}
+
+// Run s's decode on a target: the model's matrices at the run's width, each projection at
+// the sparsity it realised in the run (lm_head dense), through project(). nullopt when the
+// study lacks the model's shape, the width is not a packed one, or a sparse run lacks a
+// projection's realised sparsity.
+std::optional<projection_result> project_run(const study_result& r, const study_speed& s,
+                                             const target_profile& target) {
+  const std::optional<model_shape> m = study_model(r);
+  int bits = 0, group = 0;
+  std::string precision;
+  if (!m || !packed_width(s.weights, bits, group, precision)) return std::nullopt;
+  projection_table sparsity;
+  for (const char* proj : {"q", "k", "v", "o", "gate", "up", "down"}) {
+    const auto p = std::find_if(s.per_projection.begin(), s.per_projection.end(),
+                                [&](const study_projection& x) { return x.projection == proj; });
+    if (!s.sparse) continue;
+    if (p == s.per_projection.end() || !(p->sparsity >= 0 && p->sparsity < 1)) return std::nullopt;
+    sparsity.values[proj] = {p->sparsity};
+  }
+  projection_table width;
+  width.fallback = bits;
+  return project(decode_plan(*m, width, group, sparsity), target, precision);
+}
+
+}  // namespace
+
 void study_apple(tables& t, const study_result& r, bool every_profile) {
-  const std::string title = "Projected on Apple Silicon: a bandwidth-only upper bound";
+  const std::string title = "Projected on Apple Silicon: memory and compute";
   t.html << "<h3>" << escape(title) << "</h3>\n";
   t.md << "### " << title << "\n\n";
   if (r.speed.empty()) {
-    const std::string text = "This study has no speed runs yet, so no bytes per token to project.";
+    const std::string text = "This study has no speed runs yet, so no sparsity per projection to project.";
     t.html << "<p>" << escape(text) << "</p>\n";
     t.md << text << "\n\n";
     return;
   }
-  // One column per bandwidth, slowest first: profiles with the same figure (M2 and M3,
-  // 100 GB/s) share one.
+  // One column per projection alike, slowest bandwidth first: profiles with the same
+  // bandwidth and the same P-cores (count, clock, pipes, decode width) share one.
   struct column {
     std::string label;
-    double GBps;
-    bool cpu;
+    target_profile profile;
+  };
+  auto same_projection = [](const target_profile& a, const target_profile& b) {
+    return a.projection_GBps() == b.projection_GBps() && bool(a.cpu_GBps) == bool(b.cpu_GBps) &&
+           a.p_cores == b.p_cores && a.p_GHz == b.p_GHz && a.simd_pipes == b.simd_pipes &&
+           a.decode_width == b.decode_width;
   };
   std::vector<column> profiles;
-  bool any_cpu = false;
   for (const auto& p : builtin_profiles()) {
     const bool shown = every_profile || std::find_if(std::begin(kFirstScreenProfiles), std::end(kFirstScreenProfiles),
                                                      [&](const char* n) { return p.name == n; }) !=
                                             std::end(kFirstScreenProfiles);
     if (!shown) continue;
-    any_cpu = any_cpu || p.cpu_GBps.has_value();
-    const bool cpu = bool(p.cpu_GBps);
     const std::string apple = "Apple ", name = p.label.rfind(apple, 0) == 0 ? p.label.substr(apple.size()) : p.label;
     auto same = std::find_if(profiles.begin(), profiles.end(),
-                             [&](const column& c) { return c.GBps == p.projection_GBps() && c.cpu == cpu; });
+                             [&](const column& c) { return same_projection(c.profile, p); });
     if (same == profiles.end())
-      profiles.push_back({name, p.projection_GBps(), cpu});
+      profiles.push_back({name, p});
     else
       same->label += ", " + name;
   }
-  std::stable_sort(profiles.begin(), profiles.end(), [](const column& a, const column& b) { return a.GBps < b.GBps; });
+  std::stable_sort(profiles.begin(), profiles.end(), [](const column& a, const column& b) {
+    return a.profile.projection_GBps() < b.profile.projection_GBps();
+  });
   // The answer's terms before the table, how its figures were derived after it.
   const std::string lead =
-      "Decode tokens/s on each profile (the columns after the target) if a token took only the time to read its "
-      "weights at the profile's bandwidth: its CPU-reachable figure (docs/profiles.md: fitted on published llama.cpp "
-      "CPU-only decode rates, or derived from other chips' where a chip has none; marked CPU" +
-      (any_cpu ? std::string() : std::string(", on none of these profiles")) +
-      "), else Apple's SoC figure, which CPU cores do not reach. The work besides reading the weights (attention, "
-      "norms, finding the active inputs) is left out, so real decode is slower.";
+      "Decode tokens/s on each profile (the columns after the target): each of the model's matrices, at the sparsity "
+      "each projection reached in this study's run, takes the longer of two times: reading its weights at the "
+      "profile's CPU-reachable bandwidth (docs/profiles.md; Apple's SoC figure where a profile has none, which CPU "
+      "cores do not reach), and running the NEON inner loops of the row's precision on every P-core (instructions "
+      "counted in the aarch64 build, over each core's SIMD pipes and decode width at its clock). C marks a profile "
+      "where the loops, summed over the matrices, take longer than the reads (compute-bound: an int8 mode or more "
+      "cores would help); "
+      "unmarked, it is memory-bound and only fewer bytes help. The work besides the matrices (attention, norms, "
+      "finding the active inputs) is left out, so real decode is slower; no figure here was timed on a Mac.";
   t.html << "<p>" << escape(lead) << "</p>\n";
   t.md << lead << "\n";
   // The answer first: a narrow window shows the tokens/s before the detail scrolls away.
   std::vector<std::string> head = {"weights", "target"};
-  for (const auto& p : profiles) head.push_back(p.label + ": " + num(p.GBps, 4) + " GB/s" + (p.cpu ? " CPU" : ""));
+  for (const auto& c : profiles)
+    head.push_back(c.label + ": " + num(c.profile.projection_GBps(), 4) + " GB/s" + (c.profile.cpu_GBps ? " CPU" : "") +
+                   (c.profile.p_GHz ? ", " + std::to_string(c.profile.p_cores) + " P-cores" : ""));
   head.insert(head.end(), {"perplexity vs dense", "MB/token", "speedup"});
   std::vector<std::vector<std::string>> body;
   for (const auto& w : widths(r)) {
@@ -447,11 +522,19 @@ void study_apple(tables& t, const study_result& r, bool every_profile) {
     const double dense_bytes = dense ? token_bytes(r, *dense) : 0;
     for (double target : summary_targets(r, w)) {
       const study_speed* s = bytes_run(r, w, target);
-      if (!s) continue;  // not timed: no bytes
+      if (!s) continue;  // not timed: no realised sparsity
       const double bytes = token_bytes(r, *s);
       const study_quality* q = quality_of(r, w, target);
       std::vector<std::string> row = {w, target_name(target)};
-      for (const auto& p : profiles) row.push_back(bytes > 0 ? rate(p.GBps * 1e9 / bytes) : "n/a");
+      for (const auto& c : profiles) {
+        const std::optional<projection_result> p = project_run(r, *s, c.profile);
+        if (!p)
+          row.push_back("n/a");
+        else if (p->has_compute)
+          row.push_back(rate(p->roof_tps_sparse) + (p->compute_bound_sparse ? " C" : ""));
+        else
+          row.push_back(rate(p->tps_sparse));
+      }
       row.insert(row.end(), {q ? num(q->perplexity_vs_dense, 4) : "n/a", bytes > 0 ? mb(bytes) : "n/a",
                              bytes > 0 && dense_bytes > 0 ? num(dense_bytes / bytes, 3) + "x" : "n/a"});
       body.push_back(row);
@@ -461,13 +544,16 @@ void study_apple(tables& t, const study_result& r, bool every_profile) {
   // How the figures were derived: the full page's sentence per column, or the first
   // screen's one paragraph.
   const std::string bytes_how =
-      "the bytes one token reads: the seven projections as this study's decoder read them in the streamed run (the "
-      "hot one where none was streamed; dense reads every strip, sparse only the active inputs' strips), plus "
-      "lm_head, always dense, whose bytes are the run's weight_bytes (every packed weight the decoder holds) less "
-      "the dense run's projection bytes; rows not timed are left out";
-  const std::string speedup_how = "the same width's dense MB/token over this row's, the same on every profile";
+      "the bytes one token read on this machine: the seven projections as this study's decoder read them in the "
+      "streamed run (the hot one where none was streamed; dense reads every strip, sparse only the active inputs' "
+      "strips), plus lm_head, always dense, whose bytes are the run's weight_bytes (every packed weight the decoder "
+      "holds) less the dense run's projection bytes; rows not timed are left out";
+  const std::string speedup_how = "the same width's dense MB/token over this row's";
   const std::string profile_how =
-      "tokens/s = the profile's bandwidth / MB/token; docs/profiles.md has the bandwidths' sources";
+      "tokens/s = 1 / the sum over the model's matrices (from the file's hyperparameters) of the longer of their "
+      "bytes packed with the profile's cache line over its bandwidth and their weights times the NEON loop's cycles "
+      "per weight over P-cores x clock, as `actsparse project --precision` computes them; the file's own weights "
+      "(no packed width) are n/a; docs/profiles.md has the bandwidths', clocks' and pipes' sources";
   if (every_profile) {
     columns(t, {{"each profile's column", profile_how},
                 {"perplexity vs dense", "the quality the row costs, as in the table above"},

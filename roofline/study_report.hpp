@@ -17,11 +17,11 @@ struct tables;
 void study_summary(tables& t, const study_result& r);
 
 // Decode tokens/s of each timed summary row projected on the built-in Apple profiles
-// (targets.hpp): the bytes per token the study's decoder read (its seven projections as
-// measured, plus lm_head's bytes) over each profile's bandwidth, a bandwidth-only upper
-// bound. A heading, what the figures are, the table and how they were derived;
-// `every_profile` false shows the first screen's subset (the slowest profile and the current
-// line), true all of them.
+// (targets.hpp): the study model's matrices at the row's width, precision and realised
+// sparsity per projection through project() (projection.hpp: the longer of each matrix's
+// reads and its NEON loops), compute-bound profiles marked. A heading, what the figures
+// are, the table and how they were derived; `every_profile` false shows the first screen's
+// subset (the slowest profile and the current line), true all of them.
 void study_apple(tables& t, const study_result& r, bool every_profile);
 
 // The page: the summary and its Apple projection on every profile, quality against

@@ -10,10 +10,11 @@ shapes at two widths: 24 bars with long names on the kernel page's "MB moved per
 Then:
   - the summary table, on real-model.html and at the top of index.html (before the machine
     tables), holds the JSON's figures, joined by width and target as the page says;
-  - right below it, the Apple projection holds tokens/s = each profile's bandwidth (from
-    roofline/profiles/apple.json) / the bytes per token computed here (the chosen run's
-    projections plus lm_head, whose bytes the file holds only inside weight_bytes), with the
-    text saying it is a bandwidth-only upper bound;
+  - right below it, the Apple projection holds, per profile of roofline/profiles/apple.json,
+    the roofline tokens/s that tests/roofline/apple_oracle.py computes for the model's
+    matrices at the chosen run's realised sparsity per projection (memory and compute side,
+    compute-bound profiles marked C), beside the bytes per token computed here (the run's
+    projections plus lm_head, whose bytes the file holds only inside weight_bytes);
   - every page links the others from its bar of links;
   - in headless Chromium at 480 (in an iframe: a headless window is at least 500 px wide)
     and 1600 px, every page draws its charts, no page scrolls
@@ -33,6 +34,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "roofline"))
+import apple_oracle  # noqa: E402  (the Apple roofline's arithmetic, shared with check_apple_validation.py)
+
 tool, source, work = (os.path.abspath(a) for a in sys.argv[1:4])
 chromium = sys.argv[4]
 corpus = os.path.join(source, "tests", "fuzz", "corpus")
@@ -48,11 +52,11 @@ def fail(msg):
 
 # ---- the study file
 
-WIDTHS = ["4-bit g64", "4-bit g32", "8-bit g32"]
+WIDTHS = ["4-bit g64", "4-bit g32", "8-bit g32", "4-bit g64 int8"]
 TARGETS = [0.25, 0.4, 0.5, 0.6, 0.7]
 # lm_head's packed bytes per width. The file records them only inside weight_bytes (every
 # packed weight), as study_cmd.cpp does, so the page must recover them.
-LM_HEAD = {"4-bit g64": 15925248, "4-bit g32": 17694720, "8-bit g32": 31850496}
+LM_HEAD = {"4-bit g64": 15925248, "4-bit g32": 17694720, "8-bit g32": 31850496, "4-bit g64 int8": 15925248}
 HOT_ONLY = "8-bit g32"  # timed hot only: its Apple rows take the hot run's bytes
 PROJECTIONS = ["q", "k", "v", "o", "gate", "up", "down"]
 EDGES = [10 ** (e / 4) for e in range(-24, 9)]
@@ -89,7 +93,9 @@ def study():
                     for k, p in enumerate(PROJECTIONS):
                         b = (1 + k) * 2.0e6 * (1 + i / 7) * (1 - t) * skew
                         ms = b / 4.0e9 * 1e3
-                        per.append({"projection": p, "sparsity": t, "bytes_per_token": b, "ms_per_token": ms,
+                        # Each projection at its own realised sparsity, a little different per run too.
+                        per.append({"projection": p, "sparsity": t * (0.85 + 0.05 * k) * (2 - skew),
+                                    "bytes_per_token": b, "ms_per_token": ms,
                                     "GBps": b / ms / 1e6, "roof_level": "DRAM", "roof_GBps": 18.0,
                                     "roof_fraction": b / ms / 1e6 / 18.0})
                     speed.append({"weights": w, "residency": "stream" if stream else "hot",
@@ -248,9 +254,10 @@ def expected_summary(s):
 
 def apple_columns(every):
     """The Apple table's profile columns from roofline/profiles/apple.json itself: the figure
-    a projection uses (the CPU one where published, else the SoC one), one column per figure
-    (its profiles' names joined, without "Apple "), slowest first; on the first screen only
-    the slowest profile and the current line."""
+    a projection uses (the CPU one where published, else the SoC one) and the P-cores (count,
+    clock, pipes, decode width), one column per alike (its profiles' names joined, without
+    "Apple "), slowest bandwidth first; on the first screen only the slowest profile and the
+    current line. Each column: (header, bandwidth, a profile of the column)."""
     with open(os.path.join(source, "roofline", "profiles", "apple.json")) as f:
         profiles = json.load(f)
     groups = {}
@@ -259,9 +266,12 @@ def apple_columns(every):
             continue
         cpu = p["cpu_bandwidth_GBps"] is not None
         bw = p["cpu_bandwidth_GBps"] if cpu else p["soc_bandwidth_GBps"]
-        groups.setdefault((bw, cpu), []).append(p["label"].replace("Apple ", "", 1))
-    return [(", ".join(names) + f": {num(bw, 4)} GB/s" + (" CPU" if cpu else ""), bw)
-            for (bw, cpu), names in sorted(groups.items(), key=lambda g: g[0][0])]
+        key = (bw, cpu, p["performance_cores"], p["p_core_GHz"], p["p_core_simd_pipes"], p["p_core_decode_width"])
+        groups.setdefault(key, []).append(p)
+    cols = sorted(groups.items(), key=lambda g: g[0][0])  # stable: apple.json's order within a bandwidth
+    return [(", ".join(q["label"].replace("Apple ", "", 1) for q in ps) +
+             f": {num(key[0], 4)} GB/s" + (" CPU" if key[1] else "") + f", {key[2]} P-cores", key[0], ps[0])
+            for key, ps in cols]
 
 
 def rate(v):
@@ -269,26 +279,46 @@ def rate(v):
 
 
 def expected_apple(s, every):
-    """The Apple projection, computed here: per timed width and target, the bytes one token
-    reads are the streamed 1-thread run's projections (the hot run's for HOT_ONLY) plus
-    lm_head's LM_HEAD bytes, and tokens/s = the profile's GB/s * 1e9 / those bytes."""
+    """The Apple projection, computed here: per timed width and target, the streamed 1-thread
+    run (the hot one for HOT_ONLY) gives each projection's realised sparsity and the bytes
+    one token read (its projections plus lm_head's LM_HEAD bytes). On each profile, the
+    model's matrices from the file's hyperparameters at that sparsity (lm_head dense) go
+    through the oracle's roofline (tests/roofline/apple_oracle.py) in the width's precision;
+    " C" marks a compute-bound profile."""
     cols = apple_columns(every)
+    loops = apple_oracle.neon_loops(source)
     rows = [["weights", "target"] + [c[0] for c in cols] + ["perplexity vs dense", "MB/token", "speedup"]]
+    hp = s["hparams"]
+    L, h, f, vocab = hp["n_layers"], hp["n_embd"], hp["n_ff"], hp["n_vocab"]
+    kv = h // hp["n_heads"] * hp["n_kv_heads"]
+    shapes = {"q": (h, h), "k": (kv, h), "v": (kv, h), "o": (h, h), "gate": (f, h), "up": (f, h), "down": (h, f)}
 
-    def token_bytes(w, t):
+    def run_of(w, t):
         run = [r for r in s["speed"] if r["weights"] == w and r["target"] == t and r["threads"] == 1 and
                r["residency"] == ("hot" if w == HOT_ONLY else "stream")]
-        return sum(p["bytes_per_token"] for p in run[0]["per_projection"]) + LM_HEAD[w] if run else None
+        return run[0] if run else None
+
+    def token_bytes(run, w):
+        return sum(p["bytes_per_token"] for p in run["per_projection"]) + LM_HEAD[w]
 
     for w in WIDTHS + ["file Q4_1"]:
         for t in [0.0] + TARGETS:
-            b = token_bytes(w, t)
-            if b is None:
+            run = run_of(w, t)
+            if run is None:
                 continue
+            bits, group = int(w.split("-")[0]), int(w.split(" g")[1].split()[0])
+            precision = "int8" if w.endswith(" int8") else "exact"
+            sparsity = {p["projection"]: p["sparsity"] for p in run["per_projection"]}
+            mats = [shapes[p] + (L, sparsity[p] if t else 0.0) for p in PROJECTIONS] + [(vocab, h, 1, 0.0)]
+            cells = []
+            for _, bw, p in cols:
+                _, _, _, tps, compute_bound = apple_oracle.roofline(p, bw, loops, precision, bits, group, mats)
+                cells.append(rate(tps) + (" C" if compute_bound else ""))
+            b = token_bytes(run, w)
             q = [q["perplexity_vs_dense"] for q in s["quality"]
                  if q["weights"] == w and q["target"] == t and q["rule"] == ("magnitude" if t else "dense")]
-            rows.append([w, pct(t) if t else "dense"] + [rate(bw * 1e9 / b) for _, bw in cols] +
-                        [num(q[0], 4), num(b / 1e6, 4), num(token_bytes(w, 0.0) / b) + "x"])
+            rows.append([w, pct(t) if t else "dense"] + cells +
+                        [num(q[0], 4), num(b / 1e6, 4), num(token_bytes(run_of(w, 0.0), w) / b) + "x"])
     return rows
 
 
@@ -297,7 +327,7 @@ write("study.json", s)
 write("bench.json", bench())
 report("report", "study.json")
 want = expected_summary(s)
-if len(want) != 1 + 3 * 6 + 1:
+if len(want) != 1 + len(WIDTHS) * 6 + 1:
     fail(f"the test's own summary has {len(want)} rows")
 for page in ("real-model.html", "index.html"):
     got = parse(os.path.join("report", page))
@@ -314,13 +344,14 @@ print(f"summary: {len(want) - 1} rows x {len(want[0])} columns equal the JSON's,
 for page, every, table_id in (("index.html", False, "study-apple"), ("real-model.html", True, "study-apple-all")):
     got = parse(os.path.join("report", page))
     want_apple = expected_apple(s, every)
-    if len(want_apple) != 1 + 3 * 6 or len(want_apple[0]) != 5 + len(apple_columns(every)):
+    if len(want_apple) != 1 + len(WIDTHS) * 6 or len(want_apple[0]) != 5 + len(apple_columns(every)):
         fail(f"the test's own Apple table is {len(want_apple)} x {len(want_apple[0])}")
     if got.tables.get(table_id) != want_apple:
-        fail(f"{page}: Apple projection differs from bandwidth / bytes:\n got  {got.tables.get(table_id)}\n"
+        fail(f"{page}: Apple projection differs from the oracle's roofline:\n got  {got.tables.get(table_id)}\n"
              f" want {want_apple}")
     text = open(os.path.join("report", page)).read()
-    for phrase in ("a bandwidth-only upper bound", "its CPU-reachable figure (docs/profiles.md", "(attention, norms"):
+    for phrase in ("memory and compute", "CPU-reachable bandwidth (docs/profiles.md", "(attention, norms",
+                   "C marks a profile", "no figure here was timed on a Mac"):
         if phrase not in text:
             fail(f"{page}: the Apple projection's text lacks '{phrase}'")
 if got.order.index("study-apple-all") != got.order.index("study-summary") + 1:
@@ -328,8 +359,9 @@ if got.order.index("study-apple-all") != got.order.index("study-summary") + 1:
 got = parse("report/index.html")
 if not got.order.index("study-summary") + 1 == got.order.index("study-apple") < got.order.index("machine"):
     fail(f"index.html: the Apple projection is not right below the summary: {got.order[:4]}")
-print(f"apple: {len(want_apple) - 1} rows equal bandwidth / bytes from the JSON and apple.json, 4 profiles below "
-      "the summary on index.html, 11 bandwidths (15 profiles) on real-model.html")
+print(f"apple: {len(want_apple) - 1} rows equal the oracle's roofline from the JSON, apple.json and neon_loops.json, "
+      f"{sum(c.endswith(' C') for r in want_apple[1:] for c in r)} cells compute-bound; 4 profiles below the summary on "
+      f"index.html, {len(apple_columns(True))} columns (15 profiles) on real-model.html")
 
 # Other tables against the JSON: the quality table row by row, the activation table's exact zeros.
 quality = parse("report/real-model.html").tables["study-quality"][1:]
@@ -442,7 +474,7 @@ if "This study has no speed runs" not in page or "study-projections-table" in pa
     fail("partial study: the page does not say it has no speed runs")
 for f in ("real-model.html", "index.html"):
     page = open(os.path.join("report-partial", f)).read()
-    if "no bytes per token to project" not in page or "study-apple" in page:
+    if "no sparsity per projection to project" not in page or "study-apple" in page:
         fail(f"partial study: {f} does not say it has nothing to project")
 if parse("report-partial/real-model.html").tables["study-summary"] != expected_summary(partial):
     fail("partial study: summary differs from the JSON")

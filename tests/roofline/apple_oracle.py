@@ -7,7 +7,11 @@ tests/report/check_decode_validation.py the report's decode page.
     taken from the models' published configs, packed as docs/format.md describes),
   - the CPU figure of the rule (P-cores x the median per-P-core GB/s of the chip's
     generation, all generations when it has none, capped at the SoC figure),
-  - each measurement projected with the figure fitted without it (leave one out).
+  - each measurement projected with the figure fitted without it (leave one out),
+  - the compute side: per matrix, its weights times the NEON loop's cycles per weight
+    (roofline/profiles/neon_loops.json) over P-cores x clock, against its bytes over the
+    bandwidth (check_apple_validation.py against `actsparse project`, and
+    tests/report/check_study_report.py against the real-model page's Apple table).
 """
 import json
 import os
@@ -41,6 +45,34 @@ def strips(n_out, k_in, bits, group, line=128):
     n = -(-n_out // group) * group
     payload = n * bits // 8 + 4 * (n // group)
     return -(-payload // line) * line * k_in
+
+
+def neon_loops(source):
+    """The counted NEON loops by (mode, bits, group, pass)."""
+    with open(os.path.join(source, "roofline", "profiles", "neon_loops.json")) as f:
+        return {(l["mode"], l["bits"], l["group"], l["pass"]): l for l in json.load(f)}
+
+
+def roofline(p, GBps, loops, precision, bits, group, mats):
+    """Profile p running matrices mats, (n_out, k_in, count, sparsity) each, at bits/group in
+    precision with GBps of bandwidth: (bytes per token, memory tokens/s, compute tokens/s,
+    roofline tokens/s, compute-bound). Each matrix takes the longer of its bytes over the
+    bandwidth and its (1 - s) x padded weights x cycles per weight (the loop's SIMD ops over
+    the core's pipes or its instructions over the decode width, whichever is more) over
+    P-cores x clock; the sparse loop where s > 0."""
+    hz = p["performance_cores"] * p["p_core_GHz"] * 1e9
+    mem = cpu = roof = nbytes = 0.0
+    for n_out, k_in, count, s in mats:
+        n = -(-n_out // group) * group
+        b = strips(n_out, k_in, bits, group) * count * (1 - s)
+        lp = loops[(precision, bits, group, "sparse" if s > 0 else "dense")]
+        cycles = max(lp["simd_ops"] / p["p_core_simd_pipes"], lp["instructions"] / p["p_core_decode_width"]) / lp["weights"]
+        c = n * k_in * count * (1 - s) * cycles / hz
+        nbytes += b
+        mem += b / (GBps * 1e9)
+        cpu += c
+        roof += max(b / (GBps * 1e9), c)
+    return nbytes, 1 / mem, 1 / cpu, 1 / roof, cpu > mem
 
 
 def token_bytes(m):

@@ -126,8 +126,7 @@ if "bandwidth: 200 GB/s (published SoC figure" not in r:
 
 # ---- the compute side (docs/profiles.md, "Compute side"): `actsparse project`'s memory,
 # compute and roofline tokens/s against the oracle's, from apple.json and neon_loops.json.
-with open(os.path.join(source, "roofline", "profiles", "neon_loops.json")) as f:
-    loops = {(l["mode"], l["bits"], l["group"], l["pass"]): l for l in json.load(f)}
+loops = apple_oracle.neon_loops(source)
 checked = 0
 for chip, model, bits, group, precision in [("apple-m2-pro", "llama-2-7b", 4, 64, "exact"),
                                             ("apple-m2-pro", "llama-2-7b", 4, 64, "int8"),
@@ -135,8 +134,6 @@ for chip, model, bits, group, precision in [("apple-m2-pro", "llama-2-7b", 4, 64
                                             ("apple-m1", "mistral-7b", 3, 128, "exact"),
                                             ("apple-m3-pro", "llama-2-13b", 5, 64, "int8")]:
     p = profiles[chip]
-    hz = p["performance_cores"] * p["p_core_GHz"] * 1e9
-    bw = fit(p)[0] * 1e9
     layers, h, f, kv, vocab = apple_oracle.SHAPES[model]
     mats = [(h, h, 2 * layers), (kv, h, 2 * layers), (f, h, 2 * layers), (h, f, layers), (vocab, h, 1)]
     out = run("--profile", chip, "--model", model, "--bits", str(bits), "--group", str(group), "--precision", precision,
@@ -148,27 +145,17 @@ for chip, model, bits, group, precision in [("apple-m2-pro", "llama-2-7b", 4, 64
             rows[m.group(1)] = [float(m.group(i)) for i in (2, 3, 4, 5)] + [m.group(6)]
     for name, sparse_of in [("dense", lambda i: 0.0), ("all projections at 50%", lambda i: 0.0 if i == 4 else 0.5),
                             ("FFN down input at 50%", lambda i: 0.5 if i == 3 else 0.0)]:
-        mem = cpu = roof = nbytes = 0.0
-        for i, (n_out, k_in, count) in enumerate(mats):
-            s = sparse_of(i)
-            n = -(-n_out // group) * group
-            b = apple_oracle.strips(n_out, k_in, bits, group) * count * (1 - s)
-            lp = loops[(precision, bits, group, "sparse" if s > 0 else "dense")]
-            cycles = max(lp["simd_ops"] / p["p_core_simd_pipes"], lp["instructions"] / p["p_core_decode_width"]) / lp["weights"]
-            c = n * k_in * count * (1 - s) * cycles / hz
-            nbytes += b
-            mem += b / bw
-            cpu += c
-            roof += max(b / bw, c)
-        want = [nbytes / 1e6, 1 / mem, 1 / cpu, 1 / roof]
+        nbytes, mem_tps, cpu_tps, roof_tps, compute_bound = apple_oracle.roofline(
+            p, fit(p)[0], loops, precision, bits, group, [m + (sparse_of(i),) for i, m in enumerate(mats)])
+        want = [nbytes / 1e6, mem_tps, cpu_tps, roof_tps]
         got = rows.get(name)
         if got is None:
             fail(f"{chip} {model} {bits}-bit g{group} {precision}: no row '{name}' in\n{out}")
         for what, g, w in zip(("MB/token", "memory tok/s", "compute tok/s", "tokens/s"), got, want):
             if abs(g - w) > 0.051 + 1e-3 * w:
                 fail(f"{chip} {model} {bits}-bit g{group} {precision} '{name}': {what} {g}, oracle {w:.3f}\n{out}")
-        if got[4] != ("compute" if cpu > mem else "memory"):
-            fail(f"{chip} {model} {precision} '{name}': bound {got[4]}, oracle {'compute' if cpu > mem else 'memory'}")
+        if got[4] != ("compute" if compute_bound else "memory"):
+            fail(f"{chip} {model} {precision} '{name}': bound {got[4]}, oracle {'compute' if compute_bound else 'memory'}")
         checked += 1
 
 # ---- bad input is refused, naming the entry and the field
