@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -36,6 +37,7 @@ namespace roofline {
 namespace {
 
 namespace dec = actsparse::decoder;
+namespace fs = std::filesystem;
 using nlohmann::json;
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("actsparse study: " + what); }
@@ -197,6 +199,17 @@ int run_study(const study_cli& c) {
     if (w != "none") widths.push_back(parse_width(w));  // "none": only the file's own weights
   std::vector<dec::sparsity_rule> rules;
   for (const auto& r : c.rules) rules.push_back(parse_rule(r));
+  // Where the results go, before an hour of decoding: the thresholds' folder is made, the
+  // JSON's folder must exist.
+  if (!c.thresholds_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(c.thresholds_dir, ec);
+    if (ec || !fs::is_directory(c.thresholds_dir))
+      fail("--thresholds-dir '" + c.thresholds_dir + "': cannot make the folder" + (ec ? ": " + ec.message() : ""));
+  }
+  const fs::path out_dir = fs::path(c.out).parent_path();
+  if (!out_dir.empty() && !fs::is_directory(out_dir))
+    fail("--out '" + c.out + "': no folder '" + out_dir.string() + "' to write it in");
   machine_profile machine;
   const bool have_machine = !c.machine.empty();
   if (have_machine) machine = load_machine(c.machine);
