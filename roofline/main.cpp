@@ -107,7 +107,7 @@ int run_project(const std::string& profile_name, const std::string& profiles_fil
     std::printf("profiles:\n");
     for (const auto& p : profiles) {
       char clock[96] = "no clock";
-      if (p.p_GHz) std::snprintf(clock, sizeof clock, "%d P-cores at %.2f GHz (%s)", p.p_cores, *p.p_GHz, p.clock_kind.c_str());
+      if (p.pcore.GHz) std::snprintf(clock, sizeof clock, "%d P-cores at %.2f GHz (%s)", p.p_cores, *p.pcore.GHz, p.pcore.clock_kind.c_str());
       std::printf("  %-16s %-16s SoC %6.0f GB/s, CPU %s, %s\n", p.name.c_str(), p.label.c_str(), p.soc_GBps,
                   p.cpu_GBps ? (std::to_string(int(*p.cpu_GBps + 0.5)) + " GB/s (" + p.cpu_kind + ")").c_str() : "unknown",
                   clock);
@@ -141,24 +141,36 @@ int run_project(const std::string& profile_name, const std::string& profiles_fil
   else
     std::printf("bandwidth: %.0f GB/s (published SoC figure: an upper bound for CPU kernels%s)\n", base.GBps,
                 cpu ? "; --bandwidth cpu for the CPU-reachable figure" : "; no CPU-reachable figure in the profile");
-  if (base.has_compute)
+  if (base.has_compute) {
+    // Per core, the dense loop of this width: weights per second.
+    const kernel_loop& loop = find_neon_loop(precision, bits, group, false);
+    auto gweights = [&](const core_type& c) { return *c.GHz / cycles_per_weight(loop, c, target.name); };
     std::printf("compute: %d P-cores at %.2f GHz (%s), %d SIMD pipes and %d-wide decode each, running the %s mode's\n"
-                "NEON inner loops (roofline/profiles/neon_loops.json); E-cores left out\n",
-                target.p_cores, *target.p_GHz, target.clock_kind.c_str(), target.simd_pipes, target.decode_width,
-                precision.c_str());
-  else
+                "NEON inner loops (roofline/profiles/neon_loops.json): the dense loop at %.1f Gweights/s per P-core\n",
+                target.p_cores, *target.pcore.GHz, target.pcore.clock_kind.c_str(), target.pcore.simd_pipes,
+                target.pcore.decode_width, precision.c_str(), gweights(target.pcore));
+    if (base.has_e_compute)
+      std::printf("E-cores: %d at %.2f GHz (%s), %d SIMD pipes and %d-wide decode each: %.1f Gweights/s per E-core;\n"
+                  "the chip's compute ceiling with them is the last column (tokens/s keeps to the P-cores)\n",
+                  target.e_cores, *target.ecore.GHz, target.ecore.clock_kind.c_str(), target.ecore.simd_pipes,
+                  target.ecore.decode_width, gweights(target.ecore));
+    else
+      std::printf("E-cores: no clock in the profile, left out\n");
+  } else {
     std::printf("compute: the profile has no clock, so no compute side (memory only)\n");
-  std::printf("%-28s %10s %12s %12s %12s %9s %9s %7s\n", "sparsity profile", "MB/token", "memory tok/s", "compute tok/s",
-              "tokens/s", "bound", "vs dense", "ideal");
+  }
+  std::printf("%-28s %10s %12s %12s %12s %9s %9s %7s %12s\n", "sparsity profile", "MB/token", "memory tok/s",
+              "compute tok/s", "tokens/s", "bound", "vs dense", "ideal", "P+E compute");
   const double dense_tps = base.has_compute ? base.roof_tps_dense : base.tps_dense;
   for (const auto& sp : sps) {
     const projection_result r = project(model, bits, group, sp, target, precision);
     const double tps = r.has_compute ? r.roof_tps_sparse : r.tps_sparse;
-    char compute[32] = "n/a";
+    char compute[32] = "n/a", chip[32] = "n/a";
     if (r.has_compute) std::snprintf(compute, sizeof compute, "%.1f", r.compute_tps_sparse);
-    std::printf("%-28s %10.1f %12.1f %12s %12.1f %9s %8.2fx %6.2fx\n", sp.describe().c_str(), r.bytes_sparse / 1e6,
+    if (r.has_e_compute) std::snprintf(chip, sizeof chip, "%.1f", r.chip_compute_tps_sparse);
+    std::printf("%-28s %10.1f %12.1f %12s %12.1f %9s %8.2fx %6.2fx %12s\n", sp.describe().c_str(), r.bytes_sparse / 1e6,
                 r.tps_sparse, compute, tps, r.compute_bound_sparse ? "compute" : "memory", tps / dense_tps,
-                base.bytes_dense / r.bytes_sparse);
+                base.bytes_dense / r.bytes_sparse, chip);
   }
   std::printf("assumes: every weight read once per token from memory at the bandwidth above, activations and KV\n"
               "cache ignored, lm_head dense; sparse strips read at the same bandwidth as dense. tokens/s is the\n"

@@ -231,10 +231,21 @@ projection_result project(const std::vector<plan_matrix>& plan, const target_pro
   r.GBps = target.projection_GBps();
   r.cpu_measured = target.cpu_GBps.has_value();
   r.bandwidth_kind = target.bandwidth_kind();
-  r.has_compute = target.p_GHz.has_value();
-  const double hz = r.has_compute ? target.p_cores * *target.p_GHz * 1e9 : 0;  // P-core cycles per second
+  r.has_compute = target.pcore.GHz.has_value();
+  r.has_e_compute = r.has_compute && target.ecore.GHz.has_value();
+  const double hz = r.has_compute ? target.p_cores * *target.pcore.GHz * 1e9 : 0;  // P-core cycles per second
+  const double e_hz = r.has_e_compute ? target.e_cores * *target.ecore.GHz * 1e9 : 0;
+  // Seconds one pass of a loop takes over `weights` weights: on the P-cores, and split between
+  // every core of the chip in proportion to its weights per second.
+  auto p_seconds = [&](const kernel_loop& loop, double weights) {
+    return weights * cycles_per_weight(loop, target.pcore, target.name) / hz;
+  };
+  auto chip_seconds = [&](const kernel_loop& loop, double weights) {
+    const double e_rate = r.has_e_compute ? e_hz / cycles_per_weight(loop, target.ecore, target.name) : 0;
+    return weights / (hz / cycles_per_weight(loop, target.pcore, target.name) + e_rate);
+  };
   // Seconds per token of the compute side, and of the roofline matrix by matrix.
-  double cpu_d = 0, cpu_s = 0, roof_d = 0, roof_s = 0;
+  double cpu_d = 0, cpu_s = 0, roof_d = 0, roof_s = 0, chip_d = 0, chip_s = 0;
   for (const auto& p : plan) {
     const double bytes = packed_bytes(p.N, p.K, p.bits, p.group, std::size_t(target.line)) * p.count;
     r.bytes_dense += bytes;
@@ -242,15 +253,15 @@ projection_result project(const std::vector<plan_matrix>& plan, const target_pro
     if (!r.has_compute) continue;
     const double md = bytes / (r.GBps * 1e9), ms = md * (1.0 - p.sparsity);
     const double weights = double(p.N) * double(p.K) * p.count;
-    const double cd = weights * cycles_per_weight(find_neon_loop(precision, p.bits, p.group, false), target) / hz;
-    const double cs = p.sparsity > 0
-                          ? weights * (1.0 - p.sparsity) *
-                                cycles_per_weight(find_neon_loop(precision, p.bits, p.group, true), target) / hz
-                          : cd;
+    const kernel_loop& dense = find_neon_loop(precision, p.bits, p.group, false);
+    const kernel_loop& sparse = p.sparsity > 0 ? find_neon_loop(precision, p.bits, p.group, true) : dense;
+    const double cd = p_seconds(dense, weights), cs = p_seconds(sparse, weights * (1.0 - p.sparsity));
     cpu_d += cd;
     cpu_s += cs;
     roof_d += std::max(md, cd);
     roof_s += std::max(ms, cs);
+    chip_d += chip_seconds(dense, weights);
+    chip_s += chip_seconds(sparse, weights * (1.0 - p.sparsity));
   }
   r.tps_dense = r.GBps * 1e9 / r.bytes_dense;
   r.tps_sparse = r.GBps * 1e9 / r.bytes_sparse;
@@ -261,6 +272,8 @@ projection_result project(const std::vector<plan_matrix>& plan, const target_pro
     r.roof_tps_sparse = 1.0 / roof_s;
     r.compute_bound_dense = r.compute_tps_dense < r.tps_dense;
     r.compute_bound_sparse = r.compute_tps_sparse < r.tps_sparse;
+    r.chip_compute_tps_dense = 1.0 / chip_d;
+    r.chip_compute_tps_sparse = 1.0 / chip_s;
   }
   return r;
 }
@@ -297,10 +310,10 @@ const kernel_loop& find_neon_loop(const std::string& mode, int bits, int group, 
                            " in roofline/profiles/neon_loops.json");
 }
 
-double cycles_per_weight(const kernel_loop& loop, const target_profile& target) {
-  if (target.simd_pipes < 1 || target.decode_width < 1 || loop.weights < 1)
-    throw std::runtime_error("profile '" + target.name + "' has no SIMD pipes or decode width for the compute side");
-  return std::max(double(loop.simd_ops) / target.simd_pipes, double(loop.instructions) / target.decode_width) /
+double cycles_per_weight(const kernel_loop& loop, const core_type& core, const std::string& profile) {
+  if (core.simd_pipes < 1 || core.decode_width < 1 || loop.weights < 1)
+    throw std::runtime_error("profile '" + profile + "' has no SIMD pipes or decode width for the compute side");
+  return std::max(double(loop.simd_ops) / core.simd_pipes, double(loop.instructions) / core.decode_width) /
          loop.weights;
 }
 

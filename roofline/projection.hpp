@@ -94,9 +94,10 @@ const std::vector<kernel_loop>& builtin_neon_loops();
 // Throws naming the mode, bits, group and pass when the table has no such loop.
 const kernel_loop& find_neon_loop(const std::string& mode, int bits, int group, bool sparse);
 
-// Cycles one P-core of the target spends per weight in that loop: its SIMD operations over
-// the core's SIMD pipes, or its instructions over the decode width, whichever is more.
-double cycles_per_weight(const kernel_loop& loop, const target_profile& target);
+// Cycles one core of that type spends per weight in that loop: its SIMD operations over the
+// core's SIMD pipes, or its instructions over the decode width, whichever is more. Throws
+// naming the profile when the core type has no pipes or decode width.
+double cycles_per_weight(const kernel_loop& loop, const core_type& core, const std::string& profile);
 
 // ---- projection onto a target
 
@@ -106,7 +107,7 @@ struct projection_result {
   bool cpu_measured = false;                 // GBps is a CPU-reachable figure (else the SoC upper bound)
   std::string bandwidth_kind;                // "CPU, fitted", "CPU, derived", "CPU, measured" or "SoC, upper bound"
   double tps_dense = 0, tps_sparse = 0;      // the memory side: tokens per second = GBps / bytes
-  // The compute side, where the target has a clock (target_profile::p_GHz): tokens per
+  // The compute side, where the target has a clock (target_profile::pcore): tokens per
   // second if every P-core ran the precision's NEON inner loops with nothing else to wait
   // for, and the roofline of both sides, matrix by matrix (each at the slower of its bytes
   // over GBps and its loop cycles over P-cores x clock). Zero without a clock.
@@ -114,6 +115,12 @@ struct projection_result {
   double compute_tps_dense = 0, compute_tps_sparse = 0;
   double roof_tps_dense = 0, roof_tps_sparse = 0;
   bool compute_bound_dense = false, compute_bound_sparse = false;  // compute time > memory time, summed
+  // The chip's compute ceiling with its E-cores too (where the profile has an E-core clock):
+  // every matrix split between all cores in proportion to their speed on its loop. The
+  // roofline above keeps to the P-cores, as the published decode rates it is validated on
+  // do (docs/profiles.md).
+  bool has_e_compute = false;
+  double chip_compute_tps_dense = 0, chip_compute_tps_sparse = 0;
 };
 // Decode reads every weight once per token (lm_head included, never sparsified); bytes of
 // activations and the KV cache are left out (short contexts). precision: "exact" or "int8"

@@ -303,9 +303,11 @@ double measured_efficiency(const std::vector<row_view>& rows, double s, double N
 void compute_side_table(tables& t, const model_shape& model) {
   std::vector<std::vector<std::string>> body;
   for (const auto& prof : builtin_profiles()) {
-    if (!prof.p_GHz) continue;
-    std::vector<std::string> row{prof.label, std::to_string(prof.p_cores) + " x " + num(*prof.p_GHz, 3) + " GHz (" +
-                                                 prof.clock_kind + ")"};
+    if (!prof.pcore.GHz) continue;
+    auto cores = [](int n, const core_type& c) {
+      return c.GHz ? std::to_string(n) + " x " + num(*c.GHz, 3) + " GHz (" + c.clock_kind + ")" : std::string("n/a");
+    };
+    std::vector<std::string> row{prof.label, cores(prof.p_cores, prof.pcore), cores(prof.e_cores, prof.ecore)};
     for (const char* precision : {"exact", "int8"}) {
       const projection_result d = project(model, 4, 64, {sparsity_kind::dense, 0}, prof, precision);
       const projection_result a = project(model, 4, 64, {sparsity_kind::all, 0.5}, prof, precision);
@@ -313,19 +315,23 @@ void compute_side_table(tables& t, const model_shape& model) {
       row.push_back(num(d.roof_tps_dense, 4));
       row.push_back(num(a.roof_tps_sparse, 4));
       row.push_back(d.compute_bound_dense ? "compute" : "memory");
+      row.push_back(d.has_e_compute ? num(d.chip_compute_tps_dense, 4) : "n/a");
     }
     body.push_back(row);
   }
   if (body.empty()) return;
   t.html << "<p>With the compute side: each matrix at the slower of its bytes over the bandwidth above and its "
             "NEON inner loop's counted cycles (SIMD operations over the P-core's SIMD pipes, or instructions over its decode width) "
-            "over P-cores x clock; E-cores left out. Counted in the aarch64 build's disassembly, not timed on Apple "
+            "over P-cores x clock. The P+E column is the compute side with the E-cores working too (each matrix split between "
+            "all cores by their speed on its loop); the projection keeps to the P-cores, as the published decode rates "
+            "it is validated on do. Counted in the aarch64 build's disassembly, not timed on Apple "
             "hardware: an upper bound (docs/profiles.md, \"Compute side\"; <code>actsparse project --precision "
             "exact|int8</code>).</p>\n";
   t.md << "\nWith the compute side (NEON inner loops counted, not timed on Apple hardware; docs/profiles.md):\n";
   table(t,
-        {"profile", "P-cores x clock", "exact: compute tok/s", "exact: tok/s dense", "exact: all 50%", "exact: bound",
-         "int8: compute tok/s", "int8: tok/s dense", "int8: all 50%", "int8: bound"},
+        {"profile", "P-cores x clock", "E-cores x clock", "exact: compute tok/s", "exact: tok/s dense", "exact: all 50%",
+         "exact: bound", "exact: P+E compute tok/s", "int8: compute tok/s", "int8: tok/s dense", "int8: all 50%",
+         "int8: bound", "int8: P+E compute tok/s"},
         body, "apple-compute-table");
 }
 

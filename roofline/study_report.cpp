@@ -477,8 +477,8 @@ void study_apple(tables& t, const study_result& r, bool every_profile) {
   };
   auto same_projection = [](const target_profile& a, const target_profile& b) {
     return a.projection_GBps() == b.projection_GBps() && bool(a.cpu_GBps) == bool(b.cpu_GBps) &&
-           a.p_cores == b.p_cores && a.p_GHz == b.p_GHz && a.simd_pipes == b.simd_pipes &&
-           a.decode_width == b.decode_width;
+           a.p_cores == b.p_cores && a.pcore.GHz == b.pcore.GHz && a.pcore.simd_pipes == b.pcore.simd_pipes &&
+           a.pcore.decode_width == b.pcore.decode_width;
   };
   std::vector<column> profiles;
   for (const auto& p : builtin_profiles()) {
@@ -514,7 +514,7 @@ void study_apple(tables& t, const study_result& r, bool every_profile) {
   std::vector<std::string> head = {"weights", "target"};
   for (const auto& c : profiles)
     head.push_back(c.label + ": " + num(c.profile.projection_GBps(), 4) + " GB/s" + (c.profile.cpu_GBps ? " CPU" : "") +
-                   (c.profile.p_GHz ? ", " + std::to_string(c.profile.p_cores) + " P-cores" : ""));
+                   (c.profile.pcore.GHz ? ", " + std::to_string(c.profile.p_cores) + " P-cores" : ""));
   head.insert(head.end(), {"perplexity vs dense", "MB/token", "speedup"});
   std::vector<std::vector<std::string>> body;
   for (const auto& w : widths(r)) {

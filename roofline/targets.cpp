@@ -50,24 +50,35 @@ std::vector<target_profile> parse_profiles(const json& j, const std::string& whe
       t.e_cores = optional_int("efficiency_cores", 0);
       t.line = optional_int("cache_line_bytes", 128);
       if (t.line < 1) throw std::runtime_error("\"cache_line_bytes\": " + std::to_string(t.line) + " is not positive");
-      if (p.contains("p_core_GHz") && !p["p_core_GHz"].is_null()) {
-        const auto& f = p["p_core_GHz"];
+      // A core type's fields, "p_core_GHz" and the like: all of them, or no clock at all.
+      auto core = [&](const std::string& prefix, int count, const char* count_key) {
+        core_type c;
+        const std::string ghz = prefix + "_GHz";
+        if (!p.contains(ghz) || p[ghz].is_null()) return c;
+        const auto& f = p[ghz];
         if (!f.is_number() || !(f.get<double>() > 0 && f.get<double>() < 100))
-          throw std::runtime_error("\"p_core_GHz\": " + f.dump() + " is not a clock in GHz (0 < GHz < 100)");
-        t.p_GHz = f.get<double>();
-        const std::string k = p.value("p_core_GHz_kind", "measured");
+          throw std::runtime_error("\"" + ghz + "\": " + f.dump() + " is not a clock in GHz (0 < GHz < 100)");
+        c.GHz = f.get<double>();
+        const std::string k = p.value(ghz + "_kind", "measured");
         if (k != "measured" && k != "press" && k != "derived")
-          throw std::runtime_error("\"p_core_GHz_kind\": \"" + k + "\" is not one of \"measured\", \"press\", \"derived\"");
-        t.clock_kind = k;
-        t.clock_source = p.value("p_core_GHz_source", "");
-        t.pipes_source = p.value("p_core_pipes_source", "");
-        t.simd_pipes = optional_int("p_core_simd_pipes", 0);
-        t.decode_width = optional_int("p_core_decode_width", 0);
-        if (t.simd_pipes < 1 || t.simd_pipes > 64 || t.decode_width < 1 || t.decode_width > 64)
-          throw std::runtime_error("a profile with \"p_core_GHz\" needs \"p_core_simd_pipes\" and \"p_core_decode_width\" in 1..64 (got " +
-                                   std::to_string(t.simd_pipes) + " and " + std::to_string(t.decode_width) + ")");
-        if (t.p_cores < 1) throw std::runtime_error("a profile with \"p_core_GHz\" needs \"performance_cores\" >= 1");
-      }
+          throw std::runtime_error("\"" + ghz + "_kind\": \"" + k + "\" is not one of \"measured\", \"press\", \"derived\"");
+        c.clock_kind = k;
+        c.clock_source = p.value(ghz + "_source", "");
+        c.pipes_source = p.value(prefix + "_pipes_source", "");
+        c.simd_pipes = optional_int((prefix + "_simd_pipes").c_str(), 0);
+        c.decode_width = optional_int((prefix + "_decode_width").c_str(), 0);
+        if (c.simd_pipes < 1 || c.simd_pipes > 64 || c.decode_width < 1 || c.decode_width > 64)
+          throw std::runtime_error("a profile with \"" + ghz + "\" needs \"" + prefix + "_simd_pipes\" and \"" + prefix +
+                                   "_decode_width\" in 1..64 (got " + std::to_string(c.simd_pipes) + " and " +
+                                   std::to_string(c.decode_width) + ")");
+        if (count < 1)
+          throw std::runtime_error("a profile with \"" + ghz + "\" needs \"" + count_key + "\" >= 1");
+        return c;
+      };
+      t.pcore = core("p_core", t.p_cores, "performance_cores");
+      t.ecore = core("e_core", t.e_cores, "efficiency_cores");
+      if (t.ecore.GHz && !t.pcore.GHz)
+        throw std::runtime_error("\"e_core_GHz\" without \"p_core_GHz\": the compute side starts from the P-cores");
       out.push_back(t);
     } catch (const json::exception& e) {
       throw std::runtime_error(where + ": a profile lacks a field: " + e.what());

@@ -10,6 +10,14 @@
 
 namespace roofline {
 
+// One kind of CPU core of a chip, for the compute side.
+struct core_type {
+  std::optional<double> GHz;  // none: not known
+  std::string clock_kind;     // "measured", "press" or "derived"
+  std::string clock_source, pipes_source;
+  int simd_pipes = 0, decode_width = 0;
+};
+
 struct target_profile {
   std::string name, label;
   std::string generation;  // "M1", "M2", ...: the pool the CPU figure is fitted on (docs/profiles.md)
@@ -20,12 +28,10 @@ struct target_profile {
   std::string cpu_kind;
   std::string soc_source, cpu_source, notes;
   int p_cores = 0, e_cores = 0, line = 128;
-  // The compute side (docs/profiles.md, "Compute side"): a P-core's clock with every P-core
-  // busy, its 128-bit SIMD pipes and its decode width. A profile without a clock has none.
-  std::optional<double> p_GHz;
-  std::string clock_kind;  // "measured", "press" or "derived"
-  std::string clock_source, pipes_source;
-  int simd_pipes = 0, decode_width = 0;
+  // The compute side (docs/profiles.md, "Compute side"): per core type, its clock with every
+  // core of the type busy, its 128-bit SIMD pipes and its decode width. A profile without a
+  // P-core clock has no compute side; one without an E-core clock leaves its E-cores out.
+  core_type pcore, ecore;
   // The figure projections use: the CPU-reachable bandwidth where the profile has one, else
   // the SoC figure (an upper bound for CPU kernels).
   double projection_GBps() const { return cpu_GBps ? *cpu_GBps : soc_GBps; }

@@ -93,8 +93,8 @@ bars=$(grep -o 'class="bar"' dom.html | wc -l)
 [ "$bars" -ge 10 ] || fail "only $bars bars drawn"
 grep -q 'Roofline, 1 thread' dom.html || fail "roofline chart missing"
 grep -q 'Apple M3 Pro' dom.html || fail "Apple projections missing"
-# The projection's compute side: the rendered table's tokens/s for the M2 Pro, exact and int8,
-# as `actsparse project` prints them (apple_validation checks those against its oracle).
+# The projection's compute side: the rendered table's tokens/s, bound and P+E compute for the
+# M2 Pro, exact and int8, as `actsparse project` prints them (apple_validation checks those against its oracle).
 python3 - "$tool" dom.html <<'PY' || fail "Apple compute-side table wrong"
 import re, subprocess, sys
 tool, dom = sys.argv[1], open(sys.argv[2]).read()
@@ -102,12 +102,14 @@ m = re.search(r'<table id="apple-compute-table">(.*?)</table>', dom, re.S)
 assert m, "apple-compute-table missing"
 rows = [re.findall(r"<td>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", m.group(1), re.S)]
 row = next(r for r in rows if r and r[0] == "Apple M2 Pro")
-for precision, cell in (("exact", 3), ("int8", 7)):
+for precision, cell in (("exact", 4), ("int8", 9)):
     out = subprocess.run([tool, "project", "--profile", "apple-m2-pro", "--model", "llama-3-8b", "--bits", "4",
                           "--precision", precision, "--apply", "dense"], capture_output=True, text=True, check=True).stdout
-    want = float(next(l for l in out.splitlines() if l.startswith("dense")).split()[4])
+    dense = next(l for l in out.splitlines() if l.startswith("dense")).split()
+    want, bound, chip = float(dense[4]), dense[5], float(dense[-1])
     assert abs(float(row[cell]) - want) <= 0.051, (precision, row, want)
-    assert row[cell + 2] in ("memory", "compute"), row
+    assert row[cell + 2] == bound, (precision, row, bound)
+    assert abs(float(row[cell + 3]) - chip) <= 0.051, (precision, row, chip)
 print("compute-side table ok:", row)
 PY
 grep -q 'id="approx"' dom.html || fail "approximate-mode chart missing"

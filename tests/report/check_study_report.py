@@ -312,7 +312,7 @@ def expected_apple(s, every):
             mats = [shapes[p] + (L, sparsity[p] if t else 0.0) for p in PROJECTIONS] + [(vocab, h, 1, 0.0)]
             cells = []
             for _, bw, p in cols:
-                _, _, _, tps, compute_bound = apple_oracle.roofline(p, bw, loops, precision, bits, group, mats)
+                _, _, _, tps, compute_bound, _ = apple_oracle.roofline(p, bw, loops, precision, bits, group, mats)
                 cells.append(rate(tps) + (" C" if compute_bound else ""))
             b = token_bytes(run, w)
             q = [q["perplexity_vs_dense"] for q in s["quality"]

@@ -53,26 +53,34 @@ def neon_loops(source):
         return {(l["mode"], l["bits"], l["group"], l["pass"]): l for l in json.load(f)}
 
 
+def cycles(lp, pipes, width):
+    """Cycles per weight of loop lp on a core: its SIMD ops over the pipes or its instructions
+    over the decode width, whichever is more."""
+    return max(lp["simd_ops"] / pipes, lp["instructions"] / width) / lp["weights"]
+
+
 def roofline(p, GBps, loops, precision, bits, group, mats):
     """Profile p running matrices mats, (n_out, k_in, count, sparsity) each, at bits/group in
     precision with GBps of bandwidth: (bytes per token, memory tokens/s, compute tokens/s,
-    roofline tokens/s, compute-bound). Each matrix takes the longer of its bytes over the
-    bandwidth and its (1 - s) x padded weights x cycles per weight (the loop's SIMD ops over
-    the core's pipes or its instructions over the decode width, whichever is more) over
-    P-cores x clock; the sparse loop where s > 0."""
+    roofline tokens/s, compute-bound, compute tokens/s with the E-cores too). Each matrix
+    takes the longer of its bytes over the bandwidth and its (1 - s) x padded weights x the
+    P-core's cycles per weight over P-cores x clock; the sparse loop where s > 0. With the
+    E-cores, a matrix's weights go at the P-cores' weights per second plus the E-cores'."""
     hz = p["performance_cores"] * p["p_core_GHz"] * 1e9
-    mem = cpu = roof = nbytes = 0.0
+    e_hz = p["efficiency_cores"] * p["e_core_GHz"] * 1e9
+    mem = cpu = roof = nbytes = chip = 0.0
     for n_out, k_in, count, s in mats:
         n = -(-n_out // group) * group
         b = strips(n_out, k_in, bits, group) * count * (1 - s)
         lp = loops[(precision, bits, group, "sparse" if s > 0 else "dense")]
-        cycles = max(lp["simd_ops"] / p["p_core_simd_pipes"], lp["instructions"] / p["p_core_decode_width"]) / lp["weights"]
-        c = n * k_in * count * (1 - s) * cycles / hz
+        weights = n * k_in * count * (1 - s)
+        c = weights * cycles(lp, p["p_core_simd_pipes"], p["p_core_decode_width"]) / hz
         nbytes += b
         mem += b / (GBps * 1e9)
         cpu += c
         roof += max(b / (GBps * 1e9), c)
-    return nbytes, 1 / mem, 1 / cpu, 1 / roof, cpu > mem
+        chip += weights / (weights / c + e_hz / cycles(lp, p["e_core_simd_pipes"], p["e_core_decode_width"]))
+    return nbytes, 1 / mem, 1 / cpu, 1 / roof, cpu > mem, 1 / chip
 
 
 def token_bytes(m):

@@ -142,10 +142,10 @@ for chip, model, bits, group, precision in [("apple-m2-pro", "llama-2-7b", 4, 64
     for line in out.splitlines():
         m = re.match(r"(dense|all projections at 50%|FFN down input at 50%)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", line)
         if m:
-            rows[m.group(1)] = [float(m.group(i)) for i in (2, 3, 4, 5)] + [m.group(6)]
+            rows[m.group(1)] = [float(m.group(i)) for i in (2, 3, 4, 5)] + [m.group(6), float(line.split()[-1])]
     for name, sparse_of in [("dense", lambda i: 0.0), ("all projections at 50%", lambda i: 0.0 if i == 4 else 0.5),
                             ("FFN down input at 50%", lambda i: 0.5 if i == 3 else 0.0)]:
-        nbytes, mem_tps, cpu_tps, roof_tps, compute_bound = apple_oracle.roofline(
+        nbytes, mem_tps, cpu_tps, roof_tps, compute_bound, chip_tps = apple_oracle.roofline(
             p, fit(p)[0], loops, precision, bits, group, [m + (sparse_of(i),) for i, m in enumerate(mats)])
         want = [nbytes / 1e6, mem_tps, cpu_tps, roof_tps]
         got = rows.get(name)
@@ -154,6 +154,8 @@ for chip, model, bits, group, precision in [("apple-m2-pro", "llama-2-7b", 4, 64
         for what, g, w in zip(("MB/token", "memory tok/s", "compute tok/s", "tokens/s"), got, want):
             if abs(g - w) > 0.051 + 1e-3 * w:
                 fail(f"{chip} {model} {bits}-bit g{group} {precision} '{name}': {what} {g}, oracle {w:.3f}\n{out}")
+        if abs(got[5] - chip_tps) > 0.051 + 1e-3 * chip_tps:
+            fail(f"{chip} {model} {bits}-bit g{group} {precision} '{name}': P+E compute {got[5]}, oracle {chip_tps:.3f}\n{out}")
         if got[4] != ("compute" if compute_bound else "memory"):
             fail(f"{chip} {model} {precision} '{name}': bound {got[4]}, oracle {'compute' if compute_bound else 'memory'}")
         checked += 1
@@ -202,13 +204,18 @@ bad_profile = dict(profiles["apple-m2-pro"], name="mine", cpu_bandwidth_kind="gu
 r = run("--profiles-file", bad_file("bad_profile", [bad_profile]), "--list", expect=1)
 if '"cpu_bandwidth_kind": "guessed"' not in r.stderr:
     fail("a bad cpu_bandwidth_kind is not named:\n" + r.stderr)
-for key, value, phrase in [("p_core_GHz", -3, '"p_core_GHz": -3'), ("p_core_simd_pipes", 0, '"p_core_simd_pipes"'),
-                          ("p_core_GHz_kind", "guessed", '"p_core_GHz_kind": "guessed"')]:
-    r = run("--profiles-file", bad_file("bad_clock", [dict(profiles["apple-m2-pro"], name="mine", **{key: value})]),
-            "--list", expect=1)
+bad_cores = [("p_core_GHz", -3, '"p_core_GHz": -3'), ("p_core_simd_pipes", 0, '"p_core_simd_pipes"'),
+             ("p_core_GHz_kind", "guessed", '"p_core_GHz_kind": "guessed"'), ("e_core_GHz", 0, '"e_core_GHz": 0'),
+             ("e_core_decode_width", 65, '"e_core_decode_width"'), ("e_core_GHz_kind", "rumour", '"e_core_GHz_kind"'),
+             ("efficiency_cores", 0, '"efficiency_cores" >= 1'), ("p_core_GHz", None, '"e_core_GHz" without')]
+for key, value, phrase in bad_cores:
+    entry = dict(profiles["apple-m2-pro"], name="mine", **{key: value})
+    if value is None:
+        entry.pop(key)
+    r = run("--profiles-file", bad_file("bad_clock", [entry]), "--list", expect=1)
     if phrase not in r.stderr:
         fail(f"a bad {key} is not named:\n" + r.stderr)
 
 print(f"ok: {len(ms)} measurements, median |error| {med:.1%}, worst {worst:.1%} "
       f"({'met' if met else 'not met'}); {len(profiles)} profiles; {checked} compute-side rows; "
-      f"{len(cases) + 4} bad inputs refused")
+      f"{len(cases) + 1 + len(bad_cores)} bad inputs refused")
