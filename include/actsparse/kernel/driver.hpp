@@ -94,7 +94,7 @@ inline void for_each_panel(const Panels& W, int threads, float* y, const outputs
   const int p = static_cast<int>(std::min(static_cast<std::size_t>(std::max(threads, 1)), b1 - b0));
   parallel_for_threads(p, [&](int t, int nt) {
     for (std::size_t b = b0 + static_cast<std::size_t>(t); b < b1; b += static_cast<std::size_t>(nt)) {
-      const packed_matrix P = W.panel(b);
+      const packed_matrix& P = W.panel(b);  // a reference: a copy would be the panel's whole buffer per call
       const std::size_t f = W.first_row(b);
       const outputs part{std::max(lo, f) - f, std::min(hi, f + P.rows()) - f, out.accumulate, out.int8};
       product(P, y + f, part);
