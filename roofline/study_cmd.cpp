@@ -199,17 +199,6 @@ int run_study(const study_cli& c) {
     if (w != "none") widths.push_back(parse_width(w));  // "none": only the file's own weights
   std::vector<dec::sparsity_rule> rules;
   for (const auto& r : c.rules) rules.push_back(parse_rule(r));
-  // Where the results go, before an hour of decoding: the thresholds' folder is made, the
-  // JSON's folder must exist.
-  if (!c.thresholds_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(c.thresholds_dir, ec);
-    if (ec || !fs::is_directory(c.thresholds_dir))
-      fail("--thresholds-dir '" + c.thresholds_dir + "': cannot make the folder" + (ec ? ": " + ec.message() : ""));
-  }
-  const fs::path out_dir = fs::path(c.out).parent_path();
-  if (!out_dir.empty() && !fs::is_directory(out_dir))
-    fail("--out '" + c.out + "': no folder '" + out_dir.string() + "' to write it in");
   machine_profile machine;
   const bool have_machine = !c.machine.empty();
   if (have_machine) machine = load_machine(c.machine);
@@ -221,6 +210,21 @@ int run_study(const study_cli& c) {
   const auto calib = dec::make_chunks(tok, calib_ids, c.chunk, c.calib_tokens);
   const auto eval = dec::make_chunks(tok, eval_ids, c.chunk, c.eval_tokens);
   const auto eval_ref = dec::make_chunks(tok, eval_ids, c.chunk, c.reference_tokens ? c.reference_tokens : c.eval_tokens);
+  // Where the results go, before an hour of decoding: the thresholds' folder is made, the
+  // JSON's folder must exist and be writable.
+  if (!c.thresholds_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(c.thresholds_dir, ec);
+    if (ec || !fs::is_directory(c.thresholds_dir, ec))
+      fail("--thresholds-dir '" + c.thresholds_dir + "': cannot make the folder" + (ec ? ": " + ec.message() : ""));
+  }
+  {
+    const fs::path out_dir = fs::path(c.out).parent_path();
+    const std::string dir = out_dir.empty() ? std::string(".") : out_dir.string();
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) fail("--out '" + c.out + "': no folder '" + dir + "' to write it in");
+    if (::access(dir.c_str(), W_OK) != 0) fail("--out '" + c.out + "': the folder '" + dir + "' is not writable");
+  }
   auto count = [](const std::vector<std::vector<std::int32_t>>& chunks) {
     std::size_t n = 0;
     for (const auto& ch : chunks) n += ch.size();

@@ -6,8 +6,10 @@
 #include "study_report.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <iterator>
 #include <optional>
 #include <set>
@@ -420,41 +422,60 @@ std::optional<model_shape> study_model(const study_result& r) {
   return m;
 }
 
-// A packed width's bits, group and precision from its name ("4-bit g64", "4-bit g64 int8");
-// false for the file's own weights and any width the NEON loop table has no loop for.
+// A packed width's bits, group and precision from its name ("4-bit g64", "4-bit g64 int8",
+// exactly as study_cmd.cpp writes it); false for the file's own weights and any width the
+// NEON loop table lacks a dense or a sparse loop for.
 bool packed_width(const std::string& w, int& bits, int& group, std::string& precision) {
-  int used = 0;
-  if (std::sscanf(w.c_str(), "%d-bit g%d%n", &bits, &group, &used) != 2) return false;
-  const std::string rest = w.substr(std::size_t(used));
+  const char* p = w.data();
+  const char* const end = w.data() + w.size();
+  auto number = [&](int& v) {
+    const auto r = std::from_chars(p, end, v);
+    if (r.ec != std::errc() || r.ptr == p) return false;
+    p = r.ptr;
+    return true;
+  };
+  auto literal = [&](const char* text) {
+    const std::size_t n = std::strlen(text);
+    if (std::size_t(end - p) < n || std::memcmp(p, text, n) != 0) return false;
+    p += n;
+    return true;
+  };
+  if (!number(bits) || !literal("-bit g") || !number(group)) return false;
+  const std::string rest(p, end);
   if (rest != "" && rest != " int8") return false;
   precision = rest.empty() ? "exact" : "int8";
   const auto& loops = builtin_neon_loops();
-  return std::any_of(loops.begin(), loops.end(), [&](const kernel_loop& l) {
-    return l.mode == precision && l.bits == bits && l.group == group;
-  });
+  auto has = [&](bool sparse) {
+    return std::any_of(loops.begin(), loops.end(), [&](const kernel_loop& l) {
+      return l.mode == precision && l.bits == bits && l.group == group && l.sparse == sparse;
+    });
+  };
+  return has(false) && has(true);
 }
 
-// Run s's decode on a target: the model's matrices at the run's width, each projection at
-// the sparsity it realised in the run (lm_head dense), through project(). nullopt when the
-// study lacks the model's shape, the width is not a packed one, or a sparse run lacks a
-// projection's realised sparsity.
-std::optional<projection_result> project_run(const study_result& r, const study_speed& s,
-                                             const target_profile& target) {
-  const std::optional<model_shape> m = study_model(r);
+// Run s's decode plan: the model's matrices at the run's width, each projection at the
+// sparsity it realised in the run (lm_head dense), and the precision whose loops it runs.
+// nullopt when the study lacks the model's shape, the width is not a packed one, or a
+// sparse run lacks a projection's realised sparsity.
+struct run_plan {
+  std::vector<plan_matrix> plan;
+  std::string precision;
+};
+std::optional<run_plan> plan_of_run(const std::optional<model_shape>& m, const study_speed& s) {
   int bits = 0, group = 0;
   std::string precision;
   if (!m || !packed_width(s.weights, bits, group, precision)) return std::nullopt;
   projection_table sparsity;
-  for (const char* proj : {"q", "k", "v", "o", "gate", "up", "down"}) {
-    const auto p = std::find_if(s.per_projection.begin(), s.per_projection.end(),
-                                [&](const study_projection& x) { return x.projection == proj; });
-    if (!s.sparse) continue;
-    if (p == s.per_projection.end() || !(p->sparsity >= 0 && p->sparsity < 1)) return std::nullopt;
-    sparsity.values[proj] = {p->sparsity};
-  }
+  if (s.sparse)
+    for (const char* proj : {"q", "k", "v", "o", "gate", "up", "down"}) {
+      const auto p = std::find_if(s.per_projection.begin(), s.per_projection.end(),
+                                  [&](const study_projection& x) { return x.projection == proj; });
+      if (p == s.per_projection.end() || !(p->sparsity >= 0 && p->sparsity < 1)) return std::nullopt;
+      sparsity.values[proj] = {p->sparsity};
+    }
   projection_table width;
   width.fallback = bits;
-  return project(decode_plan(*m, width, group, sparsity), target, precision);
+  return run_plan{decode_plan(*m, width, group, sparsity), precision};
 }
 
 }  // namespace
@@ -477,8 +498,8 @@ void study_apple(tables& t, const study_result& r, bool every_profile) {
   };
   auto same_projection = [](const target_profile& a, const target_profile& b) {
     return a.projection_GBps() == b.projection_GBps() && bool(a.cpu_GBps) == bool(b.cpu_GBps) &&
-           a.p_cores == b.p_cores && a.pcore.GHz == b.pcore.GHz && a.pcore.simd_pipes == b.pcore.simd_pipes &&
-           a.pcore.decode_width == b.pcore.decode_width;
+           a.line == b.line && a.p_cores == b.p_cores && a.pcore.GHz == b.pcore.GHz &&
+           a.pcore.simd_pipes == b.pcore.simd_pipes && a.pcore.decode_width == b.pcore.decode_width;
   };
   std::vector<column> profiles;
   for (const auto& p : builtin_profiles()) {
@@ -504,8 +525,8 @@ void study_apple(tables& t, const study_result& r, bool every_profile) {
       "profile's CPU-reachable bandwidth (docs/profiles.md; Apple's SoC figure where a profile has none, which CPU "
       "cores do not reach), and running the NEON inner loops of the row's precision on every P-core (instructions "
       "counted in the aarch64 build, over each core's SIMD pipes and decode width at its clock). C marks a profile "
-      "where the loops, summed over the matrices, take longer than the reads (compute-bound: an int8 mode or more "
-      "cores would help); "
+      "where the loops, summed over the matrices, take longer than the reads (compute-bound: a cheaper loop, "
+      "such as the int8 mode's, or more cores would help); "
       "unmarked, it is memory-bound and only fewer bytes help. The work besides the matrices (attention, norms, "
       "finding the active inputs) is left out, so real decode is slower; no figure here was timed on a Mac.";
   t.html << "<p>" << escape(lead) << "</p>\n";
@@ -517,6 +538,7 @@ void study_apple(tables& t, const study_result& r, bool every_profile) {
                    (c.profile.pcore.GHz ? ", " + std::to_string(c.profile.p_cores) + " P-cores" : ""));
   head.insert(head.end(), {"perplexity vs dense", "MB/token", "speedup"});
   std::vector<std::vector<std::string>> body;
+  const std::optional<model_shape> model = study_model(r);
   for (const auto& w : widths(r)) {
     const study_speed* dense = bytes_run(r, w, 0);
     const double dense_bytes = dense ? token_bytes(r, *dense) : 0;
@@ -525,9 +547,11 @@ void study_apple(tables& t, const study_result& r, bool every_profile) {
       if (!s) continue;  // not timed: no realised sparsity
       const double bytes = token_bytes(r, *s);
       const study_quality* q = quality_of(r, w, target);
+      const std::optional<run_plan> plan = plan_of_run(model, *s);
       std::vector<std::string> row = {w, target_name(target)};
       for (const auto& c : profiles) {
-        const std::optional<projection_result> p = project_run(r, *s, c.profile);
+        const std::optional<projection_result> p =
+            plan ? std::optional<projection_result>(project(plan->plan, c.profile, plan->precision)) : std::nullopt;
         if (!p)
           row.push_back("n/a");
         else if (p->has_compute)

@@ -17,10 +17,14 @@ namespace {
 std::vector<target_profile> parse_profiles(const json& j, const std::string& where) {
   if (!j.is_array()) throw std::runtime_error(where + ": a profile file holds a JSON array of profiles");
   std::vector<target_profile> out;
+  std::size_t index = 0;
   for (const auto& p : j) {
+    // Errors name the profile: its index, and its name once read.
+    std::string which = "profile " + std::to_string(index++);
     try {
       target_profile t;
       t.name = p.at("name");
+      which += " ('" + t.name + "')";
       t.label = p.value("label", t.name);
       t.soc_GBps = p.at("soc_bandwidth_GBps");
       if (p.contains("generation") && !p["generation"].is_null()) {
@@ -59,12 +63,18 @@ std::vector<target_profile> parse_profiles(const json& j, const std::string& whe
         if (!f.is_number() || !(f.get<double>() > 0 && f.get<double>() < 100))
           throw std::runtime_error("\"" + ghz + "\": " + f.dump() + " is not a clock in GHz (0 < GHz < 100)");
         c.GHz = f.get<double>();
-        const std::string k = p.value(ghz + "_kind", "measured");
+        // A text field: absent gives `fallback`; anything but a string is refused by name.
+        auto text = [&](const std::string& key, const char* fallback) -> std::string {
+          if (!p.contains(key) || p[key].is_null()) return fallback;
+          if (!p[key].is_string()) throw std::runtime_error("\"" + key + "\": " + p[key].dump() + " is not a string");
+          return p[key].get<std::string>();
+        };
+        const std::string k = text(ghz + "_kind", "measured");
         if (k != "measured" && k != "press" && k != "derived")
           throw std::runtime_error("\"" + ghz + "_kind\": \"" + k + "\" is not one of \"measured\", \"press\", \"derived\"");
         c.clock_kind = k;
-        c.clock_source = p.value(ghz + "_source", "");
-        c.pipes_source = p.value(prefix + "_pipes_source", "");
+        c.clock_source = text(ghz + "_source", "");
+        c.pipes_source = text(prefix + "_pipes_source", "");
         c.simd_pipes = optional_int((prefix + "_simd_pipes").c_str(), 0);
         c.decode_width = optional_int((prefix + "_decode_width").c_str(), 0);
         if (c.simd_pipes < 1 || c.simd_pipes > 64 || c.decode_width < 1 || c.decode_width > 64)
@@ -81,9 +91,9 @@ std::vector<target_profile> parse_profiles(const json& j, const std::string& whe
         throw std::runtime_error("\"e_core_GHz\" without \"p_core_GHz\": the compute side starts from the P-cores");
       out.push_back(t);
     } catch (const json::exception& e) {
-      throw std::runtime_error(where + ": a profile lacks a field: " + e.what());
+      throw std::runtime_error(where + ": " + which + " lacks a field or has one of the wrong type: " + e.what());
     } catch (const std::runtime_error& e) {
-      throw std::runtime_error(where + ": " + e.what());
+      throw std::runtime_error(where + ": " + which + ": " + e.what());
     }
   }
   return out;

@@ -207,7 +207,8 @@ if '"cpu_bandwidth_kind": "guessed"' not in r.stderr:
 bad_cores = [("p_core_GHz", -3, '"p_core_GHz": -3'), ("p_core_simd_pipes", 0, '"p_core_simd_pipes"'),
              ("p_core_GHz_kind", "guessed", '"p_core_GHz_kind": "guessed"'), ("e_core_GHz", 0, '"e_core_GHz": 0'),
              ("e_core_decode_width", 65, '"e_core_decode_width"'), ("e_core_GHz_kind", "rumour", '"e_core_GHz_kind"'),
-             ("efficiency_cores", 0, '"efficiency_cores" >= 1'), ("p_core_GHz", None, '"e_core_GHz" without')]
+             ("efficiency_cores", 0, '"efficiency_cores" >= 1'), ("p_core_GHz", None, '"e_core_GHz" without'),
+             ("e_core_GHz_kind", 3, "profile 0 ('mine'): \"e_core_GHz_kind\": 3 is not a string")]
 for key, value, phrase in bad_cores:
     entry = dict(profiles["apple-m2-pro"], name="mine", **{key: value})
     if value is None:
