@@ -235,14 +235,11 @@ projection_result project(const std::vector<plan_matrix>& plan, const target_pro
   r.has_e_compute = r.has_compute && target.ecore.GHz.has_value();
   const double hz = r.has_compute ? target.p_cores * *target.pcore.GHz * 1e9 : 0;  // P-core cycles per second
   const double e_hz = r.has_e_compute ? target.e_cores * *target.ecore.GHz * 1e9 : 0;
-  // Seconds one pass of a loop takes over `weights` weights: on the P-cores, and split between
-  // every core of the chip in proportion to its weights per second.
-  auto p_seconds = [&](const kernel_loop& loop, double weights) {
-    return weights * cycles_per_weight(loop, target.pcore, target.name) / hz;
-  };
-  auto chip_seconds = [&](const kernel_loop& loop, double weights) {
-    const double e_rate = r.has_e_compute ? e_hz / cycles_per_weight(loop, target.ecore, target.name) : 0;
-    return weights / (hz / cycles_per_weight(loop, target.pcore, target.name) + e_rate);
+  // Weights per second of a loop on the P-cores, and on the E-cores (0 without their clock);
+  // with both, a matrix is split between every core in proportion to its rate.
+  auto p_rate = [&](const kernel_loop& loop) { return hz / cycles_per_weight(loop, target.pcore, target.name); };
+  auto e_rate = [&](const kernel_loop& loop) {
+    return r.has_e_compute ? e_hz / cycles_per_weight(loop, target.ecore, target.name) : 0.0;
   };
   // Seconds per token of the compute side, and of the roofline matrix by matrix.
   double cpu_d = 0, cpu_s = 0, roof_d = 0, roof_s = 0, chip_d = 0, chip_s = 0;
@@ -255,13 +252,15 @@ projection_result project(const std::vector<plan_matrix>& plan, const target_pro
     const double weights = double(p.N) * double(p.K) * p.count;
     const kernel_loop& dense = find_neon_loop(precision, p.bits, p.group, false);
     const kernel_loop& sparse = p.sparsity > 0 ? find_neon_loop(precision, p.bits, p.group, true) : dense;
-    const double cd = p_seconds(dense, weights), cs = p_seconds(sparse, weights * (1.0 - p.sparsity));
+    const double active = weights * (1.0 - p.sparsity);
+    const double pd = p_rate(dense), ps = p_rate(sparse);
+    const double cd = weights / pd, cs = active / ps;
     cpu_d += cd;
     cpu_s += cs;
     roof_d += std::max(md, cd);
     roof_s += std::max(ms, cs);
-    chip_d += chip_seconds(dense, weights);
-    chip_s += chip_seconds(sparse, weights * (1.0 - p.sparsity));
+    chip_d += weights / (pd + e_rate(dense));
+    chip_s += active / (ps + e_rate(sparse));
   }
   r.tps_dense = r.GBps * 1e9 / r.bytes_dense;
   r.tps_sparse = r.GBps * 1e9 / r.bytes_sparse;
