@@ -5,6 +5,7 @@
 // here independently from the definition. Plus non-finite activations and the errors.
 #include "test_common.hpp"
 
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -193,6 +194,32 @@ TEST(Int8, NonFiniteActivationsPropagateAsInADenseProduct) {
         if (std::isinf(exact[n])) {
           EXPECT_EQ(y[n], exact[n]) << fmt(W) << " x = " << bad << " y[" << n << "]";
         }
+      }
+    }
+  });
+}
+
+// Huge finite activations: x * scale, or the bias sums, may overflow to +-Inf. The AVX-512
+// kernel first quantizes without per-pair finiteness checks and redoes a block's groups
+// with them when anything came out non-finite; either way the twin's outputs, bit for bit.
+TEST(Int8, HugeFiniteActivationsEqualTheScalarTwin) {
+  for_formats([](const packed_matrix& small, std::uint32_t seed) {
+    // Weights of standard deviation 50: scales well above 1, so x * scale overflows.
+    const auto w = random_normal(small.rows() * kK, seed, 50.0f);
+    const packed_matrix W = actsparse::pack(w.data(), small.rows(), kK, {small.bits(), small.group_size()});
+    for (float big : {FLT_MAX, -FLT_MAX, 3e36f}) {
+      auto x = sparse_x(kK, 0.5, seed + 8);
+      x[37] = big;
+      x[70] = -big / 2;
+      const auto idx = active_list(x);
+      const auto ref = int8_twin(W, x, 0.0f);
+      const auto ref_dense = int8_twin(W, x, -std::numeric_limits<float>::infinity());
+      for (int threads : {1, 2}) {
+        std::vector<float> y(W.rows());
+        gemv_sparse(test_arch{}, W, x.data(), idx.data(), idx.size(), y.data(), int8_options(threads));
+        EXPECT_TRUE(bitwise_equal(y.data(), ref.data(), y.size())) << fmt(W) << " x[37] = " << big;
+        gemv_dense(test_arch{}, W, x.data(), y.data(), int8_options(threads));
+        EXPECT_TRUE(bitwise_equal(y.data(), ref_dense.data(), y.size())) << fmt(W) << " dense, x[37] = " << big;
       }
     }
   });

@@ -121,12 +121,17 @@ inline float int8_group(const packed_matrix& W, const float* x, const std::uint3
 }
 
 // x_k's term of a non-finite a_kj, unfolded into nf (the outputs of group j, nf[0] being
-// output n0): nf_n += x_k * fma(scale_kj, q_kn, bias_kj).
+// output n0): nf_n += x_k * fma(scale_kj, q_kn, bias_kj), the product rounded before the
+// add. Contracted into one fused multiply-add (GCC's default where the target has FMA), a
+// finite x_k whose product overflows would add to an Inf sum without making it NaN, so
+// builds with and without FMA gave Inf and NaN for the same output
+// (Int8.HugeFiniteActivationsEqualTheScalarTwin, dispatching library).
 inline void int8_unfolded(const packed_matrix& W, const float* x, std::size_t k, std::size_t j, float* nf,
                           std::size_t n0) {
   const std::size_t g = static_cast<std::size_t>(W.group_size());
   const float xk = x[k], s = half_to_float(W.scales(k)[j]), b = half_to_float(W.biases(k)[j]);
-  for (std::size_t n = j * g; n < (j + 1) * g; ++n) nf[n - n0] += xk * std::fma(s, static_cast<float>(W.code(k, n)), b);
+  for (std::size_t n = j * g; n < (j + 1) * g; ++n)
+    nf[n - n0] += rounded_product(xk, std::fma(s, static_cast<float>(W.code(k, n)), b));
 }
 
 // The non-finite terms of a tile's outputs [n0, n0 + T), zeroed on first use: until then
