@@ -54,7 +54,10 @@ void run_rows(const packed_matrix& W, const float* X, std::size_t M, const std::
   using Tr = arch_traits<A>;
   const std::size_t first = out.begin / Group, G = out.last(W.rows()) / Group - first, K = W.cols();
   const std::size_t work = count * G * Group * M;
-  const std::size_t useful = std::max<std::size_t>(1, work / Tr::kMinWeightsPerThread);
+  // The int8 integer-dot kernels' own rule; the generic int8 pass runs at the exact speed.
+  constexpr std::size_t kMinWork =
+      Int8 && has_int8_kernel<A, Bits>() ? Tr::kMinInt8WeightsPerThread : Tr::kMinWeightsPerThread;
+  const std::size_t useful = std::max<std::size_t>(1, work / kMinWork);
   const std::size_t slices = Dense ? std::max<std::size_t>(1, G * Group * Bits / 8 / Tr::kMinDenseSliceBytes) : G;
   const int p = static_cast<int>(std::min({static_cast<std::size_t>(threads), G, useful, slices}));
   if (G == 0) return;

@@ -83,8 +83,16 @@ struct traits_defaults {
   static constexpr std::size_t kSweepGapBytes = 1152;
   static constexpr std::size_t kSweepPasses = 4;
   // Weights (outputs x strips x rows) a thread should have before another thread pays for
-  // its fork/join cost (a few microseconds).
+  // its fork/join cost (a few microseconds). Re-measured on AMD EPYC (cpu family 25, model
+  // 17: Zen 4), 32 MiB L3, 4-bit g32, hot, exact, the rule switched off (both threads always
+  // run), 1-thread / 2-thread time (medians of 7, docs/performance.md, "Small calls: the
+  // per-call cost and one thread or two"): 0.95-1.05 at 18-37 K weights per thread, 0.80-0.98
+  // at 55 K (192 x 576: 6 groups), 0.97-1.14 at 74 K, 1.15-1.38 at 83-166 K. So 64 K.
   static constexpr std::size_t kMinWeightsPerThread = std::size_t{1} << 16;
+  // The same for the int8 mode's integer-dot kernels (int8.hpp, has_int8_kernel), which run
+  // each weight in about half the time; the generic int8 pass (the other widths and
+  // families, about the exact kernels' speed) keeps kMinWeightsPerThread.
+  static constexpr std::size_t kMinInt8WeightsPerThread = kMinWeightsPerThread;
   // Dense calls: code bytes of each strip a thread should read at least. Threads split the
   // outputs, so p threads read p slices of every strip side by side; slices this short
   // stream worse than one thread reading whole strips. Measured (2 cores, `actsparse-demo N
@@ -173,6 +181,12 @@ struct family_traits<isa_family::avx512> : traits_defaults {
   static constexpr std::size_t kGemmBatchedMinRows = 2;
   static constexpr double kGemmBatchedAbove = 0.9, kGemmBatchedAbove8 = 0.85;
   static constexpr bool kLut2 = true, kLut4 = true;
+  // The int8 kernel (int8_pass, 4 and 8 bits) on two threads, measured as for
+  // kMinWeightsPerThread above, 1-thread / 2-thread time: 0.48-0.95 at 9-37 K weights per
+  // thread, 0.79-1.00 at 55-74 K, 0.96 at 83 K, 1.07-1.20 at 166 K, 1.02-1.36 at 221-442 K:
+  // each thread walks the whole block list and quantizes its groups, and its last
+  // 128-output chunk is partly empty. So twice the exact kernels' 64 K.
+  static constexpr std::size_t kMinInt8WeightsPerThread = 2 * (std::size_t{1} << 16);
 #if defined(__AVX512VBMI__)
   static constexpr bool kLut3 = true;
 #else
