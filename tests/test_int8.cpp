@@ -199,9 +199,10 @@ TEST(Int8, NonFiniteActivationsPropagateAsInADenseProduct) {
   });
 }
 
-// Huge finite activations: x * scale, or the bias sums, may overflow to +-Inf. The AVX-512
-// kernel first quantizes without per-pair finiteness checks and redoes a block's groups
-// with them when anything came out non-finite; either way the twin's outputs, bit for bit.
+// Huge finite activations: x * scale, or the bias sums, overflow to +-Inf, and the pairs
+// whose a_kj overflowed go to the unfolded terms. Every kernel gives the twin's outputs bit
+// for bit, in builds with FMA and without (the dispatching library's tables run the twin
+// compiled without it: a contracted unfolded term once gave Inf there where it gave NaN).
 TEST(Int8, HugeFiniteActivationsEqualTheScalarTwin) {
   for_formats([](const packed_matrix& small, std::uint32_t seed) {
     // Weights of standard deviation 50: scales well above 1, so x * scale overflows.
