@@ -84,10 +84,11 @@ struct traits_defaults {
   static constexpr std::size_t kSweepPasses = 4;
   // Weights (outputs x strips x rows) a thread should have before another thread pays for
   // its fork/join cost (a few microseconds). Re-measured on AMD EPYC (cpu family 25, model
-  // 17: Zen 4), 32 MiB L3, 4-bit g32, hot, exact, the rule switched off (both threads always
-  // run), 1-thread / 2-thread time (medians of 7, docs/performance.md, "Small calls: the
-  // per-call cost, and one thread or two"): 0.95-1.05 at 18-37 K weights per thread, 0.80-0.98
-  // at 55 K (192 x 576: 6 groups), 0.97-1.14 at 74 K, 1.15-1.38 at 83-166 K. So 64 K.
+  // 17: Zen 4), 32 MiB L3, 4-bit g32, hot, exact, the rule switched off (both threads
+  // always run), 1-thread / 2-thread time (medians of 7, docs/performance.md, "Small
+  // calls: the per-call cost, and one thread or two"): 0.95-1.05 at 18-37 K weights per
+  // thread, 0.80-0.98 at 55 K (192 x 576: 6 groups), 0.97-1.14 at 74 K, 1.15-1.38 at
+  // 83-166 K. So 64 K.
   static constexpr std::size_t kMinWeightsPerThread = std::size_t{1} << 16;
   // The same for the int8 mode's integer-dot kernels (int8.hpp, has_int8_kernel), which run
   // each weight in about half the time; the generic int8 pass (the other widths and
