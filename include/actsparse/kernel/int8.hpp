@@ -195,14 +195,14 @@ constexpr bool has_int8_kernel() {
 #if defined(ACTSPARSE_INT8_AVX512)
   if constexpr (family_of<A>() == isa_family::avx512) {
 #if defined(__AVX512VNNI__)
-    return Bits == 4 || Bits == 8;
+    return Bits == 2 || Bits == 4 || Bits == 8;
 #else
-    return Bits == 4;
+    return Bits == 2 || Bits == 4;
 #endif
   }
 #endif
 #if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
-  if constexpr (family_of<A>() == isa_family::neon) return Bits == 4 || Bits == 8;
+  if constexpr (family_of<A>() == isa_family::neon) return Bits == 2 || Bits == 4 || Bits == 8;
 #endif
   return false;
 }
@@ -235,6 +235,16 @@ struct int8_layout<4> {
   }
 };
 template <>
+struct int8_layout<2> {
+  static constexpr std::size_t kChunk = 256, kLaneOutputs = 64, kRegs = 16;
+  // Register 4r + s, lane 4L + p holds output 64L + 16r + 4p + s (s: the code's place in its
+  // byte). With 32-output groups a lane spans two: registers 0-7 take the first, 8-15 the second.
+  static std::size_t slot(std::size_t m) {
+    const std::size_t L = m / 64, w = m % 64;
+    return (4 * (w / 16) + w % 4) * 16 + 4 * L + (w % 16) / 4;
+  }
+};
+template <>
 struct int8_layout<8> {
   static constexpr std::size_t kChunk = 64, kLaneOutputs = 16, kRegs = 4;
   // Register r, lane 4L + p holds output 16L + 4r + p.
@@ -244,22 +254,42 @@ struct int8_layout<8> {
   }
 };
 
-template <int Bits>
-inline void int8_dot_chunk(__m512i p0, __m512i p1, __m512i p2, __m512i p3, __m512i act, __m512i* acc) {
+// act[h]: the activations for the registers of half h of each 128-bit lane (Halves = 2 only
+// for 2-bit codes in 32-output groups, where a lane spans two groups).
+template <int Bits, std::size_t Halves>
+inline void int8_dot_chunk(__m512i p0, __m512i p1, __m512i p2, __m512i p3, const __m512i* act, __m512i* acc) {
   const __m512i t0 = _mm512_unpacklo_epi8(p0, p1), t1 = _mm512_unpackhi_epi8(p0, p1);
   const __m512i t2 = _mm512_unpacklo_epi8(p2, p3), t3 = _mm512_unpackhi_epi8(p2, p3);
   // q[r], lane 4L + p: byte 16L + 4r + p of the 4 strips.
   const __m512i q[4] = {_mm512_unpacklo_epi16(t0, t2), _mm512_unpackhi_epi16(t0, t2), _mm512_unpacklo_epi16(t1, t3),
                         _mm512_unpackhi_epi16(t1, t3)};
-  if constexpr (Bits == 4) {
+  if constexpr (Bits == 2) {
+    const __m512i lo = _mm512_set1_epi8(0x03);
+    for (int r = 0; r < 4; ++r) {
+      const __m512i a = act[Halves == 2 ? r / 2 : 0];
+      acc[4 * r] = dot4(acc[4 * r], _mm512_and_si512(q[r], lo), a);
+      acc[4 * r + 1] = dot4(acc[4 * r + 1], _mm512_and_si512(_mm512_srli_epi16(q[r], 2), lo), a);
+      acc[4 * r + 2] = dot4(acc[4 * r + 2], _mm512_and_si512(_mm512_srli_epi16(q[r], 4), lo), a);
+      acc[4 * r + 3] = dot4(acc[4 * r + 3], _mm512_and_si512(_mm512_srli_epi16(q[r], 6), lo), a);
+    }
+  } else if constexpr (Bits == 4) {
     const __m512i lo = _mm512_set1_epi8(0x0f);
     for (int r = 0; r < 4; ++r) {
-      acc[2 * r] = dot4(acc[2 * r], _mm512_and_si512(q[r], lo), act);
-      acc[2 * r + 1] = dot4(acc[2 * r + 1], _mm512_and_si512(_mm512_srli_epi16(q[r], 4), lo), act);
+      acc[2 * r] = dot4(acc[2 * r], _mm512_and_si512(q[r], lo), act[0]);
+      acc[2 * r + 1] = dot4(acc[2 * r + 1], _mm512_and_si512(_mm512_srli_epi16(q[r], 4), lo), act[0]);
     }
   } else {
-    for (int r = 0; r < 4; ++r) acc[r] = dot4(acc[r], q[r], act);
+    for (int r = 0; r < 4; ++r) acc[r] = dot4(acc[r], q[r], act[0]);
   }
+}
+
+// Lane L's group, relative to its chunk's first, for half h of the lane (int8_dot_chunk).
+template <std::size_t LaneOutputs, int Group>
+inline __m512i int8_lane_groups(std::size_t h) {
+  constexpr std::size_t half = LaneOutputs > std::size_t(Group) ? std::size_t(Group) : 0;
+  alignas(64) std::int32_t g[16];
+  for (std::size_t e = 0; e < 16; ++e) g[e] = static_cast<std::int32_t>(((e / 4) * LaneOutputs + h * half) / Group);
+  return _mm512_load_si512(g);
 }
 
 // Outputs [n0, n1) of one row (n1 - n0 <= kTileOutputs, multiples of Group) from the
@@ -290,11 +320,11 @@ void int8_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx,
     for (std::size_t j = 0; j < zgroups; ++j) a8q[q][j] = 0;
 
   // Lane L of a chunk takes the activations of the chunk's group (L * kLaneOutputs) / Group.
-  const __m512i lane_group = _mm512_set_epi32(
-      3 * L::kLaneOutputs / Group, 3 * L::kLaneOutputs / Group, 3 * L::kLaneOutputs / Group,
-      3 * L::kLaneOutputs / Group, 2 * L::kLaneOutputs / Group, 2 * L::kLaneOutputs / Group,
-      2 * L::kLaneOutputs / Group, 2 * L::kLaneOutputs / Group, L::kLaneOutputs / Group, L::kLaneOutputs / Group,
-      L::kLaneOutputs / Group, L::kLaneOutputs / Group, 0, 0, 0, 0);
+  // Halves of a 128-bit lane with groups of their own (2 for 2-bit codes in 32-output groups).
+  constexpr std::size_t kHalves = L::kLaneOutputs > std::size_t(Group) ? L::kLaneOutputs / Group : 1;
+  static_assert(kHalves <= 2, "a 128-bit lane spans at most two groups");
+  __m512i lane_group[kHalves];
+  for (std::size_t h = 0; h < kHalves; ++h) lane_group[h] = int8_lane_groups<L::kLaneOutputs, Group>(h);
   const __m512 inf = _mm512_set1_ps(INFINITY), c127 = _mm512_set1_ps(127.0f);
   const __m512 centre = _mm512_set1_ps(static_cast<float>(1 << (Bits - 1)));
   const __m512i bytes = _mm512_set1_epi32(0xff);
@@ -378,18 +408,25 @@ void int8_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx,
       __m512i acc[L::kRegs];
       for (std::size_t r = 0; r < L::kRegs; ++r) acc[r] = _mm512_setzero_si512();
       for (std::size_t q = 0; q < quads; ++q) {
-        const __m512i act = _mm512_permutexvar_epi32(lane_group, _mm512_loadu_si512(a8q[q] + cg));
+        const __m512i a8 = _mm512_loadu_si512(a8q[q] + cg);
+        __m512i act[kHalves];
+        for (std::size_t h = 0; h < kHalves; ++h) act[h] = _mm512_permutexvar_epi32(lane_group[h], a8);
         const std::uint8_t* const* p = codes + 4 * q;
-        int8_dot_chunk<Bits>(_mm512_maskz_loadu_epi8(m, p[0] + off), _mm512_maskz_loadu_epi8(m, p[1] + off),
+        int8_dot_chunk<Bits, kHalves>(_mm512_maskz_loadu_epi8(m, p[0] + off), _mm512_maskz_loadu_epi8(m, p[1] + off),
                              _mm512_maskz_loadu_epi8(m, p[2] + off), _mm512_maskz_loadu_epi8(m, p[3] + off), act, acc);
       }
       // sum a8 (q - c) = sum a8 q - c sum a8.
-      const __m512 d = _mm512_permutexvar_ps(lane_group, _mm512_loadu_ps(dq + cg));
-      const __m512i corr = _mm512_permutexvar_epi32(lane_group, _mm512_loadu_si512(sq + cg));
+      __m512 d[kHalves];
+      __m512i corr[kHalves];
+      for (std::size_t h = 0; h < kHalves; ++h) {
+        d[h] = _mm512_permutexvar_ps(lane_group[h], _mm512_loadu_ps(dq + cg));
+        corr[h] = _mm512_permutexvar_epi32(lane_group[h], _mm512_loadu_si512(sq + cg));
+      }
       float* f = facc + c * L::kChunk;
       for (std::size_t r = 0; r < L::kRegs; ++r) {
-        const __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r], corr));
-        _mm512_store_ps(f + 16 * r, _mm512_fmadd_ps(d, v, _mm512_load_ps(f + 16 * r)));
+        const std::size_t h = r * kHalves / L::kRegs;
+        const __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r], corr[h]));
+        _mm512_store_ps(f + 16 * r, _mm512_fmadd_ps(d[h], v, _mm512_load_ps(f + 16 * r)));
       }
     }
     cur = nxt;
@@ -543,29 +580,41 @@ void int8_generic_pass(const packed_matrix& W, const float* x, const std::uint32
 #define ACTSPARSE_INT8_SDOT 1
 
 // The NEON int8 kernel's chunk: 16 code bytes of each of 4 strips, zipped so that 32-bit lane
-// i of q[r] holds byte 4r + i of the 4 strips, and summed against the 4 strips' a8 (act, the
-// same 4 bytes in every lane) by sdot. 4-bit: acc[2r + h] lane i takes output 8r + 2i + h
-// (h: low or high nibble, codes 0..15 as they are); 8-bit: acc[r] lane i takes output 4r + i,
-// the codes' top bit flipped (q - 128 as int8: the centred codes themselves).
-template <int Bits>
+// i of q[r] holds byte 4r + i of the 4 strips, and summed against the 4 strips' a8 (act[h],
+// the same 4 bytes in every lane) by sdot. 2-bit: acc[4r + s] lane i takes output 16r + 4i +
+// s (s: the code's place in its byte; codes 0..3 as they are; with 32-output groups the chunk
+// spans two, r < 2 taking act[0] and r >= 2 act[1]); 4-bit: acc[2r + h] lane i takes output
+// 8r + 2i + h (h: low or high nibble, codes 0..15 as they are); 8-bit: acc[r] lane i takes
+// output 4r + i, the codes' top bit flipped (q - 128 as int8: the centred codes themselves).
+template <int Bits, std::size_t Halves>
 inline void int8_sdot_chunk(const std::uint8_t* p0, const std::uint8_t* p1, const std::uint8_t* p2,
-                            const std::uint8_t* p3, int8x16_t act, int32x4_t* acc) {
+                            const std::uint8_t* p3, const int8x16_t* act, int32x4_t* acc) {
   const uint8x16_t b0 = vld1q_u8(p0), b1 = vld1q_u8(p1), b2 = vld1q_u8(p2), b3 = vld1q_u8(p3);
   const uint16x8_t t0 = vreinterpretq_u16_u8(vzip1q_u8(b0, b1)), t1 = vreinterpretq_u16_u8(vzip2q_u8(b0, b1));
   const uint16x8_t t2 = vreinterpretq_u16_u8(vzip1q_u8(b2, b3)), t3 = vreinterpretq_u16_u8(vzip2q_u8(b2, b3));
   const uint8x16_t q[4] = {vreinterpretq_u8_u16(vzip1q_u16(t0, t2)), vreinterpretq_u8_u16(vzip2q_u16(t0, t2)),
                            vreinterpretq_u8_u16(vzip1q_u16(t1, t3)), vreinterpretq_u8_u16(vzip2q_u16(t1, t3))};
-  if constexpr (Bits == 4) {
+  if constexpr (Bits == 2) {
+    const uint8x16_t lo = vdupq_n_u8(0x03);
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r) {
+      const int8x16_t a = act[Halves == 2 ? r / 2 : 0];
+      acc[4 * r] = vdotq_s32(acc[4 * r], vreinterpretq_s8_u8(vandq_u8(q[r], lo)), a);
+      acc[4 * r + 1] = vdotq_s32(acc[4 * r + 1], vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(q[r], 2), lo)), a);
+      acc[4 * r + 2] = vdotq_s32(acc[4 * r + 2], vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(q[r], 4), lo)), a);
+      acc[4 * r + 3] = vdotq_s32(acc[4 * r + 3], vreinterpretq_s8_u8(vshrq_n_u8(q[r], 6)), a);
+    }
+  } else if constexpr (Bits == 4) {
     const uint8x16_t lo = vdupq_n_u8(0x0f);
 #pragma GCC unroll 4
     for (int r = 0; r < 4; ++r) {
-      acc[2 * r] = vdotq_s32(acc[2 * r], vreinterpretq_s8_u8(vandq_u8(q[r], lo)), act);
-      acc[2 * r + 1] = vdotq_s32(acc[2 * r + 1], vreinterpretq_s8_u8(vshrq_n_u8(q[r], 4)), act);
+      acc[2 * r] = vdotq_s32(acc[2 * r], vreinterpretq_s8_u8(vandq_u8(q[r], lo)), act[0]);
+      acc[2 * r + 1] = vdotq_s32(acc[2 * r + 1], vreinterpretq_s8_u8(vshrq_n_u8(q[r], 4)), act[0]);
     }
   } else {
     const uint8x16_t top = vdupq_n_u8(0x80);
 #pragma GCC unroll 4
-    for (int r = 0; r < 4; ++r) acc[r] = vdotq_s32(acc[r], vreinterpretq_s8_u8(veorq_u8(q[r], top)), act);
+    for (int r = 0; r < 4; ++r) acc[r] = vdotq_s32(acc[r], vreinterpretq_s8_u8(veorq_u8(q[r], top)), act[0]);
   }
 }
 
@@ -580,20 +629,26 @@ void int8_sdot_pass(const packed_matrix& W, const float* x, const std::uint32_t*
                     float keep_above, std::size_t n0, std::size_t n1, float* y, bool accumulate) {
   constexpr std::size_t V = 4, B = actsparse::detail::kInt8Block, kQuads = B / 4;
   constexpr std::size_t kOut = 16 * 8 / Bits, kRegs = kOut / 4;  // outputs and registers per chunk
-  constexpr std::size_t kTile = arch_traits<A>::kTileOutputs, kMaxGroups = kTile / Group + V;
-  static_assert(Group % kOut == 0, "a chunk of codes must lie inside one group");
-  const std::size_t T = n1 - n0, j0 = n0 / Group, groups = T / Group, chunks = T / kOut;
+  // Groups per chunk with their own activations: 2 for 2-bit codes in 32-output groups (the
+  // last chunk of a tile may then be half past its end: its second group's a8 and d are 0).
+  constexpr std::size_t kHalves = kOut > std::size_t(Group) ? kOut / Group : 1;
+  constexpr std::size_t kTile = arch_traits<A>::kTileOutputs, kMaxGroups = kTile / Group + V + 1;
+  static_assert(Group % kOut == 0 || kHalves == 2, "a chunk of codes must lie inside one or two groups");
+  const std::size_t T = n1 - n0, j0 = n0 / Group, groups = T / Group, chunks = (T + kOut - 1) / kOut;
   const std::size_t code_off = n0 * Bits / 8;
   const float c = static_cast<float>(1 << (Bits - 1));
-  alignas(64) float facc[kTile];  // chunk-major, lanes in int8_sdot_chunk's order
+  alignas(64) float facc[kTile + kOut];  // chunk-major, lanes in int8_sdot_chunk's order
   alignas(64) float bsum[kMaxGroups];
   alignas(64) std::int32_t corr[kMaxGroups];  // per group: c * sum of the block's a8 (4-bit), 0 (8-bit)
   alignas(64) float dq[kMaxGroups];
   alignas(64) std::uint32_t a8q[kQuads][kMaxGroups];  // 4 strips' a8 bytes per word
   alignas(64) float a8f[B][V];
   actsparse::detail::int8_unfolded_terms<kTile> nf;
-  std::fill(facc, facc + T, 0.0f);
+  std::fill(facc, facc + chunks * kOut, 0.0f);
   std::fill(bsum, bsum + groups + V, 0.0f);
+  dq[groups] = 0.0f;
+  corr[groups] = 0;
+  for (std::size_t q = 0; q < kQuads; ++q) a8q[q][groups] = 0;
   auto key = [&](std::size_t i) -> std::size_t { return Dense ? i : idx[i]; };
   auto unfolded = [&](std::size_t k, std::size_t j) { nf.add(W, x, k, j, n0, T); };
   std::uint32_t ks[B];
@@ -623,25 +678,30 @@ void int8_sdot_pass(const packed_matrix& W, const float* x, const std::uint32_t*
     for (std::size_t ch = 0; ch < chunks; ++ch) {
       const std::size_t off = ch * 16, jt = ch * kOut / Group;
       int32x4_t acc[kRegs];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (std::size_t r = 0; r < kRegs; ++r) acc[r] = vdupq_n_s32(0);
       for (std::size_t q = 0; q < quads; ++q) {
-        const int8x16_t act = vreinterpretq_s8_u32(vdupq_n_u32(a8q[q][jt]));
+        int8x16_t act[kHalves];
+        for (std::size_t h = 0; h < kHalves; ++h) act[h] = vreinterpretq_s8_u32(vdupq_n_u32(a8q[q][jt + h]));
         const std::uint8_t* const* p = codes + 4 * q;
-        int8_sdot_chunk<Bits>(p[0] + off, p[1] + off, p[2] + off, p[3] + off, act, acc);
+        int8_sdot_chunk<Bits, kHalves>(p[0] + off, p[1] + off, p[2] + off, p[3] + off, act, acc);
       }
-      const float32x4_t d = vdupq_n_f32(dq[jt]);
-      const int32x4_t cv = vdupq_n_s32(corr[jt]);
       float* f = facc + ch * kOut;
-#pragma GCC unroll 8
-      for (std::size_t r = 0; r < kRegs; ++r)
-        vst1q_f32(f + 4 * r, vfmaq_f32(vld1q_f32(f + 4 * r), d, vcvtq_f32_s32(vsubq_s32(acc[r], cv))));
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < kRegs; ++r) {
+        const std::size_t h = jt + r * kHalves / kRegs;
+        vst1q_f32(f + 4 * r, vfmaq_f32(vld1q_f32(f + 4 * r), vdupq_n_f32(dq[h]),
+                                       vcvtq_f32_s32(vsubq_s32(acc[r], vdupq_n_s32(corr[h])))));
+      }
     }
   }
   for (std::size_t n = 0; n < T; ++n) {
-    // Chunk slot of output m = n % kOut: 4-bit (2r + h) * 4 + i for m = 8r + 2i + h; 8-bit m.
+    // Chunk slot of output m = n % kOut: 2-bit (4r + s) * 4 + i for m = 16r + 4i + s; 4-bit
+    // (2r + h) * 4 + i for m = 8r + 2i + h; 8-bit m.
     const std::size_t m = n % kOut;
-    const std::size_t slot = Bits == 4 ? (2 * (m / 8) + m % 2) * 4 + (m % 8) / 2 : m;
+    const std::size_t slot = Bits == 2   ? (4 * (m / 16) + m % 4) * 4 + (m % 16) / 4
+                             : Bits == 4 ? (2 * (m / 8) + m % 2) * 4 + (m % 8) / 2
+                                         : m;
     const float v = facc[n - m + slot] + bsum[n / Group];
     actsparse::detail::store_output(y + n0 + n, v + nf[n], accumulate);
   }
