@@ -254,6 +254,17 @@ struct int8_layout<8> {
   }
 };
 
+// With vpdpbusd (no 16-bit saturation), 2- and 4-bit codes are masked in place, not
+// shifted down: register 2r + h (4-bit) or 4r + e (2-bit) sums 2^p times the codes at bit p
+// of their byte (p = 4h, 2e), and the fold takes the 2^p back out exactly (int8_pass).
+template <int Bits>
+inline constexpr bool kInt8MaskOnly =
+#if defined(__AVX512VNNI__)
+    Bits < 8;
+#else
+    false;
+#endif
+
 // act[h]: the activations for the registers of half h of each 128-bit lane (Halves = 2 only
 // for 2-bit codes in 32-output groups, where a lane spans two groups).
 template <int Bits, std::size_t Halves>
@@ -263,7 +274,16 @@ inline void int8_dot_chunk(__m512i p0, __m512i p1, __m512i p2, __m512i p3, const
   // q[r], lane 4L + p: byte 16L + 4r + p of the 4 strips.
   const __m512i q[4] = {_mm512_unpacklo_epi16(t0, t2), _mm512_unpackhi_epi16(t0, t2), _mm512_unpacklo_epi16(t1, t3),
                         _mm512_unpackhi_epi16(t1, t3)};
-  if constexpr (Bits == 2) {
+  if constexpr (kInt8MaskOnly<Bits>) {
+    // Each code left in place: register e holds 2^(Bits * e % 8) times its codes.
+    constexpr int kPlaces = 8 / Bits, kMask = (1 << Bits) - 1;
+    for (int r = 0; r < 4; ++r) {
+      const __m512i a = act[Halves == 2 ? r / 2 : 0];
+      for (int e = 0; e < kPlaces; ++e)
+        acc[kPlaces * r + e] =
+            dot4(acc[kPlaces * r + e], _mm512_and_si512(q[r], _mm512_set1_epi8(static_cast<char>(kMask << (Bits * e)))), a);
+    }
+  } else if constexpr (Bits == 2) {
     const __m512i lo = _mm512_set1_epi8(0x03);
     for (int r = 0; r < 4; ++r) {
       const __m512i a = act[Halves == 2 ? r / 2 : 0];
@@ -425,7 +445,16 @@ void int8_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx,
       float* f = facc + c * L::kChunk;
       for (std::size_t r = 0; r < L::kRegs; ++r) {
         const std::size_t h = r * kHalves / L::kRegs;
-        const __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r], corr[h]));
+        __m512 v;
+        if constexpr (kInt8MaskOnly<Bits>) {
+          // 2^p (isum - corr), below 2^21 (32 * 127 * 240 plus 2^p corr): converted exactly,
+          // then scaled back by 2^-p, exactly (an integer).
+          const unsigned p = static_cast<unsigned>(Bits * (r % (8 / Bits)));
+          v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r], _mm512_slli_epi32(corr[h], p)));
+          if (p != 0) v = _mm512_mul_ps(v, _mm512_set1_ps(1.0f / static_cast<float>(1u << p)));
+        } else {
+          v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r], corr[h]));
+        }
         _mm512_store_ps(f + 16 * r, _mm512_fmadd_ps(d[h], v, _mm512_load_ps(f + 16 * r)));
       }
     }
