@@ -186,10 +186,10 @@ namespace simd {
 #define ACTSPARSE_INT8_AVX512 1
 #endif
 
-// Whether arch A has an integer-dot int8 kernel for `Bits`-bit codes: AVX-512 BW, 4-bit
-// (and 8-bit where AVX512_VNNI's vpdpbusd adds u8 x s8 products without the 16-bit
-// saturation of vpmaddubsw); aarch64 with DotProd (sdot), 4- and 8-bit. Every other SIMD
-// arch and width runs int8_generic_pass.
+// Whether arch A has an integer-dot int8 kernel for `Bits`-bit codes: AVX-512 BW, 2- and
+// 4-bit (and 8-bit where AVX512_VNNI's vpdpbusd adds u8 x s8 products without the 16-bit
+// saturation of vpmaddubsw); aarch64 with DotProd (sdot), 2-, 4- and 8-bit. Every other
+// SIMD arch and width (3, 5, 6 bits everywhere) runs int8_generic_pass.
 template <class A, int Bits>
 constexpr bool has_int8_kernel() {
 #if defined(ACTSPARSE_INT8_AVX512)
