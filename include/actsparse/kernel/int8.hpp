@@ -219,38 +219,20 @@ inline __m512i dot4(__m512i acc, __m512i u, __m512i s) {
 #endif
 }
 
-// The int8 kernel's view of `Bits`-bit codes: a chunk is 64 code bytes of each of 4 strips;
-// the bytes are interleaved so that each 32-bit lane holds one output's codes of the 4
-// strips, kRegs registers of 16 lanes. 128-bit lane L of every register covers the chunk's
-// outputs [L * kLaneOutputs, (L + 1) * kLaneOutputs), so it takes one group's activations.
+// The int8 kernel's view of `Bits`-bit codes (2, 4 or 8: P = 8 / Bits codes per byte): a
+// chunk is 64 code bytes of each of 4 strips; the bytes are interleaved so that each 32-bit
+// lane holds one output's codes of the 4 strips, kRegs registers of 16 lanes. Register
+// P r + e, lane 4L + p holds output 16P L + 4P r + P p + e (e: the code's place in its
+// byte). 128-bit lane L of every register covers the chunk's outputs [L * kLaneOutputs,
+// (L + 1) * kLaneOutputs): one group's activations, or two (2-bit codes in 32-output groups:
+// registers r < 2 take the first group, r >= 2 the second).
 template <int Bits>
-struct int8_layout;
-template <>
-struct int8_layout<4> {
-  static constexpr std::size_t kChunk = 128, kLaneOutputs = 32, kRegs = 8;
-  // Register 2r + h, lane 4L + p holds output 32L + 8r + 2p + h (h: low or high nibble).
+struct int8_layout {
+  static constexpr std::size_t P = 8 / Bits;
+  static constexpr std::size_t kChunk = 64 * P, kLaneOutputs = 16 * P, kRegs = 4 * P;
   static std::size_t slot(std::size_t m) {
-    const std::size_t L = m / 32, w = m % 32;
-    return (2 * (w / 8) + w % 2) * 16 + 4 * L + (w % 8) / 2;
-  }
-};
-template <>
-struct int8_layout<2> {
-  static constexpr std::size_t kChunk = 256, kLaneOutputs = 64, kRegs = 16;
-  // Register 4r + s, lane 4L + p holds output 64L + 16r + 4p + s (s: the code's place in its
-  // byte). With 32-output groups a lane spans two: registers 0-7 take the first, 8-15 the second.
-  static std::size_t slot(std::size_t m) {
-    const std::size_t L = m / 64, w = m % 64;
-    return (4 * (w / 16) + w % 4) * 16 + 4 * L + (w % 16) / 4;
-  }
-};
-template <>
-struct int8_layout<8> {
-  static constexpr std::size_t kChunk = 64, kLaneOutputs = 16, kRegs = 4;
-  // Register r, lane 4L + p holds output 16L + 4r + p.
-  static std::size_t slot(std::size_t m) {
-    const std::size_t L = m / 16, w = m % 16;
-    return (w / 4) * 16 + 4 * L + w % 4;
+    const std::size_t L = m / kLaneOutputs, w = m % kLaneOutputs;
+    return (P * (w / (4 * P)) + w % P) * 16 + 4 * L + (w % (4 * P)) / P;
   }
 };
 
@@ -274,32 +256,17 @@ inline void int8_dot_chunk(__m512i p0, __m512i p1, __m512i p2, __m512i p3, const
   // q[r], lane 4L + p: byte 16L + 4r + p of the 4 strips.
   const __m512i q[4] = {_mm512_unpacklo_epi16(t0, t2), _mm512_unpackhi_epi16(t0, t2), _mm512_unpacklo_epi16(t1, t3),
                         _mm512_unpackhi_epi16(t1, t3)};
-  if constexpr (kInt8MaskOnly<Bits>) {
-    // Each code left in place: register e holds 2^(Bits * e % 8) times its codes.
-    constexpr int kPlaces = 8 / Bits, kMask = (1 << Bits) - 1;
-    for (int r = 0; r < 4; ++r) {
-      const __m512i a = act[Halves == 2 ? r / 2 : 0];
-      for (int e = 0; e < kPlaces; ++e)
-        acc[kPlaces * r + e] =
-            dot4(acc[kPlaces * r + e], _mm512_and_si512(q[r], _mm512_set1_epi8(static_cast<char>(kMask << (Bits * e)))), a);
+  constexpr int kPlaces = 8 / Bits, kMask = (1 << Bits) - 1;
+  for (int r = 0; r < 4; ++r) {
+    const __m512i a = act[Halves == 2 ? r / 2 : 0];
+    for (int e = 0; e < kPlaces; ++e) {
+      __m512i codes = q[r];
+      if constexpr (kInt8MaskOnly<Bits>)  // left in place: register P r + e holds 2^(Bits e) times its sums
+        codes = _mm512_and_si512(codes, _mm512_set1_epi8(static_cast<char>(kMask << (Bits * e))));
+      else if constexpr (Bits < 8)
+        codes = _mm512_and_si512(e == 0 ? codes : _mm512_srli_epi16(codes, Bits * e), _mm512_set1_epi8(kMask));
+      acc[kPlaces * r + e] = dot4(acc[kPlaces * r + e], codes, a);
     }
-  } else if constexpr (Bits == 2) {
-    const __m512i lo = _mm512_set1_epi8(0x03);
-    for (int r = 0; r < 4; ++r) {
-      const __m512i a = act[Halves == 2 ? r / 2 : 0];
-      acc[4 * r] = dot4(acc[4 * r], _mm512_and_si512(q[r], lo), a);
-      acc[4 * r + 1] = dot4(acc[4 * r + 1], _mm512_and_si512(_mm512_srli_epi16(q[r], 2), lo), a);
-      acc[4 * r + 2] = dot4(acc[4 * r + 2], _mm512_and_si512(_mm512_srli_epi16(q[r], 4), lo), a);
-      acc[4 * r + 3] = dot4(acc[4 * r + 3], _mm512_and_si512(_mm512_srli_epi16(q[r], 6), lo), a);
-    }
-  } else if constexpr (Bits == 4) {
-    const __m512i lo = _mm512_set1_epi8(0x0f);
-    for (int r = 0; r < 4; ++r) {
-      acc[2 * r] = dot4(acc[2 * r], _mm512_and_si512(q[r], lo), act[0]);
-      acc[2 * r + 1] = dot4(acc[2 * r + 1], _mm512_and_si512(_mm512_srli_epi16(q[r], 4), lo), act[0]);
-    }
-  } else {
-    for (int r = 0; r < 4; ++r) acc[r] = dot4(acc[r], q[r], act[0]);
   }
 }
 
