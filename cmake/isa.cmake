@@ -8,8 +8,9 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(ACTSPARSE_ISA_FLAGS_sse41 -msse4.1)
   set(ACTSPARSE_ISA_FLAGS_avx2 -mavx2 -mfma -mf16c)
   set(ACTSPARSE_ISA_FLAGS_avx512 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c)
-  # Tests only: the 3-bit look-up kernel needs AVX512_VBMI (gemv.hpp).
-  set(ACTSPARSE_ISA_FLAGS_avx512vbmi ${ACTSPARSE_ISA_FLAGS_avx512} -mavx512vbmi)
+  # Tests only: the 3-bit look-up kernel needs AVX512_VBMI (gemv.hpp), the int8 mode's 3-, 5-
+  # and 6-bit kernel VBMI and VNNI (kernel/int8.hpp): the Ice Lake / Zen 4 level.
+  set(ACTSPARSE_ISA_FLAGS_avx512vbmi ${ACTSPARSE_ISA_FLAGS_avx512} -mavx512vbmi -mavx512vnni)
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
   set(ACTSPARSE_ISAS neon neondot)
   set(ACTSPARSE_ISA_FLAGS_neon "")

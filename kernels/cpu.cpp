@@ -58,8 +58,9 @@ unsigned x86_features(const x86_cpuid& c) {
   const bool avx512 = avx2 && os_avx512 && bit(c.leaf7_ebx, 16) /*F*/ && bit(c.leaf7_ebx, 17) /*DQ*/ &&
                       bit(c.leaf7_ebx, 30) /*BW*/ && bit(c.leaf7_ebx, 31) /*VL*/;
   if (avx512) s |= kAvx512;
-  // VBMI's vpermb works on the same ZMM state: nothing more to ask of the OS.
-  if (avx512 && bit(c.leaf7_ecx, 1)) s |= kAvx512Vbmi;
+  // VBMI's vpermb works on the same ZMM state: nothing more to ask of the OS. The avx512vbmi
+  // test binary is built with VNNI too.
+  if (avx512 && bit(c.leaf7_ecx, 1) && bit(c.leaf7_ecx, 11)) s |= kAvx512Vbmi;
   if (avx512 && bit(c.leaf7_ecx, 11)) s |= kAvx512Vnni;  // likewise for VNNI's vpdpbusd
   return s;
 }

@@ -24,7 +24,7 @@ enum isa_bit : unsigned {
   kAvx512Vnni = 1u << 6,  // AVX-512 plus VNNI: the int8 mode's vpdpbusd (int8.hpp)
   kNeonDot = 1u << 7,     // NEON plus ARMv8.2 DotProd: the int8 mode's sdot (int8.hpp); a test binary too
   kSse41 = 1u << 8,       // the sse41 test binary (-msse4.1); the dispatcher's floor is SSE4.2
-  kAvx512Vbmi = 1u << 9,  // the avx512vbmi test binary: the 3-bit look-up kernel (gemv.hpp)
+  kAvx512Vbmi = 1u << 9,  // the avx512vbmi test binary (VBMI and VNNI): 3-bit look-ups, int8 3/5/6-bit
 };
 constexpr unsigned kDispatchBits = kScalar | kSse42 | kAvx2 | kAvx512 | kNeon | kAvx512Vnni | kNeonDot;
 

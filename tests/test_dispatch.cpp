@@ -65,8 +65,8 @@ TEST(DispatchCpu, X86DecisionNeedsCpuAndOsSupport) {
 }
 
 // The per-ISA test binaries' instruction sets from the same registers: sse41 (-msse4.1) and
-// avx512vbmi (the avx512 binary's flags plus -mavx512vbmi), which only the tests build; and
-// the dispatcher's avx512vnni, under the same conditions as VBMI.
+// avx512vbmi (the avx512 binary's flags plus -mavx512vbmi -mavx512vnni), which only the tests
+// build; and the dispatcher's avx512vnni, under the same conditions.
 TEST(DispatchCpu, X86TestIsasNeedCpuAndOsSupport) {
   constexpr std::uint32_t kSse41Ecx = bit(9) | bit(19);  // SSSE3 SSE4.1
   constexpr std::uint32_t kVbmiEcx7 = bit(1), kVnniEcx7 = bit(11);
@@ -83,11 +83,14 @@ TEST(DispatchCpu, X86TestIsasNeedCpuAndOsSupport) {
   EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVnniEcx7, 0xe7), kUpToAvx512 | ks::kAvx512Vnni);
   EXPECT_EQ(features(kAvx2Ecx, kAvx2Ebx, kVnniEcx7, 0x7), kUpToAvx2) << "VNNI without AVX-512";
   EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVnniEcx7, 0x7), kUpToAvx2) << "VNNI without the OS's ZMM state";
-  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVbmiEcx7, 0xe7), kUpToAvx512 | ks::kAvx512Vbmi);
+  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVbmiEcx7, 0xe7), kUpToAvx512) << "VBMI without VNNI";
+  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVbmiEcx7 | kVnniEcx7, 0xe7),
+            kUpToAvx512 | ks::kAvx512Vnni | ks::kAvx512Vbmi);
   // A VBMI CPU under an OS that does not save the ZMM/opmask state gets neither AVX-512 binary.
-  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVbmiEcx7, 0x7), kUpToAvx2);
-  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVbmiEcx7, 0x27), kUpToAvx2) << "opmask only";
-  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx & ~bit(30), kVbmiEcx7, 0xe7), kUpToAvx2) << "VBMI without AVX-512BW";
+  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVbmiEcx7 | kVnniEcx7, 0x7), kUpToAvx2);
+  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVbmiEcx7 | kVnniEcx7, 0x27), kUpToAvx2) << "opmask only";
+  EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx & ~bit(30), kVbmiEcx7 | kVnniEcx7, 0xe7), kUpToAvx2)
+      << "VBMI without AVX-512BW";
   // The dispatcher's answer is the same decision without the test-only sets.
   EXPECT_EQ(ks::x86_supported({kAvx2Ecx, kAvx512Ebx, 0xe7, kVbmiEcx7}),
             ks::kScalar | ks::kSse42 | ks::kAvx2 | ks::kAvx512);
@@ -130,7 +133,8 @@ TEST(DispatchCpu, HostAgreesWithCompilerCpuModel) {
   const unsigned f = ks::host_features();
   EXPECT_EQ(f & ks::kDispatchBits, m);
   EXPECT_EQ((f & ks::kSse41) != 0, __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("ssse3"));
-  EXPECT_EQ((f & ks::kAvx512Vbmi) != 0, (m & ks::kAvx512) != 0 && __builtin_cpu_supports("avx512vbmi"));
+  EXPECT_EQ((f & ks::kAvx512Vbmi) != 0,
+            (m & ks::kAvx512) != 0 && __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vnni"));
   EXPECT_EQ((m & ks::kAvx512Vnni) != 0, (m & ks::kAvx512) != 0 && __builtin_cpu_supports("avx512vnni"));
   EXPECT_EQ(dispatch::best(), (m & ks::kAvx512Vnni) ? dispatch::isa::avx512vnni
                               : (m & ks::kAvx512)  ? dispatch::isa::avx512

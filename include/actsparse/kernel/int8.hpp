@@ -188,12 +188,17 @@ namespace simd {
 
 // Whether arch A has an integer-dot int8 kernel for `Bits`-bit codes: AVX-512 BW, 2- and
 // 4-bit (and 8-bit where AVX512_VNNI's vpdpbusd adds u8 x s8 products without the 16-bit
-// saturation of vpmaddubsw); aarch64 with DotProd (sdot), 2-, 4- and 8-bit. Every other
-// SIMD arch and width (3, 5, 6 bits everywhere) runs int8_generic_pass.
+// saturation of vpmaddubsw; 3-, 5- and 6-bit where AVX512_VBMI's byte permutes gather the
+// codes, with VNNI: the Ice Lake / Zen 4 level); aarch64 with DotProd (sdot), 2-, 4- and
+// 8-bit. Every other SIMD arch and width (3, 5, 6 bits on NEON and on AVX-512 without VBMI
+// and VNNI) runs int8_generic_pass.
 template <class A, int Bits>
 constexpr bool has_int8_kernel() {
 #if defined(ACTSPARSE_INT8_AVX512)
   if constexpr (family_of<A>() == isa_family::avx512) {
+#if defined(__AVX512VBMI__) && defined(__AVX512VNNI__)
+    if constexpr (Bits == 3 || Bits == 5 || Bits == 6) return true;
+#endif
 #if defined(__AVX512VNNI__)
     return Bits == 2 || Bits == 4 || Bits == 8;
 #else
@@ -226,11 +231,19 @@ inline __m512i dot4(__m512i acc, __m512i u, __m512i s) {
 // byte). 128-bit lane L of every register covers the chunk's outputs [L * kLaneOutputs,
 // (L + 1) * kLaneOutputs): one group's activations, or two (2-bit codes in 32-output groups:
 // registers r < 2 take the first group, r >= 2 the second).
+//
+// 3-, 5- and 6-bit codes (kStream: a bit stream, output n's code at bit n Bits of its strip,
+// codes crossing bytes): a chunk is 128 outputs, kChunkBytes = 16 Bits bytes of each strip,
+// in 8 registers of 16 outputs in order (lane l of register R: output 16 R + l; see
+// int8_stream_dot).
 template <int Bits>
 struct int8_layout {
-  static constexpr std::size_t P = 8 / Bits;
-  static constexpr std::size_t kChunk = 64 * P, kLaneOutputs = 16 * P, kRegs = 4 * P;
+  static constexpr bool kStream = 8 % Bits != 0;
+  static constexpr std::size_t P = kStream ? 1 : 8 / Bits;
+  static constexpr std::size_t kChunk = kStream ? 128 : 64 * P, kLaneOutputs = 16 * P, kRegs = kChunk / 16;
+  static constexpr std::size_t kChunkBytes = kChunk * Bits / 8;
   static std::size_t slot(std::size_t m) {
+    if (kStream) return m;
     const std::size_t L = m / kLaneOutputs, w = m % kLaneOutputs;
     return (P * (w / (4 * P)) + w % P) * 16 + 4 * L + (w % (4 * P)) / P;
   }
@@ -242,7 +255,7 @@ struct int8_layout {
 template <int Bits>
 inline constexpr bool kInt8MaskOnly =
 #if defined(__AVX512VNNI__)
-    Bits < 8;
+    Bits == 2 || Bits == 4;
 #else
     false;
 #endif
@@ -257,8 +270,10 @@ inline void int8_dot_chunk(__m512i p0, __m512i p1, __m512i p2, __m512i p3, const
   const __m512i q[4] = {_mm512_unpacklo_epi16(t0, t2), _mm512_unpackhi_epi16(t0, t2), _mm512_unpacklo_epi16(t1, t3),
                         _mm512_unpackhi_epi16(t1, t3)};
   constexpr int kPlaces = 8 / Bits, kMask = (1 << Bits) - 1;
+#pragma GCC unroll 4
   for (int r = 0; r < 4; ++r) {
     const __m512i a = act[Halves == 2 ? r / 2 : 0];
+#pragma GCC unroll 4
     for (int e = 0; e < kPlaces; ++e) {
       __m512i codes = q[r];
       if constexpr (kInt8MaskOnly<Bits>)  // left in place: register P r + e holds 2^(Bits e) times its sums
@@ -269,6 +284,63 @@ inline void int8_dot_chunk(__m512i p0, __m512i p1, __m512i p2, __m512i p3, const
     }
   }
 }
+
+#if defined(__AVX512VBMI__) && defined(__AVX512VNNI__)
+// The constants of int8_stream_dot for `Bits`-bit codes. Per 32 outputs (4 Bits bytes of
+// each strip) a table of 128 bytes holds 32 bytes of each of the 4 strips (strip s at byte
+// 32 s). In register r (outputs 16 r to 16 r + 15 of the 32), 64-bit lane i takes the two
+// bytes of each strip that hold outputs 16 r + 2 i and 16 r + 2 i + 1 (their 2 Bits bits
+// start at bit (2 Bits i) mod 8 of the first byte): index[r], to vpermi2b. vpmultishiftqb
+// then moves the code of output 16 r + 2 i + o of strip s to byte 4 o + s of the lane
+// (shift), and an AND keeps its Bits bits: each 32-bit lane holds one output's 4 codes.
+// The loop is bound by its 512-bit shuffles (one a cycle on Zen 4): 16.4 cycles per 256
+// weights with the codes in L1. Tried, no faster: the tables built by broadcasts and
+// blends instead of inserts (16.7), one 64-byte table of 16 bytes per strip and vpermb
+// (17.2), 64- instead of 128-output chunks (the same within 2%).
+template <int Bits>
+struct int8_stream_tables {
+  alignas(64) std::uint8_t index[2][64];
+  alignas(64) std::uint8_t shift[64];
+  constexpr int8_stream_tables() : index{}, shift{} {
+    for (int i = 0; i < 8; ++i)
+      for (int s = 0; s < 4; ++s) {
+        for (int r = 0; r < 2; ++r)
+          for (int t = 0; t < 2; ++t)
+            index[r][8 * i + 2 * s + t] = static_cast<std::uint8_t>(32 * s + Bits * (16 * r + 2 * i) / 8 + t);
+        for (int o = 0; o < 2; ++o)
+          shift[8 * i + 4 * o + s] = static_cast<std::uint8_t>(16 * s + (2 * Bits * i) % 8 + o * Bits);
+      }
+  }
+};
+template <int Bits>
+inline constexpr int8_stream_tables<Bits> kInt8StreamTables{};
+
+// One quad of strips (p[0..3], the chunk's codes at byte `off`) over the first 32 Pieces
+// outputs of a chunk (Pieces < 4 only in a tile's last chunk): acc[R] += the 4 strips'
+// codes times the quad's 4 a8 of register R's group (a8[16 R / Group], one per byte: a8
+// starts at the chunk's first group).
+template <int Bits, int Group, std::size_t Pieces>
+inline void int8_stream_dot(const std::uint8_t* const* p, std::size_t off, const std::uint32_t* a8, __m512i* acc) {
+  constexpr auto& K = kInt8StreamTables<Bits>;
+  constexpr __mmask32 kBytes = (std::uint64_t{1} << (4 * Bits)) - 1;
+  const __m512i shift = _mm512_load_si512(K.shift), mask = _mm512_set1_epi8((1 << Bits) - 1);
+#pragma GCC unroll 4
+  for (std::size_t h = 0; h < Pieces; ++h) {
+    const std::size_t o = off + 4 * Bits * h;
+    const __m512i t01 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_maskz_loadu_epi8(kBytes, p[0] + o)),
+                                           _mm256_maskz_loadu_epi8(kBytes, p[1] + o), 1);
+    const __m512i t23 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_maskz_loadu_epi8(kBytes, p[2] + o)),
+                                           _mm256_maskz_loadu_epi8(kBytes, p[3] + o), 1);
+#pragma GCC unroll 2
+    for (std::size_t r = 0; r < 2; ++r) {
+      const __m512i pairs = _mm512_permutex2var_epi8(t01, _mm512_load_si512(K.index[r]), t23);
+      const __m512i codes = _mm512_and_si512(_mm512_multishift_epi64_epi8(shift, pairs), mask);
+      const std::size_t R = 2 * h + r;
+      acc[R] = dot4(acc[R], codes, _mm512_set1_epi32(static_cast<int>(a8[16 * R / Group])));
+    }
+  }
+}
+#endif
 
 // Lane L's group, relative to its chunk's first, for half h of the lane (int8_dot_chunk).
 template <std::size_t LaneOutputs, int Group>
@@ -287,7 +359,6 @@ void int8_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx,
   using L = int8_layout<Bits>;
   constexpr std::size_t B = actsparse::detail::kInt8Block, kQuads = B / 4;
   constexpr std::size_t kTile = arch_traits<A>::kTileOutputs, kMaxGroups = kTile / Group + 16;
-  constexpr std::size_t kChunkBytes = 64;
   alignas(64) float facc[kTile + L::kChunk];
   actsparse::detail::int8_unfolded_terms<kTile> nf;
   alignas(64) float bsum[kMaxGroups];
@@ -388,15 +459,46 @@ void int8_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx,
         __builtin_prefetch(W.biases(kn[u]) + j0 + off / 2, 0, 2);
       }
     for (std::size_t c = 0; c < chunks; ++c) {
-      const std::size_t off = c * kChunkBytes, left = (T - c * L::kChunk) * Bits / 8;
-      const __mmask64 m = left >= 64 ? ~__mmask64(0) : (__mmask64(1) << left) - 1;
-      for (std::size_t u = 0; u < nn; ++u) __builtin_prefetch(W.strip(kn[u]) + code_off + off, 0, 2);
+      const std::size_t off = c * L::kChunkBytes;
+      // The next block's codes, one prefetch per cache line (strips start on one): a stream
+      // chunk (16 Bits bytes) may start inside its predecessor's last line.
+      const std::size_t first = code_off + off, last = first + L::kChunkBytes - 1;
+      for (std::size_t line = first / 64 + (c > 0 && first % 64 != 0); line <= last / 64; ++line)
+        for (std::size_t u = 0; u < nn; ++u) __builtin_prefetch(W.strip(kn[u]) + std::max(first, 64 * line), 0, 2);
       const std::size_t cg = c * L::kChunk / Group;
       __m512i acc[L::kRegs];
+#pragma GCC unroll 16
       for (std::size_t r = 0; r < L::kRegs; ++r) acc[r] = _mm512_setzero_si512();
+#if defined(__AVX512VBMI__) && defined(__AVX512VNNI__)
+      if constexpr (L::kStream) {
+        // Register R's group is cg + 16 R / Group; a tile's last chunk may hold 32, 64 or 96
+        // outputs.
+        const std::size_t pieces = std::min<std::size_t>(4, (T - c * L::kChunk) / 32);
+        for (std::size_t q = 0; q < quads; ++q) {
+          const std::uint8_t* const* p = codes + 4 * q;
+          switch (pieces) {
+            case 4: int8_stream_dot<Bits, Group, 4>(p, off, a8q[q] + cg, acc); break;
+            case 3: int8_stream_dot<Bits, Group, 3>(p, off, a8q[q] + cg, acc); break;
+            case 2: int8_stream_dot<Bits, Group, 2>(p, off, a8q[q] + cg, acc); break;
+            default: int8_stream_dot<Bits, Group, 1>(p, off, a8q[q] + cg, acc);
+          }
+        }
+        float* f = facc + c * L::kChunk;
+#pragma GCC unroll 8
+        for (std::size_t r = 0; r < L::kRegs; ++r) {
+          const std::size_t j = cg + 16 * r / Group;
+          const __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r], _mm512_set1_epi32(sq[j])));
+          _mm512_store_ps(f + 16 * r, _mm512_fmadd_ps(_mm512_set1_ps(dq[j]), v, _mm512_load_ps(f + 16 * r)));
+        }
+        continue;
+      }
+#endif
+      const std::size_t left = (T - c * L::kChunk) * Bits / 8;
+      const __mmask64 m = left >= 64 ? ~__mmask64(0) : (__mmask64(1) << left) - 1;
       for (std::size_t q = 0; q < quads; ++q) {
         const __m512i a8 = _mm512_loadu_si512(a8q[q] + cg);
         __m512i act[kHalves];
+#pragma GCC unroll 2
         for (std::size_t h = 0; h < kHalves; ++h) act[h] = _mm512_permutexvar_epi32(lane_group[h], a8);
         const std::uint8_t* const* p = codes + 4 * q;
         int8_dot_chunk<Bits, kHalves>(_mm512_maskz_loadu_epi8(m, p[0] + off), _mm512_maskz_loadu_epi8(m, p[1] + off),
@@ -410,6 +512,7 @@ void int8_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx,
         corr[h] = _mm512_permutexvar_epi32(lane_group[h], _mm512_loadu_si512(sq + cg));
       }
       float* f = facc + c * L::kChunk;
+#pragma GCC unroll 16
       for (std::size_t r = 0; r < L::kRegs; ++r) {
         const std::size_t h = r * kHalves / L::kRegs;
         __m512 v;
