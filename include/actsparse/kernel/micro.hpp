@@ -60,15 +60,20 @@ inline void micro_group_fma(float* acc, std::size_t stride, const std::uint32_t*
     (void)rows;
     (void)nrows;
     bf av[U];
+#pragma GCC unroll 16
     for (std::size_t u = 0; u < U; ++u) av[u] = bf(a[u][0]);
     for (std::size_t c = 0; c < static_cast<std::size_t>(Group); c += C) {
       bf y[R];
+#pragma GCC unroll 16
       for (std::size_t r = 0; r < R; ++r) y[r] = bf::load_aligned(acc + c + r * V);
+#pragma GCC unroll 16
       for (std::size_t u = 0; u < U; ++u) {
         bi qi[R];
         unpack_chunk<Bits, A>(codes[u] + offset + c * Bits / 8, qi, A{});
+#pragma GCC unroll 16
         for (std::size_t r = 0; r < R; ++r) y[r] = add_term<A, Bits, Group>(av[u], xsimd::to_float(qi[r]), y[r]);
       }
+#pragma GCC unroll 16
       for (std::size_t r = 0; r < R; ++r) y[r].store_aligned(acc + c + r * V);
     }
     return;
@@ -76,19 +81,25 @@ inline void micro_group_fma(float* acc, std::size_t stride, const std::uint32_t*
   const std::size_t nr = nrows;
   for (std::size_t c = 0; c < static_cast<std::size_t>(Group); c += C) {
     bf q[U][R];
+#pragma GCC unroll 16
     for (std::size_t u = 0; u < U; ++u) {
       bi qi[R];
       unpack_chunk<Bits, A>(codes[u] + offset + c * Bits / 8, qi, A{});
+#pragma GCC unroll 16
       for (std::size_t r = 0; r < R; ++r) q[u][r] = xsimd::to_float(qi[r]);
     }
     for (std::size_t i = 0; i < nr; ++i) {
       float* y = acc + rows[i] * stride + c;
       bf v[R];
+#pragma GCC unroll 16
       for (std::size_t r = 0; r < R; ++r) v[r] = bf::load_aligned(y + r * V);
+#pragma GCC unroll 16
       for (std::size_t u = 0; u < U; ++u) {
         const bf av(a[u][i]);
+#pragma GCC unroll 16
         for (std::size_t r = 0; r < R; ++r) v[r] = add_term<A, Bits, Group>(av, q[u][r], v[r]);
       }
+#pragma GCC unroll 16
       for (std::size_t r = 0; r < R; ++r) v[r].store_aligned(y + r * V);
     }
   }
@@ -102,6 +113,7 @@ inline void micro_group(float* acc, std::size_t stride, const std::uint32_t* row
     const std::size_t nr = MaxRows == 1 ? 1 : nrows;
     for (std::size_t i = 0; i < nr; ++i) {
       float ar[U];
+#pragma GCC unroll 16
       for (std::size_t u = 0; u < U; ++u) ar[u] = a[u][i];
       float* y = acc + (MaxRows == 1 ? 0 : rows[i] * stride);
 #if XSIMD_WITH_AVX512BW

@@ -38,6 +38,7 @@ inline void product_tables(const float* a, __m512* t) {
   const __m512 code_of_index = _mm512_cvtepi32_ps(
       _mm512_and_si512(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                        _mm512_set1_epi32((1 << Bits) - 1)));
+#pragma GCC unroll 16
   for (std::size_t u = 0; u < U; ++u) t[u] = _mm512_mul_ps(_mm512_set1_ps(a[u]), code_of_index);
 }
 
@@ -67,7 +68,9 @@ inline void micro_group_lut3(float* acc, const std::uint8_t* const* codes, std::
   product_tables<3, U>(a, t);
   for (std::size_t c = 0; c < static_cast<std::size_t>(Group); c += 64) {
     __m512 y[4];
+#pragma GCC unroll 16
     for (int r = 0; r < 4; ++r) y[r] = _mm512_load_ps(acc + c + 16 * r);
+#pragma GCC unroll 16
     for (std::size_t u = 0; u < U; ++u) {
       // 32 bytes read for 24 used: the strip's scales, or the tail padding, follow.
       const __m512i src = _mm512_zextsi256_si512(
@@ -75,8 +78,10 @@ inline void micro_group_lut3(float* acc, const std::uint8_t* const* codes, std::
       const __m512i w =
           _mm512_srlv_epi32(_mm512_maskz_permutexvar_epi8(0x3333333333333333ull, gather, src), shift);
       y[0] = _mm512_add_ps(y[0], _mm512_permutexvar_ps(w, t[u]));
+#pragma GCC unroll 16
       for (int r = 1; r < 4; ++r) y[r] = _mm512_add_ps(y[r], _mm512_permutexvar_ps(_mm512_srli_epi32(w, 3 * r), t[u]));
     }
+#pragma GCC unroll 16
     for (int r = 0; r < 4; ++r) _mm512_store_ps(acc + c + 16 * r, y[r]);
   }
 }
@@ -92,14 +97,18 @@ inline void micro_group_lut_bytes(float* acc, const std::uint8_t* const* codes, 
   product_tables<Bits, U>(a, t);
   for (std::size_t c = 0; c < static_cast<std::size_t>(Group); c += kChunkOut) {
     __m512 y[kPerLane];
+#pragma GCC unroll 16
     for (int r = 0; r < kPerLane; ++r) y[r] = _mm512_load_ps(acc + c + 16 * r);
+#pragma GCC unroll 16
     for (std::size_t u = 0; u < U; ++u) {
       const __m512i b =
           _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes[u] + offset + c * Bits / 8)));
       y[0] = _mm512_add_ps(y[0], _mm512_permutexvar_ps(b, t[u]));
+#pragma GCC unroll 16
       for (int r = 1; r < kPerLane; ++r)
         y[r] = _mm512_add_ps(y[r], _mm512_permutexvar_ps(_mm512_srli_epi32(b, r * Bits), t[u]));
     }
+#pragma GCC unroll 16
     for (int r = 0; r < kPerLane; ++r) _mm512_store_ps(acc + c + 16 * r, y[r]);
   }
 }

@@ -22,11 +22,14 @@ inline void micro_group_neon4(float* acc, const std::uint8_t* const* codes, std:
   static_assert(Group % 32 == 0, "a group must hold whole 32-code chunks");
   for (std::size_t c = 0; c < static_cast<std::size_t>(Group); c += 32) {
     float32x4_t y[8];  // slots: even outputs in y[0..3], odd ones in y[4..7]
+#pragma GCC unroll 16
     for (int r = 0; r < 8; ++r) y[r] = vld1q_f32(acc + c + 4 * r);
+#pragma GCC unroll 16
     for (std::size_t u = 0; u < U; ++u) {
       const uint8x16_t b = vld1q_u8(codes[u] + offset + c / 2);
       const float32x4_t av = vdupq_n_f32(a[u]);
       const uint8x16_t nibbles[2] = {vandq_u8(b, vdupq_n_u8(15)), vshrq_n_u8(b, 4)};
+#pragma GCC unroll 16
       for (int h = 0; h < 2; ++h) {
         const uint16x8_t w0 = vmovl_u8(vget_low_u8(nibbles[h])), w1 = vmovl_high_u8(nibbles[h]);
         float32x4_t* yh = y + 4 * h;
@@ -36,6 +39,7 @@ inline void micro_group_neon4(float* acc, const std::uint8_t* const* codes, std:
         yh[3] = vfmaq_f32(yh[3], av, vcvtq_f32_u32(vmovl_high_u16(w1)));
       }
     }
+#pragma GCC unroll 16
     for (int r = 0; r < 8; ++r) vst1q_f32(acc + c + 4 * r, y[r]);
   }
 }

@@ -182,8 +182,8 @@ struct family_traits<isa_family::avx512> : traits_defaults {
   static constexpr std::size_t kGemmBatchedMinRows = 2;
   static constexpr double kGemmBatchedAbove = 0.9, kGemmBatchedAbove8 = 0.85;
   static constexpr bool kLut2 = true, kLut4 = true;
-  // The int8 kernel (int8_pass; measured at 4 bits, applied at 2, 4 and 8) on two threads, measured as for
-  // kMinWeightsPerThread above, 1-thread / 2-thread time: 0.48-0.95 at 9-37 K weights per
+  // The int8 kernel (int8_pass; measured at 4 bits, applied at every width it serves) on
+  // two threads, measured as for kMinWeightsPerThread above, 1-thread / 2-thread time: 0.48-0.95 at 9-37 K weights per
   // thread, 0.79-1.00 at 55-74 K, 0.96 at 83 K, 1.07-1.20 at 166 K, 1.02-1.36 at 221-442 K:
   // each thread walks the whole block list and quantizes its groups, and its last
   // 128-output chunk is partly empty. So twice the exact kernels' 64 K.
