@@ -22,11 +22,12 @@ ACTSPARSE_NAMESPACE_BEGIN
 // - exact: fp32 arithmetic on the exact activations (the default; gemv.hpp gives the order).
 // - int8: the activations times the weight scales quantized to 8 bits per block of 32 inputs
 //   and output group, integer dot products over the codes (kernel/int8.hpp gives the exact
-//   definition). Faster where the CPU has an int8 kernel (AVX-512 BW and NEON DotProd, 2-, 4- and 8-bit codes;
-//   the other widths and instruction sets run its scalar twin), at the cost of the activations'
-//   rounding; every output is still a deterministic function of W and x, the same for every
-//   thread count, output range, instruction set, and for dense and sparse calls. Sparse calls
-//   need the index list strictly ascending (as find_active makes it).
+//   definition). Faster where the CPU has an integer-dot kernel (AVX-512 BW: 2 and 4 bits, 8
+//   with VNNI, 3, 5 and 6 with VBMI and VNNI; NEON with DotProd: every width; elsewhere a
+//   generic pass on the exact kernels' unpack), at the cost of the activations' rounding;
+//   every output is still a deterministic function of W and x, the same for every thread
+//   count, output range, instruction set, and for dense and sparse calls. Sparse calls need
+//   the index list strictly ascending (as find_active makes it).
 enum class precision { exact, int8 };
 
 // Per-call options. threads = 0 follows the OpenMP settings (omp_get_max_threads(), i.e.

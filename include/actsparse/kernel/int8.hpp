@@ -189,9 +189,9 @@ namespace simd {
 // Whether arch A has an integer-dot int8 kernel for `Bits`-bit codes: AVX-512 BW, 2- and
 // 4-bit (and 8-bit where AVX512_VNNI's vpdpbusd adds u8 x s8 products without the 16-bit
 // saturation of vpmaddubsw; 3-, 5- and 6-bit where AVX512_VBMI's byte permutes gather the
-// codes, with VNNI: the Ice Lake / Zen 4 level); aarch64 with DotProd (sdot), 2-, 4- and
-// 8-bit. Every other SIMD arch and width (3, 5, 6 bits on NEON and on AVX-512 without VBMI
-// and VNNI) runs int8_generic_pass.
+// codes, with VNNI: the Ice Lake / Zen 4 level); aarch64 with DotProd (sdot), every width.
+// Every other SIMD arch and width (3, 5, 6 bits on AVX-512 without VBMI and VNNI) runs
+// int8_generic_pass.
 template <class A, int Bits>
 constexpr bool has_int8_kernel() {
 #if defined(ACTSPARSE_INT8_AVX512)
@@ -207,7 +207,7 @@ constexpr bool has_int8_kernel() {
   }
 #endif
 #if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
-  if constexpr (family_of<A>() == isa_family::neon) return Bits == 2 || Bits == 4 || Bits == 8;
+  if constexpr (family_of<A>() == isa_family::neon) return true;
 #endif
   return false;
 }
@@ -717,8 +717,58 @@ inline void int8_sdot_chunk(const std::uint8_t* p0, const std::uint8_t* p1, cons
   }
 }
 
+// 3-, 5- and 6-bit codes (a bit stream, crossing bytes), 8 outputs (Bits bytes of each strip)
+// at a time: the 4 strips' 16 bytes from the unit's first make a tbl table, and in register
+// r (outputs 4r to 4r + 3 of the 8) byte 4o + s takes output 4r + o of strip s: its code's
+// first byte (lo) and the next (hi) gathered by two tbl, then (lo >> sh) | (hi << (8 - sh))
+// by per-byte ushl (sh: the code's first bit in its byte; a shift by 8 gives 0) and an AND.
+template <int Bits>
+struct int8_sdot_stream_tables {
+  std::uint8_t lo[2][16], hi[2][16];
+  std::int8_t right[2][16], left[2][16];
+  constexpr int8_sdot_stream_tables() : lo{}, hi{}, right{}, left{} {
+    for (int r = 0; r < 2; ++r)
+      for (int o = 0; o < 4; ++o)
+        for (int s = 0; s < 4; ++s) {
+          const int bit = Bits * (4 * r + o), e = 4 * o + s;
+          lo[r][e] = static_cast<std::uint8_t>(16 * s + bit / 8);
+          hi[r][e] = static_cast<std::uint8_t>(16 * s + bit / 8 + 1);
+          right[r][e] = static_cast<std::int8_t>(-(bit % 8));
+          left[r][e] = static_cast<std::int8_t>(8 - bit % 8);
+        }
+  }
+};
+template <int Bits>
+inline constexpr int8_sdot_stream_tables<Bits> kInt8SdotStreamTables{};
+
+// A chunk of 32 outputs (4 units of 8, Bits bytes each): acc[r] lane i takes output 4r + i.
+template <int Bits, std::size_t kUnits>
+inline void int8_sdot_stream_chunk(const std::uint8_t* const* p, std::size_t off, int8x16_t act, int32x4_t* acc) {
+  constexpr auto& K = kInt8SdotStreamTables<Bits>;
+  const uint8x16_t mask = vdupq_n_u8((1u << Bits) - 1);
+  uint8x16_t lo[2], hi[2];
+  int8x16_t right[2], left[2];
+#pragma GCC unroll 2
+  for (int r = 0; r < 2; ++r) {
+    lo[r] = vld1q_u8(K.lo[r]);
+    hi[r] = vld1q_u8(K.hi[r]);
+    right[r] = vld1q_s8(K.right[r]);
+    left[r] = vld1q_s8(K.left[r]);
+  }
+#pragma GCC unroll 4
+  for (std::size_t u = 0; u < kUnits; ++u) {
+    const std::size_t o = off + Bits * u;
+    const uint8x16x4_t t = {{vld1q_u8(p[0] + o), vld1q_u8(p[1] + o), vld1q_u8(p[2] + o), vld1q_u8(p[3] + o)}};
+#pragma GCC unroll 2
+    for (int r = 0; r < 2; ++r) {
+      const uint8x16_t a = vshlq_u8(vqtbl4q_u8(t, lo[r]), right[r]), b = vshlq_u8(vqtbl4q_u8(t, hi[r]), left[r]);
+      acc[2 * u + r] = vdotq_s32(acc[2 * u + r], vreinterpretq_s8_u8(vandq_u8(vorrq_u8(a, b), mask)), act);
+    }
+  }
+}
+
 // The int8 mode on aarch64 with the dot-product extension (ARMv8.2 DotProd: Apple M1 and
-// later, Neoverse N1 and later), 4- and 8-bit codes: the twin's sums, 4 strips per sdot.
+// later, Neoverse N1 and later), every width: the twin's sums, 4 strips per sdot.
 // Per block, the activations are quantized 4 groups at a time (int8_quantize), then each
 // chunk of outputs sums the block's strips 4 at a time in integer registers and folds them
 // into fp32 with the twin's fused multiply-add. Outputs [n0, n1) of one row (n1 - n0 <=
@@ -727,7 +777,10 @@ template <int Bits, int Group, class A, bool Dense>
 void int8_sdot_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count,
                     float keep_above, std::size_t n0, std::size_t n1, float* y, bool accumulate) {
   constexpr std::size_t V = 4, B = actsparse::detail::kInt8Block, kQuads = B / 4;
-  constexpr std::size_t kOut = 16 * 8 / Bits, kRegs = kOut / 4;  // outputs and registers per chunk
+  // 3, 5, 6 bits: codes crossing bytes, 32 outputs (4 Bits bytes) a chunk (int8_sdot_stream_chunk).
+  constexpr bool kStream = 8 % Bits != 0;
+  constexpr std::size_t kOut = kStream ? 16 : 16 * 8 / Bits, kRegs = kOut / 4;  // outputs and registers per chunk
+  constexpr std::size_t kChunkBytes = kOut * Bits / 8;
   // Groups per chunk with their own activations: 2 for 2-bit codes in 32-output groups (the
   // last chunk of a tile may then be half past its end: its second group's a8 and d are 0).
   constexpr std::size_t kHalves = kOut > std::size_t(Group) ? kOut / Group : 1;
@@ -775,7 +828,7 @@ void int8_sdot_pass(const packed_matrix& W, const float* x, const std::uint32_t*
     const std::uint8_t* codes[B];
     for (std::size_t u = 0; u < quads * 4; ++u) codes[u] = W.strip(ks[u < nb ? u : 0]) + code_off;
     for (std::size_t ch = 0; ch < chunks; ++ch) {
-      const std::size_t off = ch * 16, jt = ch * kOut / Group;
+      const std::size_t off = ch * kChunkBytes, jt = ch * kOut / Group;
       int32x4_t acc[kRegs];
 #pragma GCC unroll 16
       for (std::size_t r = 0; r < kRegs; ++r) acc[r] = vdupq_n_s32(0);
@@ -783,7 +836,10 @@ void int8_sdot_pass(const packed_matrix& W, const float* x, const std::uint32_t*
         int8x16_t act[kHalves];
         for (std::size_t h = 0; h < kHalves; ++h) act[h] = vreinterpretq_s8_u32(vdupq_n_u32(a8q[q][jt + h]));
         const std::uint8_t* const* p = codes + 4 * q;
-        int8_sdot_chunk<Bits, kHalves>(p[0] + off, p[1] + off, p[2] + off, p[3] + off, act, acc);
+        if constexpr (kStream)
+          int8_sdot_stream_chunk<Bits, kOut / 8>(p, off, act[0], acc);
+        else
+          int8_sdot_chunk<Bits, kHalves>(p[0] + off, p[1] + off, p[2] + off, p[3] + off, act, acc);
       }
       float* f = facc + ch * kOut;
 #pragma GCC unroll 16
@@ -796,7 +852,7 @@ void int8_sdot_pass(const packed_matrix& W, const float* x, const std::uint32_t*
   }
   for (std::size_t n = 0; n < T; ++n) {
     // Chunk slot of output m = n % kOut: 2-bit (4r + s) * 4 + i for m = 16r + 4i + s; 4-bit
-    // (2r + h) * 4 + i for m = 8r + 2i + h; 8-bit m.
+    // (2r + h) * 4 + i for m = 8r + 2i + h; 8-bit and 3, 5, 6 bits m.
     const std::size_t m = n % kOut;
     const std::size_t slot = Bits == 2   ? (4 * (m / 16) + m % 4) * 4 + (m % 16) / 4
                              : Bits == 4 ? (2 * (m / 8) + m % 2) * 4 + (m % 8) / 2

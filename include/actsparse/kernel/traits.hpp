@@ -197,8 +197,8 @@ struct family_traits<isa_family::avx512> : traits_defaults {
 
 // NEON (aarch64): 4-bit codes split into nibbles with one AND and one shift, about 31
 // instructions per 32 weights against about 46 for the general unpack. The int8 mode, where
-// the compiler targets DotProd (-march=armv8.2-a+dotprod or later, Apple M1 on): 2-, 4-
-// and 8-bit codes by sdot, 4 strips per instruction (kernel/int8.hpp). Tested under qemu only;
+// the compiler targets DotProd (-march=armv8.2-a+dotprod or later, Apple M1 on): every
+// width by sdot, 4 strips per instruction (kernel/int8.hpp). Tested under qemu only;
 // block sizes, tile and rules inherited, none timed on Apple hardware.
 template <>
 struct family_traits<isa_family::neon> : traits_defaults {
