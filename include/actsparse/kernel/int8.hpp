@@ -741,8 +741,8 @@ struct int8_sdot_stream_tables {
 template <int Bits>
 inline constexpr int8_sdot_stream_tables<Bits> kInt8SdotStreamTables{};
 
-// A chunk of 32 outputs (4 units of 8, Bits bytes each): acc[r] lane i takes output 4r + i.
-template <int Bits, std::size_t kUnits>
+// A chunk of 8 Units outputs (Units of 8, Bits bytes each): acc[r] lane i takes output 4r + i.
+template <int Bits, std::size_t Units>
 inline void int8_sdot_stream_chunk(const std::uint8_t* const* p, std::size_t off, int8x16_t act, int32x4_t* acc) {
   constexpr auto& K = kInt8SdotStreamTables<Bits>;
   const uint8x16_t mask = vdupq_n_u8((1u << Bits) - 1);
@@ -756,7 +756,7 @@ inline void int8_sdot_stream_chunk(const std::uint8_t* const* p, std::size_t off
     left[r] = vld1q_s8(K.left[r]);
   }
 #pragma GCC unroll 4
-  for (std::size_t u = 0; u < kUnits; ++u) {
+  for (std::size_t u = 0; u < Units; ++u) {
     const std::size_t o = off + Bits * u;
     const uint8x16x4_t t = {{vld1q_u8(p[0] + o), vld1q_u8(p[1] + o), vld1q_u8(p[2] + o), vld1q_u8(p[3] + o)}};
 #pragma GCC unroll 2
@@ -777,7 +777,8 @@ template <int Bits, int Group, class A, bool Dense>
 void int8_sdot_pass(const packed_matrix& W, const float* x, const std::uint32_t* idx, std::size_t count,
                     float keep_above, std::size_t n0, std::size_t n1, float* y, bool accumulate) {
   constexpr std::size_t V = 4, B = actsparse::detail::kInt8Block, kQuads = B / 4;
-  // 3, 5, 6 bits: codes crossing bytes, 32 outputs (4 Bits bytes) a chunk (int8_sdot_stream_chunk).
+  // 3, 5, 6 bits: codes crossing bytes, 16 outputs (2 Bits bytes) a chunk (int8_sdot_stream_chunk;
+  // 32 spilled accumulators).
   constexpr bool kStream = 8 % Bits != 0;
   constexpr std::size_t kOut = kStream ? 16 : 16 * 8 / Bits, kRegs = kOut / 4;  // outputs and registers per chunk
   constexpr std::size_t kChunkBytes = kOut * Bits / 8;
