@@ -33,7 +33,7 @@ constexpr isa_spelling kSpellings[] = {
     {kAvx2, "avx2", "avx2"},
     {kAvx512, "avx512", "avx512"},
     {kAvx512Vnni, nullptr, "avx512vnni"},
-    {kAvx512Vbmi, "avx512vbmi", nullptr},
+    {kAvx512Vbmi, "avx512vbmi", "avx512vbmi"},
     {kNeon, "neon", "neon"},
     {kNeonDot, "neondot", "neondot"},
 };
@@ -59,7 +59,7 @@ unsigned x86_features(const x86_cpuid& c) {
                       bit(c.leaf7_ebx, 30) /*BW*/ && bit(c.leaf7_ebx, 31) /*VL*/;
   if (avx512) s |= kAvx512;
   // VBMI's vpermb works on the same ZMM state: nothing more to ask of the OS. The avx512vbmi
-  // test binary is built with VNNI too.
+  // test binary and dispatch table are built with VNNI too (every CPU with VBMI so far has it).
   if (avx512 && bit(c.leaf7_ecx, 1) && bit(c.leaf7_ecx, 11)) s |= kAvx512Vbmi;
   if (avx512 && bit(c.leaf7_ecx, 11)) s |= kAvx512Vnni;  // likewise for VNNI's vpdpbusd
   return s;

@@ -13,8 +13,8 @@
 
 namespace actsparse_kernels {
 
-// Bit (1 << isa) for the first seven, in the order of actsparse::dispatch::isa; then the two
-// instruction sets only the per-ISA test binaries are built for (ACTSPARSE_ISAS, cmake/isa.cmake).
+// Bit (1 << isa) for the first eight, in the order of actsparse::dispatch::isa; then the one
+// instruction set only the per-ISA test binaries are built for (ACTSPARSE_ISAS, cmake/isa.cmake).
 enum isa_bit : unsigned {
   kScalar = 1u << 1,
   kSse42 = 1u << 2,
@@ -23,10 +23,10 @@ enum isa_bit : unsigned {
   kNeon = 1u << 5,
   kAvx512Vnni = 1u << 6,  // AVX-512 plus VNNI: the int8 mode's vpdpbusd (int8.hpp)
   kNeonDot = 1u << 7,     // NEON plus ARMv8.2 DotProd: the int8 mode's sdot (int8.hpp); a test binary too
-  kSse41 = 1u << 8,       // the sse41 test binary (-msse4.1); the dispatcher's floor is SSE4.2
-  kAvx512Vbmi = 1u << 9,  // the avx512vbmi test binary (VBMI and VNNI): 3-bit look-ups, int8 3/5/6-bit
+  kAvx512Vbmi = 1u << 8,  // AVX-512 plus VBMI and VNNI: 3-bit look-ups (vpermb), int8 3/5/6-bit (vpermi2b)
+  kSse41 = 1u << 9,       // the sse41 test binary (-msse4.1); the dispatcher's floor is SSE4.2
 };
-constexpr unsigned kDispatchBits = kScalar | kSse42 | kAvx2 | kAvx512 | kNeon | kAvx512Vnni | kNeonDot;
+constexpr unsigned kDispatchBits = kScalar | kSse42 | kAvx2 | kAvx512 | kNeon | kAvx512Vnni | kNeonDot | kAvx512Vbmi;
 
 struct x86_cpuid {
   std::uint32_t leaf1_ecx = 0;  // CPUID.1:ECX
@@ -46,7 +46,7 @@ unsigned host_supported();
 
 // The two spellings of instruction-set names: the per-ISA test binaries' (ACTSPARSE_ISAS:
 // scalar sse41 avx2 avx512 avx512vbmi neon neondot) and the dispatcher's (actsparse::dispatch::name
-// and ACTSPARSE_ISA: scalar sse4.2 avx2 avx512 avx512vnni neon neondot).
+// and ACTSPARSE_ISA: scalar sse4.2 avx2 avx512 avx512vnni avx512vbmi neon neondot).
 enum class vocabulary { tests, dispatch };
 
 // The names, in `v`, of the isa_bits set in `bits` that `v` has a name for; ascending, so the

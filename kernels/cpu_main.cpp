@@ -15,7 +15,7 @@ constexpr const char* kUsage =
     "usage: actsparse-cpu [--dispatch] [--best]\n"
     "Prints the instruction sets this CPU and OS run, one per line, the best last.\n"
     "  (default)   the per-ISA test binaries' names: scalar sse41 avx2 avx512 avx512vbmi neon neondot\n"
-    "  --dispatch  the dispatcher's names (ACTSPARSE_ISA): scalar sse4.2 avx2 avx512 avx512vnni neon neondot\n"
+    "  --dispatch  the dispatcher's names (ACTSPARSE_ISA): scalar sse4.2 avx2 avx512 avx512vnni avx512vbmi neon neondot\n"
     "  --best      only the best one\n";
 
 }  // namespace

@@ -18,8 +18,8 @@ namespace {
 
 namespace ks = actsparse_kernels;
 
-constexpr isa kAll[] = {isa::automatic, isa::scalar,     isa::sse42, isa::avx2,
-                        isa::avx512,    isa::neon,       isa::avx512vnni, isa::neondot};
+constexpr isa kAll[] = {isa::automatic, isa::scalar,     isa::sse42,   isa::avx2,      isa::avx512,
+                        isa::neon,      isa::avx512vnni, isa::neondot, isa::avx512vbmi};
 
 // The tables this build has, best last.
 const ks::table* table_of(isa i) {
@@ -30,6 +30,7 @@ const ks::table* table_of(isa i) {
     case isa::avx2: return &ks::table_avx2;
     case isa::avx512: return &ks::table_avx512;
     case isa::avx512vnni: return &ks::table_avx512vnni;
+    case isa::avx512vbmi: return &ks::table_avx512vbmi;
 #elif defined(__aarch64__)
     case isa::neon: return &ks::table_neon;
     case isa::neondot: return &ks::table_neondot;
@@ -103,6 +104,7 @@ const char* name(isa i) {
     case isa::neon: return "neon";
     case isa::avx512vnni: return "avx512vnni";
     case isa::neondot: return "neondot";
+    case isa::avx512vbmi: return "avx512vbmi";
   }
   return "?";
 }
@@ -121,7 +123,7 @@ bool supported(isa i) {
 }
 
 isa best() {
-  for (isa i : {isa::avx512vnni, isa::avx512, isa::avx2, isa::sse42, isa::neondot, isa::neon})
+  for (isa i : {isa::avx512vbmi, isa::avx512vnni, isa::avx512, isa::avx2, isa::sse42, isa::neondot, isa::neon})
     if (supported(i)) return i;
   return isa::scalar;
 }

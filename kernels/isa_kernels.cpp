@@ -1,8 +1,8 @@
 // kernels/isa_kernels.cpp: the kernels of one instruction set, compiled once per ISA
 // (kernels/CMakeLists.txt) with that ISA's flags and these definitions:
 //   ACTSPARSE_ISA_NAMESPACE  the inline namespace the headers go into (config.hpp),
-//   ACTSPARSE_KERNEL_ISA     the table's suffix: scalar, sse42, avx2, avx512, avx512vnni, neon,
-//                            neondot.
+//   ACTSPARSE_KERNEL_ISA     the table's suffix: scalar, sse42, avx2, avx512, avx512vnni,
+//                            avx512vbmi, neon, neondot.
 // The scalar table runs the scalar reference twins; the others the best xsimd arch the
 // flags enable, checked below so a flag mistake fails the build instead of running a
 // slower arch under a faster name.
@@ -34,6 +34,7 @@ namespace as = actsparse;
 #define ACTSPARSE_ISA_TAG_neon 5
 #define ACTSPARSE_ISA_TAG_avx512vnni 6
 #define ACTSPARSE_ISA_TAG_neondot 7
+#define ACTSPARSE_ISA_TAG_avx512vbmi 8
 
 #if ACTSPARSE_ISA_IS(scalar)
 using arch = xsimd::unavailable;
@@ -51,6 +52,11 @@ static_assert(std::is_base_of<xsimd::avx512bw, arch>::value, "the avx512 table m
 static_assert(std::is_base_of<xsimd::avx512bw, arch>::value, "the avx512vnni table must be built with -mavx512bw");
 #if !defined(__AVX512VNNI__)
 #error "the avx512vnni table must be built with -mavx512vnni"
+#endif
+#elif ACTSPARSE_ISA_IS(avx512vbmi)
+static_assert(std::is_base_of<xsimd::avx512bw, arch>::value, "the avx512vbmi table must be built with -mavx512bw");
+#if !defined(__AVX512VBMI__) || !defined(__AVX512VNNI__)
+#error "the avx512vbmi table must be built with -mavx512vbmi -mavx512vnni"
 #endif
 #elif ACTSPARSE_ISA_IS(neon)
 static_assert(std::is_base_of<xsimd::neon64, arch>::value, "the neon table must be built for aarch64");

@@ -50,5 +50,6 @@ extern const table table_avx512;
 extern const table table_neon;
 extern const table table_avx512vnni;
 extern const table table_neondot;
+extern const table table_avx512vbmi;
 
 }  // namespace actsparse_kernels

@@ -35,7 +35,7 @@ step "ASan + UBSan tests"
 # The best ISA this CPU and OS run (the sanitizer build tests it and the scalar one), in the
 # test binaries' names: actsparse-cpu from the native build answers, with the detector the
 # dispatcher and the test binaries ask (kernels/cpu.cpp: CPUID and the OS's XCR0).
-# The dispatcher's suite runs its best table (avx512vnni, neondot, ...: the int8 mode's
+# The dispatcher's suite runs its best table (avx512vbmi, neondot, ...: the int8 mode's
 # integer-dot kernels), in CMake's spelling (sse4.2 is sse42 there).
 best=$("$out/tests/actsparse-cpu" --best)
 dispatch_best=$("$out/tests/actsparse-cpu" --dispatch --best)

@@ -38,15 +38,16 @@ inline constexpr std::size_t kV = 16;
 // Whether the kernels in use fuse each term (else: rounded product, then add); the scalar
 // twin run with the same choice equals them bit for bit.
 // The rounding of the kernels in use (gemv.hpp, kFusedProducts / kArchFma), asked of the
-// arch each dispatcher table is built for (the avx512 table has no VBMI flags, and neither
-// does this file, so both see the same kLut3).
+// arch each dispatcher table is built for. This file has no VBMI flags, so it sees the
+// avx512 tables' kLut3 (false); kernel_fuses corrects it for the avx512vbmi table.
 template <class F>
 inline bool for_active_arch(F&& f) {
   switch (actsparse::dispatch::active()) {
     case actsparse::dispatch::isa::sse42: return f(xsimd::sse4_2{});
     case actsparse::dispatch::isa::avx2: return f(xsimd::fma3<xsimd::avx2>{});
     case actsparse::dispatch::isa::avx512:
-    case actsparse::dispatch::isa::avx512vnni: return f(xsimd::avx512bw{});
+    case actsparse::dispatch::isa::avx512vnni:
+    case actsparse::dispatch::isa::avx512vbmi: return f(xsimd::avx512bw{});
     case actsparse::dispatch::isa::neon:
     case actsparse::dispatch::isa::neondot: return f(xsimd::neon64{});
     default: return f(xsimd::unavailable{});
@@ -62,6 +63,8 @@ inline bool arch_fuses() {
 // Whether the kernels in use fuse each term (else: rounded product, then add); the scalar
 // twin run with the same choice equals them bit for bit.
 inline bool kernel_fuses(int bits, int group) {
+  // avx512vbmi's 3-bit look-up kernel (traits.hpp, kLut3) rounds each product first.
+  if (actsparse::dispatch::active() == actsparse::dispatch::isa::avx512vbmi && bits == 3 && group >= 64) return false;
   return for_active_arch(
       [&](auto arch) { return actsparse::simd::fused_products<decltype(arch)>(bits, group); });
 }

@@ -64,9 +64,10 @@ TEST(DispatchCpu, X86DecisionNeedsCpuAndOsSupport) {
   EXPECT_EQ(pick(kAvx2Ecx, kAvx512Ebx & ~bit(30), 0xe7), ks::kScalar | ks::kSse42 | ks::kAvx2) << "AVX-512F without BW";
 }
 
-// The per-ISA test binaries' instruction sets from the same registers: sse41 (-msse4.1) and
-// avx512vbmi (the avx512 binary's flags plus -mavx512vbmi -mavx512vnni), which only the tests
-// build; and the dispatcher's avx512vnni, under the same conditions.
+// The per-ISA test binaries' instruction sets from the same registers: sse41 (-msse4.1), which
+// only the tests build, and avx512vbmi (the avx512 binary's flags plus -mavx512vbmi
+// -mavx512vnni, a test binary and a dispatcher table); and the dispatcher's avx512vnni, under
+// the same conditions.
 TEST(DispatchCpu, X86TestIsasNeedCpuAndOsSupport) {
   constexpr std::uint32_t kSse41Ecx = bit(9) | bit(19);  // SSSE3 SSE4.1
   constexpr std::uint32_t kVbmiEcx7 = bit(1), kVnniEcx7 = bit(11);
@@ -91,30 +92,32 @@ TEST(DispatchCpu, X86TestIsasNeedCpuAndOsSupport) {
   EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx, kVbmiEcx7 | kVnniEcx7, 0x27), kUpToAvx2) << "opmask only";
   EXPECT_EQ(features(kAvx2Ecx, kAvx512Ebx & ~bit(30), kVbmiEcx7 | kVnniEcx7, 0xe7), kUpToAvx2)
       << "VBMI without AVX-512BW";
-  // The dispatcher's answer is the same decision without the test-only sets.
+  // The dispatcher's answer is the same decision without the test-only set (sse41).
   EXPECT_EQ(ks::x86_supported({kAvx2Ecx, kAvx512Ebx, 0xe7, kVbmiEcx7}),
             ks::kScalar | ks::kSse42 | ks::kAvx2 | ks::kAvx512);
   EXPECT_EQ(ks::x86_supported({kAvx2Ecx, kAvx512Ebx, 0xe7, kVbmiEcx7 | kVnniEcx7}),
-            ks::kScalar | ks::kSse42 | ks::kAvx2 | ks::kAvx512 | ks::kAvx512Vnni);
+            ks::kScalar | ks::kSse42 | ks::kAvx2 | ks::kAvx512 | ks::kAvx512Vnni | ks::kAvx512Vbmi);
 }
 
 TEST(DispatchCpu, IsaNamesAscendInBothVocabularies) {
   const unsigned x86 = ks::kScalar | ks::kSse41 | ks::kSse42 | ks::kAvx2 | ks::kAvx512 | ks::kAvx512Vbmi;
   EXPECT_EQ(joined(ks::isa_names(x86, ks::vocabulary::tests)), "scalar sse41 avx2 avx512 avx512vbmi");
-  EXPECT_EQ(joined(ks::isa_names(x86, ks::vocabulary::dispatch)), "scalar sse4.2 avx2 avx512");
+  EXPECT_EQ(joined(ks::isa_names(x86, ks::vocabulary::dispatch)), "scalar sse4.2 avx2 avx512 avx512vbmi");
   EXPECT_EQ(joined(ks::isa_names(ks::kScalar | ks::kNeon, ks::vocabulary::tests)), "scalar neon");
   const unsigned arm = ks::kScalar | ks::kNeon | ks::kNeonDot;
   EXPECT_EQ(joined(ks::isa_names(arm, ks::vocabulary::tests)), "scalar neon neondot");
   EXPECT_EQ(joined(ks::isa_names(arm, ks::vocabulary::dispatch)), "scalar neon neondot");
-  EXPECT_EQ(joined(ks::isa_names(x86 | ks::kAvx512Vnni, ks::vocabulary::dispatch)), "scalar sse4.2 avx2 avx512 avx512vnni");
+  EXPECT_EQ(joined(ks::isa_names(x86 | ks::kAvx512Vnni, ks::vocabulary::dispatch)),
+            "scalar sse4.2 avx2 avx512 avx512vnni avx512vbmi");
   EXPECT_EQ(joined(ks::isa_names(x86 | ks::kAvx512Vnni, ks::vocabulary::tests)), "scalar sse41 avx2 avx512 avx512vbmi");
   EXPECT_EQ(joined(ks::isa_names(ks::kScalar | ks::kSse41, ks::vocabulary::dispatch)), "scalar");
   // The dispatcher's names map to the bit of their dispatch::isa, as dispatch.cpp reads the mask.
   for (auto i : {dispatch::isa::scalar, dispatch::isa::sse42, dispatch::isa::avx2, dispatch::isa::avx512,
-                 dispatch::isa::neon, dispatch::isa::avx512vnni, dispatch::isa::neondot})
+                 dispatch::isa::neon, dispatch::isa::avx512vnni, dispatch::isa::neondot, dispatch::isa::avx512vbmi})
     EXPECT_EQ(ks::isa_named(dispatch::name(i), ks::vocabulary::dispatch), 1u << static_cast<unsigned>(i))
         << dispatch::name(i);
   EXPECT_EQ(ks::isa_named("avx512vbmi", ks::vocabulary::tests), ks::kAvx512Vbmi);
+  EXPECT_EQ(ks::isa_named("avx512vbmi", ks::vocabulary::dispatch), ks::kAvx512Vbmi);
   EXPECT_EQ(ks::isa_named("neondot", ks::vocabulary::tests), ks::kNeonDot);
   EXPECT_EQ(ks::isa_named("sse41", ks::vocabulary::tests), ks::kSse41);
   EXPECT_EQ(ks::isa_named("sse4.2", ks::vocabulary::tests), 0u);
@@ -133,10 +136,11 @@ TEST(DispatchCpu, HostAgreesWithCompilerCpuModel) {
   const unsigned f = ks::host_features();
   EXPECT_EQ(f & ks::kDispatchBits, m);
   EXPECT_EQ((f & ks::kSse41) != 0, __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("ssse3"));
-  EXPECT_EQ((f & ks::kAvx512Vbmi) != 0,
+  EXPECT_EQ((m & ks::kAvx512Vbmi) != 0,
             (m & ks::kAvx512) != 0 && __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vnni"));
   EXPECT_EQ((m & ks::kAvx512Vnni) != 0, (m & ks::kAvx512) != 0 && __builtin_cpu_supports("avx512vnni"));
-  EXPECT_EQ(dispatch::best(), (m & ks::kAvx512Vnni) ? dispatch::isa::avx512vnni
+  EXPECT_EQ(dispatch::best(), (m & ks::kAvx512Vbmi)  ? dispatch::isa::avx512vbmi
+                              : (m & ks::kAvx512Vnni) ? dispatch::isa::avx512vnni
                               : (m & ks::kAvx512)  ? dispatch::isa::avx512
                               : (m & ks::kAvx2)  ? dispatch::isa::avx2
                               : (m & ks::kSse42) ? dispatch::isa::sse42
@@ -146,13 +150,14 @@ TEST(DispatchCpu, HostAgreesWithCompilerCpuModel) {
 
 TEST(Dispatch, NamesRoundTripAndBadNamesListTheLegalOnes) {
   for (auto i : {dispatch::isa::automatic, dispatch::isa::scalar, dispatch::isa::sse42, dispatch::isa::avx2,
-                 dispatch::isa::avx512, dispatch::isa::neon, dispatch::isa::avx512vnni, dispatch::isa::neondot})
+                 dispatch::isa::avx512, dispatch::isa::neon, dispatch::isa::avx512vnni, dispatch::isa::neondot,
+                 dispatch::isa::avx512vbmi})
     EXPECT_EQ(dispatch::parse(dispatch::name(i)), i);
   try {
     dispatch::parse("avx-512");
     ADD_FAILURE() << "no error";
   } catch (const actsparse::error& e) {
-    EXPECT_NE(std::string(e.what()).find("legal values are auto, scalar, sse4.2, avx2, avx512, neon, avx512vnni, neondot"),
+    EXPECT_NE(std::string(e.what()).find("legal values are auto, scalar, sse4.2, avx2, avx512, neon, avx512vnni, neondot, avx512vbmi"),
               std::string::npos)
         << e.what();
   }
@@ -211,7 +216,7 @@ TEST(Dispatch, EveryIsaMatchesScalarAndOracle) {
     dispatch::gemv(W, x.data(), y_ref.data());
     dispatch::gemm(W, X.data(), m, Y_ref.data());
     for (auto i : {dispatch::isa::sse42, dispatch::isa::avx2, dispatch::isa::avx512, dispatch::isa::avx512vnni,
-                   dispatch::isa::neon, dispatch::isa::neondot}) {
+                   dispatch::isa::avx512vbmi, dispatch::isa::neon, dispatch::isa::neondot}) {
       if (!dispatch::supported(i)) continue;
       SCOPED_TRACE(::testing::Message() << dispatch::name(i) << " bits=" << bits);
       dispatch::force(i);

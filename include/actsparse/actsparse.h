@@ -167,7 +167,7 @@ ACTSPARSE_API actsparse_status actsparse_gemv_ex(const actsparse_matrix* W, cons
  * Process-wide. */
 ACTSPARSE_API actsparse_status actsparse_set_threads(int threads);
 /* Forces an instruction set: "auto", "scalar", "sse4.2", "avx2", "avx512", "neon",
- * "avx512vnni", "neondot".
+ * "avx512vnni", "neondot", "avx512vbmi".
  * ACTSPARSE_ERROR_UNSUPPORTED if this CPU, OS or build cannot run it. Process-wide. */
 ACTSPARSE_API actsparse_status actsparse_set_isa(const char* name);
 /* The instruction set in use ("avx512", ...), or NULL if ACTSPARSE_ISA names one that cannot

@@ -3,19 +3,20 @@
 // The header-only kernels run on the instruction set the includer's compiler flags enable.
 // A runtime that ships one binary for many CPUs links libactsparse_dispatch instead: it
 // holds the same kernels compiled once per instruction set (x86-64: scalar, SSE4.2,
-// AVX2+FMA+F16C, AVX-512 F/BW/DQ/VL, the same plus VNNI; aarch64: scalar, NEON, NEON plus
-// DotProd) and, on first use, picks the
+// AVX2+FMA+F16C, AVX-512 F/BW/DQ/VL, the same plus VNNI, the same plus VBMI and VNNI;
+// aarch64: scalar, NEON, NEON plus DotProd) and, on first use, picks the
 // best one the CPU and the operating system support (on x86 it checks, with XGETBV, that
 // the OS saves the AVX and AVX-512 register state, which CPUID alone does not say).
 //
 // The environment variable ACTSPARSE_ISA (auto, scalar, sse4.2, avx2, avx512, avx512vnni,
-// neon, neondot) or
+// avx512vbmi, neon, neondot) or
 // force() overrides the choice, for testing. Naming an instruction set this CPU cannot run
 // is an error (every call throws), not a silent fallback.
 //
 // Instruction sets differ only in how a term joins the sum: fused (scalar, AVX2, NEON,
-// AVX-512 for 3, 5, 6 and 8 bits and 2-bit g32), or product rounded first (AVX-512's
-// look-up kernels for 4 bits and 2-bit g64/g128; SSE4.2, which has no FMA). Those that
+// AVX-512 for 5, 6 and 8 bits, 2-bit g32 and 3-bit but on avx512vbmi's look-ups), or product
+// rounded first (AVX-512's look-up kernels for 4 bits, 2-bit g64/g128 and, on avx512vbmi,
+// 3-bit g64/g128; SSE4.2, which has no FMA). Those that
 // round alike agree bit for bit (docs/integration.md, section 1). Functions, arguments and
 // errors are those of the header-only API of the same name (gemv.hpp, gemm.hpp,
 // detect.hpp); this file only adds the choice.
@@ -42,8 +43,11 @@ namespace actsparse {
 namespace dispatch ACTSPARSE_VISIBLE {  // after the name, where GCC and Clang both take it
 
 // avx512vnni and neondot differ from avx512 and neon only in the int8 precision mode, where
-// their integer dot products (vpdpbusd, sdot) serve 8-bit codes (and 4-bit on NEON).
-enum class isa { automatic, scalar, sse42, avx2, avx512, neon, avx512vnni, neondot };
+// their integer dot products (vpdpbusd, sdot) serve 8-bit codes (every width on NEON).
+// avx512vbmi (VBMI and VNNI: Ice Lake, Zen 4 and later) adds the int8 kernel for 3-, 5- and
+// 6-bit codes and the exact mode's 3-bit look-up kernel (g >= 64), which rounds each product
+// before the add where avx512's 3-bit kernel fuses it.
+enum class isa { automatic, scalar, sse42, avx2, avx512, neon, avx512vnni, neondot, avx512vbmi };
 
 // Thrown when the requested instruction set cannot run here (by force() or ACTSPARSE_ISA).
 class ACTSPARSE_VISIBLE unsupported_isa : public error {
@@ -51,7 +55,7 @@ class ACTSPARSE_VISIBLE unsupported_isa : public error {
   using error::error;
 };
 
-// "auto", "scalar", "sse4.2", "avx2", "avx512", "neon", "avx512vnni", "neondot".
+// "auto", "scalar", "sse4.2", "avx2", "avx512", "neon", "avx512vnni", "neondot", "avx512vbmi".
 const char* name(isa i);
 // The inverse of name(); throws actsparse::error naming the legal values.
 isa parse(const char* s);
