@@ -15,8 +15,18 @@ F32, F16, BF16 = 0, 1, 2  # actsparse_dtype
 _DTYPES = {np.dtype(np.float32): F32, np.dtype(np.float16): F16}
 
 
+EXACT, INT8 = 0, 1  # actsparse_precision
+
+
 class ActsparseError(RuntimeError):
     pass
+
+
+class GemvOptions(ctypes.Structure):
+    """actsparse_gemv_options."""
+    _fields_ = [("threads", ctypes.c_int), ("accumulate", ctypes.c_int), ("row_begin", ctypes.c_size_t),
+                ("row_end", ctypes.c_size_t), ("index", ctypes.c_void_p), ("x_type", ctypes.c_int),
+                ("x_f32", ctypes.c_void_p), ("precision", ctypes.c_int)]
 
 
 class Library:
@@ -44,6 +54,8 @@ class Library:
             "actsparse_group_size": (ctypes.c_int, [P]),
             "actsparse_bytes": (S, [P]),
             "actsparse_gemv_dense": (status, [P, P, P]),
+            "actsparse_gemv_dense_ex": (status, [P, P, P, ctypes.POINTER(GemvOptions)]),
+            "actsparse_set_isa": (status, [ctypes.c_char_p]),
             "actsparse_gemv": (status, [P, P, P, ctypes.c_float]),
             "actsparse_set_threads": (status, [ctypes.c_int]),
         }
@@ -61,6 +73,9 @@ class Library:
     def isa(self):
         name = self.lib.actsparse_isa()
         return name.decode() if name else None
+
+    def set_isa(self, name):
+        self._check(self.lib.actsparse_set_isa(name.encode()), f"actsparse_set_isa({name!r})")
 
     def set_threads(self, n):
         self._check(self.lib.actsparse_set_threads(n), "actsparse_set_threads")
@@ -124,6 +139,13 @@ class Matrix:
         self.L._check(self.L.lib.actsparse_dequantize(self.h, w.ctypes.data), "actsparse_dequantize")
         return w
 
-    def gemv_dense(self, x, y):
-        """y = W x; x float32 [cols], y float32 [rows], both preallocated (no copies: for timing)."""
-        self.L._check(self.L.lib.actsparse_gemv_dense(self.h, x.ctypes.data, y.ctypes.data), "actsparse_gemv_dense")
+    def gemv_dense(self, x, y, precision=EXACT):
+        """y = W x; x float32 [cols], y float32 [rows], both preallocated (no copies: for timing).
+        precision INT8: actsparse_gemv_dense_ex with the int8 mode, otherwise default options."""
+        if precision == EXACT:
+            self.L._check(self.L.lib.actsparse_gemv_dense(self.h, x.ctypes.data, y.ctypes.data),
+                          "actsparse_gemv_dense")
+            return
+        opt = GemvOptions(precision=precision)
+        self.L._check(self.L.lib.actsparse_gemv_dense_ex(self.h, x.ctypes.data, y.ctypes.data, ctypes.byref(opt)),
+                      "actsparse_gemv_dense_ex")
