@@ -45,7 +45,7 @@ void decode_page(tables& t, const decode_result& r, const machine_profile& m) {
               std::to_string(r.group) + ". Sparse pass: " + r.sparsity_spec + ", " + r.pattern +
               " activations; dense pass: every input active (gemv_dense). The passes alternate token by token; "
               "medians of " + std::to_string(r.tokens) + " tokens after one warm-up each. Mode: the precision "
-              "(exact fp32, or int8: activations quantized per block of 32 and integer dot products); rel. err = "
+              "(exact fp32, or int8: activations quantized per block of 32 active inputs and integer dot products); rel. err = "
               "max |y - ref| / max |ref| against the double-precision product, the largest over one matrix of each "
               "projection. " +
               (r.panels > 0 ? "Every matrix split into " + std::to_string(r.panels) +

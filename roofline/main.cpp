@@ -319,7 +319,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1024));
   decode_cmd->add_option("--precision", dc.precisions,
                          "comma list of precision modes, one dense and one sparse pass each: exact (fp32, the default), "
-                         "int8 (activations quantized per block of 32, integer dot products; docs/performance.md)")
+                         "int8 (activations quantized per block of 32 active inputs, integer dot products; docs/performance.md)")
       ->delimiter(',')
       ->check(CLI::IsMember({"exact", "int8"}));
   decode_cmd->add_option("--machine", dc.machine, "machine profile (actsparse probe): print the model's prediction too");
@@ -366,7 +366,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1024));
   generate_cmd->add_option("--context", gen.context, "KV cache positions")->check(CLI::Range(1, 1 << 20));
   generate_cmd->add_option("--precision", gen.precision,
-                           "the packed products: exact (fp32) or int8 (activations quantized per block of 32)")
+                           "the packed products: exact (fp32) or int8 (activations quantized per block of 32 active inputs)")
       ->check(CLI::IsMember({"exact", "int8"}));
 
   auto* study_cmd = app.add_subcommand(

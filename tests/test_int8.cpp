@@ -16,7 +16,7 @@ using namespace actsparse_test;
 
 namespace {
 
-constexpr std::size_t kK = 200;  // 6 blocks of 32 inputs and a partial one
+constexpr std::size_t kK = 200;  // dense: 6 blocks of 32 inputs and a partial one
 
 gemv_options int8_options(int threads = 0) {
   gemv_options o;
@@ -38,23 +38,25 @@ std::string fmt(const packed_matrix& W) {
 }
 
 // The int8 mode's rounding bound, from its definition: each a_kj is replaced by a8 * d with
-// |a8 * d - a_kj| <= d / 2 (d = amax / 127 of its block and group), and the sum multiplies
-// it by q - c; plus the fp32 accumulation's own bound (test_common.hpp) with a margin for
-// the rounding of d and a * inv.
+// |a8 * d - a_kj| <= d / 2 (d = amax / 127 of its block and group; a block is 32 nonzero
+// inputs in a row, zeros skipped), and the sum multiplies it by q - c; plus the fp32
+// accumulation's own bound (test_common.hpp) with a margin for the rounding of d and a * inv.
 std::vector<double> int8_bound(const packed_matrix& W, const std::vector<float>& x) {
-  const std::size_t N = W.rows(), K = W.cols(), g = static_cast<std::size_t>(W.group_size());
+  const std::size_t N = W.rows(), g = static_cast<std::size_t>(W.group_size());
   const double c = std::ldexp(1.0, W.bits() - 1);
+  std::vector<std::size_t> nonzero;
+  for (std::size_t k = 0; k < x.size(); ++k)
+    if (x[k] != 0.0f) nonzero.push_back(k);
   std::vector<double> bound(N, 0.0);
-  for (std::size_t b0 = 0; b0 < K; b0 += detail::kInt8Block) {
-    const std::size_t b1 = std::min(K, b0 + detail::kInt8Block);
+  for (std::size_t b0 = 0; b0 < nonzero.size(); b0 += 32) {
+    const std::size_t b1 = std::min(nonzero.size(), b0 + 32);
     for (std::size_t j = 0; j < W.groups(); ++j) {
       double amax = 0.0;
-      for (std::size_t k = b0; k < b1; ++k)
-        amax = std::max(amax, std::abs(static_cast<double>(x[k]) * half_to_float(W.scales(k)[j])));
+      for (std::size_t u = b0; u < b1; ++u)
+        amax = std::max(amax, std::abs(static_cast<double>(x[nonzero[u]]) * half_to_float(W.scales(nonzero[u])[j])));
       const double half_step = amax / 127.0 / 2.0 * 1.001;
       for (std::size_t n = j * g; n < (j + 1) * g; ++n)
-        for (std::size_t k = b0; k < b1; ++k)
-          if (x[k] != 0.0f) bound[n] += half_step * std::abs(W.code(k, n) - c);
+        for (std::size_t u = b0; u < b1; ++u) bound[n] += half_step * std::abs(W.code(nonzero[u], n) - c);
     }
   }
   return bound;
@@ -95,6 +97,28 @@ TEST(Int8, EveryGemvEqualsTheScalarTwin) {
       }
       // Zeros contribute nothing: the dense call equals the sparse one (finite weights).
       EXPECT_TRUE(bitwise_equal(ref_dense.data(), ref_sparse.data(), ref_dense.size())) << fmt(W);
+    }
+  });
+}
+
+// Blocks count nonzero inputs (kernel/int8.hpp): a sparse call on x equals the dense call
+// on W's nonzero columns alone, where blocks are plain runs of 32 columns. With blocks over
+// fixed ranges of k the two would quantize different sets together.
+TEST(Int8, ZerosTakeNoPlaceInABlock) {
+  for_formats([](const packed_matrix& W, std::uint32_t seed) {
+    for (double sparsity : {0.3, 0.9}) {
+      const auto x = sparse_x(kK, sparsity, seed + 7);
+      const auto idx = active_list(x);
+      packed_matrix Wc(W.rows(), idx.size(), {W.bits(), W.group_size()});
+      std::vector<float> xc;
+      for (std::size_t u = 0; u < idx.size(); ++u) {
+        std::memcpy(Wc.strip(u), W.strip(idx[u]), W.strip_bytes());
+        xc.push_back(x[idx[u]]);
+      }
+      std::vector<float> y(W.rows()), yc(W.rows());
+      gemv_sparse(test_arch{}, W, x.data(), idx.data(), idx.size(), y.data(), int8_options(2));
+      gemv_dense(test_arch{}, Wc, xc.data(), yc.data(), int8_options(2));
+      EXPECT_TRUE(bitwise_equal(y.data(), yc.data(), y.size())) << fmt(W) << " sparsity " << sparsity;
     }
   });
 }

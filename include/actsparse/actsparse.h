@@ -136,7 +136,7 @@ ACTSPARSE_API actsparse_status actsparse_gemm(const actsparse_matrix* W, const f
  *               converted exactly to fp32, cols conversions per call).
  *   x_f32       room for cols floats, the converted x (scratch; NULL: the call allocates).
  *   precision   ACTSPARSE_EXACT (0, the default) or ACTSPARSE_INT8: activations quantized
- *               to 8 bits per block of 32 inputs, integer dot products (threading.hpp and
+ *               to 8 bits per block of 32 active inputs, integer dot products (threading.hpp and
  *               kernel/int8.hpp say exactly how); still the same y for every thread count.
  *               Sparse calls then need idx strictly ascending. */
 typedef enum actsparse_precision {

@@ -20,8 +20,8 @@ ACTSPARSE_NAMESPACE_BEGIN
 
 // How the products are computed (gemv_options::precision):
 // - exact: fp32 arithmetic on the exact activations (the default; gemv.hpp gives the order).
-// - int8: the activations times the weight scales quantized to 8 bits per block of 32 inputs
-//   and output group, integer dot products over the codes (kernel/int8.hpp gives the exact
+// - int8: the activations times the weight scales quantized to 8 bits per block of 32 active
+//   nonzero inputs and output group, integer dot products over the codes (kernel/int8.hpp gives the exact
 //   definition). Faster where the CPU has an integer-dot kernel (AVX-512 BW: 2 and 4 bits, 8
 //   with VNNI, 3, 5 and 6 with VBMI and VNNI; NEON with DotProd: every width; elsewhere a
 //   generic pass on the exact kernels' unpack), at the cost of the activations' rounding;

@@ -4,13 +4,15 @@
 // In the strip format y_n = sum_k a_kj q_kn + sum_k x_k bias_kj, with a_kj = x_k scale_kj
 // (j the group of output n). With the codes centred, c = 2^(bits - 1),
 //   y_n = sum_k a_kj (q_kn - c) + sum_k (x_k bias_kj + c a_kj),
-// and the int8 mode quantizes the first sum's a_kj per output group j and per block b of
-// kInt8Block consecutive inputs (k / kInt8Block = b). Centring matters: MLX's affine codes
+// and the int8 mode quantizes the first sum's a_kj per output group j and per block b:
+// the active inputs, zeros left out, taken kInt8Block at a time in ascending k (counting
+// them from 0, block b holds numbers 32 b to 32 b + 31; for a dense x with no zeros that is
+// inputs 32 b to 32 b + 31). Centring matters: MLX's affine codes
 // are 0 to 2^bits - 1 with the bias near -c scale, so the uncentred sum's rounding error
 // scales with q (about twice q - c) and hardly cancels in y (measured on 576 x 1536, 4-bit
 // g32: max |y - y_exact| / max |y| = 1.1% uncentred).
 //
-//   over the active k of block b (|x_k| > the threshold, or all for gemv_dense):
+//   over the k of block b (x_k != 0 and |x_k| > the threshold, or x_k != 0 for gemv_dense):
 //     a_kj   = x_k * scale_kj                   (fp32, rounded)
 //     amax   = max |a_kj| over the finite a_kj
 //     inv    = 127 / amax; if inv is not finite (amax = 0, or below 127 / FLT_MAX), inv = 0
@@ -24,12 +26,20 @@
 // nf_n: a pair (k, j) whose a_kj is not finite (x_k = +-Inf or NaN, or x_k * scale
 // overflowing) is left out of amax, the int8 sums and bsum, and applied unfolded instead,
 // nf_n += x_k * fma(scale_kj, q_kn, bias_kj) in ascending k, so NaN and Inf propagate as in
-// a dense product. An inactive input contributes nothing.
+// a dense product. An inactive or zero input contributes nothing, and takes no place in a
+// block.
 //
-// Every output is a function of W and the active x alone: the same for dense and sparse
-// calls, any thread count and any output range, and on every instruction set (the SIMD
-// kernels equal the scalar twin below bit for bit). Sparse calls need the index list
+// Every output is a function of W and the active nonzero x alone: the same for dense and
+// sparse calls, any thread count and any output range, and on every instruction set (the
+// SIMD kernels equal the scalar twin below bit for bit). Sparse calls need the index list
 // strictly ascending (what find_active makes): blocks are runs of it.
+//
+// Why blocks count active inputs rather than cover fixed ranges of k: each block folds
+// every output of a tile once (acc_n above), so blocks of fixed ranges cost a sparse call
+// one fold per range with any active input, 1 to 32 of them: at 90% sparsity about as much
+// as the integer dot products, and clustered runs straddling range edges paid two half-empty
+// blocks (docs/performance.md, "Target 3"). Counted blocks fold once per 32 active inputs
+// at any sparsity.
 #pragma once
 
 #include "../config.hpp"
@@ -76,17 +86,18 @@ inline float int8_inverse(float amax) {
   return inv <= FLT_MAX ? inv : 0.0f;
 }
 
-// One block's active inputs: the entries [i, e) of the list (dense: of 0..count-1) whose x
-// is active, in order. Returns e.
+// One block: the next kInt8Block inputs, from entry i of the list (dense: of 0..count-1)
+// on, that are active and not zero, in order (fewer at the end of the list). Returns the
+// entry after the last one read.
 template <class Key>
 inline std::size_t int8_block(const float* x, Key key, std::size_t i, std::size_t count, float keep_above,
                               std::uint32_t* ks, std::size_t& nb) {
+  // Active and not zero: |x| > the threshold and |x| > 0 (NaN passes both).
+  const float above = std::fmax(keep_above, 0.0f);
   nb = 0;
-  if (i >= count) return i;
-  const std::size_t b = key(i) / kInt8Block;
-  for (; i < count && key(i) / kInt8Block == b; ++i) {
+  for (; i < count && nb < kInt8Block; ++i) {
     const std::size_t k = key(i);
-    if (is_active(x[k], keep_above)) ks[nb++] = static_cast<std::uint32_t>(k);
+    if (is_active(x[k], above)) ks[nb++] = static_cast<std::uint32_t>(k);
   }
   return i;
 }
