@@ -20,7 +20,7 @@
 //     a8_kj  = round_half_even(a_kj * inv)      (|a8| <= 127)
 //     isum_n = sum_k a8_kj * (q_kn - c)         (exact: |isum| <= 32 * 127 * 128 < 2^24)
 //   acc_n  = fma(d_bj, float(isum_n), acc_n)    over the blocks in ascending order
-//   bsum_j = fma(c, a_kj, fma(x_k, bias_kj, bsum_j))   over the active k in ascending order
+//   bsum_j = fma(c, a_kj, fma(x_k, bias_kj, bsum_j))   over the blocks' k in ascending order
 //   y_n    = (acc_n + bsum_j) + nf_n
 //
 // nf_n: a pair (k, j) whose a_kj is not finite (x_k = +-Inf or NaN, or x_k * scale
