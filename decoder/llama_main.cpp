@@ -24,7 +24,8 @@ int usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s --model FILE.gguf --ids ID,ID,... [--out FILE]\n"
                "          [--mode reference|dense|sparse|sparse_kernel]\n"
-               "          [--bits TABLE] [--group 32|64|128] [--threshold T] [--threads N] [--precision exact|int8]\n",
+               "          [--bits TABLE] [--group 32|64|128] [--quantizer mlx|mse] [--threshold T] [--threads N]\n"
+               "          [--precision exact|int8]\n",
                argv0);
   return 2;
 }
@@ -45,7 +46,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model, ids_text, out, mode = "dense", bits = "8", precision = "exact";
+  std::string model, ids_text, out, mode = "dense", bits = "8", precision = "exact", quantizer = "mlx";
   int group = 32;
   float threshold = 0;
   int threads = 0;
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
     else if (a == "--mode") mode = v;
     else if (a == "--bits") bits = v;
     else if (a == "--group") group = std::stoi(v);
+    else if (a == "--quantizer") quantizer = v;
     else if (a == "--threshold") threshold = std::stof(v);
     else if (a == "--threads") threads = std::stoi(v);
     else if (a == "--precision") precision = v;
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
     actsparse::gguf_file file(model);
     actsparse::decoder::options opt;
     opt.bits = actsparse::quant_table::parse(bits, group);
+    opt.bits.fallback.rule = actsparse::parse_quant_rule(quantizer, "--quantizer");
     opt.mode = parse_mode(mode);
     opt.threads = threads;
     if (precision != "exact" && precision != "int8")

@@ -155,6 +155,18 @@ actsparse_status actsparse_pack(const void* w, actsparse_dtype type, size_t rows
   return make("pack", out, [&] { return actsparse::pack(w, element("pack", "type", type), rows, cols, {bits, group_size}); });
 }
 
+actsparse_status actsparse_pack_ex(const void* w, actsparse_dtype type, size_t rows, size_t cols, int bits,
+                                   int group_size, actsparse_quantizer quantizer, actsparse_matrix** out) {
+  return make("pack_ex", out, [&] {
+    if (quantizer != ACTSPARSE_QUANT_MLX && quantizer != ACTSPARSE_QUANT_MSE)
+      actsparse::detail::fail("pack_ex", "quantizer = ", static_cast<int>(quantizer),
+                              " is not a quantizer; legal values are ACTSPARSE_QUANT_MLX (0), ACTSPARSE_QUANT_MSE (1)");
+    const actsparse::quant_rule rule =
+        quantizer == ACTSPARSE_QUANT_MSE ? actsparse::quant_rule::mse : actsparse::quant_rule::mlx;
+    return actsparse::pack(w, element("pack_ex", "type", type), rows, cols, {bits, group_size, rule});
+  });
+}
+
 actsparse_status actsparse_from_mlx(const uint32_t* wq, const void* scales, const void* biases,
                                     actsparse_dtype scale_type, size_t rows, size_t cols, int bits, int group_size,
                                     actsparse_matrix** out) {

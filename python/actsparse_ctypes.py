@@ -42,6 +42,8 @@ class Library:
             "actsparse_isa": (ctypes.c_char_p, []),
             "actsparse_last_error": (ctypes.c_char_p, []),
             "actsparse_pack": (status, [P, ctypes.c_int, S, S, ctypes.c_int, ctypes.c_int, ctypes.POINTER(P)]),
+            "actsparse_pack_ex": (status, [P, ctypes.c_int, S, S, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                                           ctypes.POINTER(P)]),
             "actsparse_from_mlx": (status, [P, P, P, ctypes.c_int, S, S, ctypes.c_int, ctypes.c_int,
                                             ctypes.POINTER(P)]),
             "actsparse_to_mlx": (status, [P, P, P, P]),
@@ -80,12 +82,13 @@ class Library:
     def set_threads(self, n):
         self._check(self.lib.actsparse_set_threads(n), "actsparse_set_threads")
 
-    def pack(self, w, bits, group_size):
-        """w: [rows][cols] float32 or float16, C-contiguous."""
+    def pack(self, w, bits, group_size, quantizer="mlx"):
+        """w: [rows][cols] float32 or float16, C-contiguous. quantizer: "mlx" or "mse" (actsparse_pack_ex)."""
         w = np.ascontiguousarray(w)
         out = ctypes.c_void_p()
-        self._check(self.lib.actsparse_pack(w.ctypes.data, _DTYPES[w.dtype], w.shape[0], w.shape[1], bits,
-                                            group_size, ctypes.byref(out)), "actsparse_pack")
+        q = {"mlx": 0, "mse": 1}[quantizer]
+        self._check(self.lib.actsparse_pack_ex(w.ctypes.data, _DTYPES[w.dtype], w.shape[0], w.shape[1], bits,
+                                               group_size, q, ctypes.byref(out)), "actsparse_pack_ex")
         return Matrix(self, out)
 
     def from_mlx(self, wq, scales, biases, rows, cols, bits, group_size):

@@ -47,6 +47,7 @@ int run_generate(const generate_cli& c) {
     throw actsparse::error("actsparse generate: --rule " + c.rule + ": legal values are magnitude and column_norm");
   dec::options opt;
   opt.bits = actsparse::quant_table::parse(c.bits, c.group);
+  opt.bits.fallback.rule = actsparse::parse_quant_rule(c.quantizer, "actsparse generate --quantizer");
   opt.mode = c.reference ? dec::linear_mode::reference
                          : (sparse_ways > 0 ? dec::linear_mode::sparse : dec::linear_mode::dense);
   opt.threads = c.threads;
@@ -55,7 +56,9 @@ int run_generate(const generate_cli& c) {
     throw actsparse::error("actsparse generate: --precision " + c.precision + ": legal values are exact and int8");
   opt.precision = c.precision == "int8" ? actsparse::precision::int8 : actsparse::precision::exact;
   std::cerr << "loading " << c.model << " ("
-            << (c.reference ? "reference fp32" : "bits " + c.bits + ", group " + std::to_string(c.group) + ", " + c.precision)
+            << (c.reference ? "reference fp32"
+                            : "bits " + c.bits + ", group " + std::to_string(c.group) + ", " + c.precision +
+                                  (c.quantizer == "mse" ? ", quantizer mse" : ""))
             << ")...\n";
   dec::llama_model model(file, opt);
   const int n_layers = model.params().n_layers;

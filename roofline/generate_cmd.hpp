@@ -13,6 +13,7 @@ struct generate_cli {
   int tokens = 64;                // new tokens at most (stops early at the end-of-text token)
   std::string bits = "8";         // quant_table: "8" or "default=4,down=6"
   int group = 32;                 // group size of the packed weights
+  std::string quantizer = "mlx";  // actsparse::quant_rule: mlx or mse
   float threshold = 0.0f;         // |x| <= threshold counts as zero at every projection's input
   std::string thresholds;         // a threshold table per tensor (actsparse study --thresholds-dir)
   std::string rule = "magnitude";  // what the thresholds compare: |x| (magnitude) or |x| ||W[:,k]|| (column_norm)

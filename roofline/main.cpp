@@ -339,6 +339,8 @@ int main(int argc, char** argv) {
   convert_cmd->add_option("--model", cc.model, "the GGUF file")->required();
   convert_cmd->add_option("--bits", cc.bits, "bits per code: 4, or per projection: default=4,v=6,down=6 (legal: 2 3 4 5 6 8)");
   convert_cmd->add_option("--group", cc.group, "group size")->check(CLI::IsMember({32, 64, 128}));
+  convert_cmd->add_option("--quantizer", cc.quantizer, "each group's scale and bias: mlx (MLX's rule) or mse (searched, less error, slower to pack)")
+      ->check(CLI::IsMember({"mlx", "mse"}));
   convert_cmd->add_option("--out", cc.out, "the model file to write")->required();
   convert_cmd->add_flag("--quiet", cc.quiet, "no progress output");
 
@@ -351,6 +353,8 @@ int main(int argc, char** argv) {
   generate_cmd->add_option("-n,--tokens", gen.tokens, "new tokens at most")->check(CLI::Range(1, 1 << 20));
   generate_cmd->add_option("--bits", gen.bits, "bits per code: 8, or per projection: default=4,down=6 (legal: 2 3 4 5 6 8)");
   generate_cmd->add_option("--group", gen.group, "group size")->check(CLI::IsMember({32, 64, 128}));
+  generate_cmd->add_option("--quantizer", gen.quantizer, "each group's scale and bias: mlx (MLX's rule) or mse (searched, less error, slower to load)")
+      ->check(CLI::IsMember({"mlx", "mse"}));
   generate_cmd->add_option("--threshold", gen.threshold,
                            "inputs with |x| <= this count as zero at every projection (0: exact, dense)")
       ->check(CLI::Range(0.0f, 1e30f));
@@ -384,7 +388,7 @@ int main(int argc, char** argv) {
   study_cmd->add_option("--rules", st.rules, "magnitude (TEAL) and/or column_norm (WINA)")->delimiter(',');
   study_cmd->add_option("--dense-layers", st.dense_layers, "the first N layers keep every input")
       ->check(CLI::Range(0, 1 << 20));
-  study_cmd->add_option("--widths", st.widths, "packed weights as BITS/GROUP[/int8], e.g. 4/64,4/32,8/32,4/64/int8 (int8: the fast mode's products; "
+  study_cmd->add_option("--widths", st.widths, "packed weights as BITS/GROUP[/mse][/int8], e.g. 4/64,4/32,8/32,4/64/int8,4/32/mse (int8: the fast mode's products; mse: packed with the searched quantizer; "
                         "none: only the file's own weights)")->delimiter(',');
   study_cmd->add_option("--reference", st.reference, "also evaluate the file's own weights (fp32 dequantized): 1 or 0");
   study_cmd->add_option("--reference-sparse", st.reference_sparse,

@@ -109,7 +109,8 @@ int run_gguf(const gguf_cli& c) {
 }
 
 int run_convert(const convert_cli& c) {
-  const actsparse::quant_table table = actsparse::quant_table::parse(c.bits, c.group);
+  actsparse::quant_table table = actsparse::quant_table::parse(c.bits, c.group);
+  table.fallback.rule = actsparse::parse_quant_rule(c.quantizer, "actsparse convert --quantizer");
   const auto t0 = std::chrono::steady_clock::now();
   const actsparse::gguf_file f(c.model);
   const double open_s = seconds_since(t0);

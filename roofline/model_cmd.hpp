@@ -18,6 +18,7 @@ struct convert_cli {
   std::string model, out;
   std::string bits = "4";  // a quant_table: "4" or "default=4,down=6"
   int group = 64;
+  std::string quantizer = "mlx";  // actsparse::quant_rule: mlx or mse
   bool quiet = false;
 };
 int run_convert(const convert_cli& c);

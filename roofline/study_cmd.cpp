@@ -44,25 +44,32 @@ using nlohmann::json;
 
 struct width {
   int bits = 0, group = 0;
+  bool mse = false;   // packed with the searched quantizer (quant_rule::mse)
   bool int8 = false;  // the products in int8 precision
   std::string label() const {
-    return std::to_string(bits) + "-bit g" + std::to_string(group) + (int8 ? " int8" : "");
+    return std::to_string(bits) + "-bit g" + std::to_string(group) + (mse ? " mse" : "") + (int8 ? " int8" : "");
   }
   actsparse::precision precision() const { return int8 ? actsparse::precision::int8 : actsparse::precision::exact; }
+  actsparse::quant_table table() const {
+    actsparse::quant_table t = actsparse::quant_table::parse(std::to_string(bits), group);
+    t.fallback.rule = mse ? actsparse::quant_rule::mse : actsparse::quant_rule::mlx;
+    return t;
+  }
 };
 
 width parse_width(std::string s) {
   width w;
   const std::string given = s;
-  const std::string suffix = "/int8";
-  if (s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0) {
-    w.int8 = true;
-    s.resize(s.size() - suffix.size());
+  for (const auto& [suffix, flag] : {std::pair<std::string, bool*>{"/int8", &w.int8}, {"/mse", &w.mse}}) {
+    if (s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      *flag = true;
+      s.resize(s.size() - suffix.size());
+    }
   }
   char slash = 0;
   std::istringstream in(s);
   if (!(in >> w.bits >> slash >> w.group) || slash != '/' || !in.eof())
-    fail("--widths entry '" + given + "' must be BITS/GROUP or BITS/GROUP/int8, e.g. 4/64 or 4/64/int8");
+    fail("--widths entry '" + given + "' must be BITS/GROUP[/mse][/int8], e.g. 4/64, 4/64/int8 or 4/32/mse");
   if (w.bits < 2 || w.bits > 8 || w.bits == 7) fail("--widths '" + given + "': bits must be 2, 3, 4, 5, 6 or 8");
   if (w.group != 32 && w.group != 64 && w.group != 128) fail("--widths '" + given + "': group must be 32, 64 or 128");
   return w;
@@ -329,7 +336,7 @@ int run_study(const study_cli& c) {
   }
   for (const width& w : widths) {
     dec::options opt = base;
-    opt.bits = actsparse::quant_table::parse(std::to_string(w.bits), w.group);
+    opt.bits = w.table();
     opt.precision = w.precision();
     auto models = make_models(opt, c.workers);
     say("evaluating " + w.label() + ": dense and " + std::to_string(configs.size()) + " sparse settings");
@@ -361,7 +368,7 @@ int run_study(const study_cli& c) {
       if (s > 0) targets.push_back(s);
     for (const width& w : widths) {
       dec::options opt = base;
-      opt.bits = actsparse::quant_table::parse(std::to_string(w.bits), w.group);
+      opt.bits = w.table();
       opt.precision = w.precision();
       opt.max_context = ctx;
       for (const bool stream : {false, true}) {

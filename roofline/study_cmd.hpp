@@ -18,7 +18,7 @@ struct study_cli {
   std::vector<int> sparsity = {25, 40, 50, 60, 70};  // target %, calibrated per tensor
   std::vector<std::string> rules = {"magnitude", "column_norm"};
   int dense_layers = 0;              // the first N layers keep every input (threshold 0)
-  std::vector<std::string> widths = {"4/64", "4/32", "8/32"};  // bits/group of the packed weights
+  std::vector<std::string> widths = {"4/64", "4/32", "4/32/mse", "8/32"};  // bits/group[/mse] of the packed weights
   bool reference = true;             // also the file's own weights (fp32 dequantized): the repacking cost
   std::size_t reference_tokens = 0;  // evaluation tokens for the reference run (0: as eval_tokens)
   bool reference_sparse = false;     // the reference run also evaluates every sparse setting (the oracle test's)

@@ -423,7 +423,7 @@ std::optional<model_shape> study_model(const study_result& r) {
 }
 
 // A packed width's bits, group and precision from its name ("4-bit g64", "4-bit g64 int8",
-// exactly as study_cmd.cpp writes it); false for the file's own weights and any width the
+// "4-bit g32 mse", "4-bit g32 mse int8", exactly as study_cmd.cpp writes it); false for the file's own weights and any width the
 // NEON loop table lacks a dense or a sparse loop for.
 bool packed_width(const std::string& w, int& bits, int& group, std::string& precision) {
   const char* p = w.data();
@@ -441,7 +441,8 @@ bool packed_width(const std::string& w, int& bits, int& group, std::string& prec
     return true;
   };
   if (!number(bits) || !literal("-bit g") || !number(group)) return false;
-  const std::string rest(p, end);
+  std::string rest(p, end);
+  if (rest.compare(0, 4, " mse") == 0) rest.erase(0, 4);  // the searched quantizer: the same format
   if (rest != "" && rest != " int8") return false;
   precision = rest.empty() ? "exact" : "int8";
   const auto& loops = builtin_neon_loops();

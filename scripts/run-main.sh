@@ -49,7 +49,7 @@ head -n1 "$results/gguf.txt"
 "$out/main/roofline/actsparse" convert --model "$model" --bits default=4,down=6 --out "$results/smollm2.aspk" \
   | tee "$results/convert.txt"
 
-echo "== [6/7] real-model study: activations, thresholds, quality and speed against sparsity (about 6 min)"
+echo "== [6/7] real-model study: activations, thresholds, quality and speed against sparsity (minutes)"
 texts=$(bash "$root/scripts/fetch-texts.sh")
 calib_text=$(sed -n 1p <<<"$texts")
 eval_text=$(sed -n 2p <<<"$texts")

@@ -36,9 +36,27 @@
 
 ACTSPARSE_NAMESPACE_BEGIN
 
+// How pack() chooses each group's scale and bias (quantize.hpp). The packed data is the same
+// format either way and does not record the rule: a matrix imported from MLX or loaded from
+// a model file reports `mlx`.
+enum class quant_rule {
+  mlx,  // MLX's affine rule, exactly (mx.quantize's codes, scales and biases)
+  mse,  // searched: the fp16 scale and bias of least squared error among a few candidates
+};
+
+// "mlx" or "mse" (the spelling of the tools' --quantizer); anything else throws, naming
+// `where` and the legal values.
+inline quant_rule parse_quant_rule(const std::string& name, const char* where) {
+  if (name == "mlx") return quant_rule::mlx;
+  if (name == "mse") return quant_rule::mse;
+  detail::fail(where, "quantizer '", name, "' is not known; legal values are mlx and mse");
+}
+inline const char* quant_rule_name(quant_rule r) { return r == quant_rule::mse ? "mse" : "mlx"; }
+
 struct quant_config {
   int bits = 4;
   int group_size = 64;
+  quant_rule rule = quant_rule::mlx;  // pack() only
 };
 
 // Source element types pack() accepts. Weights are converted to fp32 before quantizing,
@@ -94,6 +112,8 @@ inline void check_config(const char* where, quant_config cfg) {
     fail(where, "bits = ", cfg.bits, " is not supported; legal values are ", legal_bits_list{});
   if (!legal_group(cfg.group_size))
     fail(where, "group_size = ", cfg.group_size, " is not supported; legal values are ", legal_groups_list{});
+  if (cfg.rule != quant_rule::mlx && cfg.rule != quant_rule::mse)
+    fail(where, "rule = ", static_cast<int>(cfg.rule), " is not a quant_rule; legal values are mlx (0), mse (1)");
 }
 
 inline void check_shape(const char* where, std::size_t rows, std::size_t cols, quant_config cfg) {

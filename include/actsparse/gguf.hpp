@@ -435,7 +435,7 @@ struct quant_table {
   // The configuration of a projection by its name ("down"), or the default.
   quant_config for_projection(const std::string& proj) const {
     const auto it = bits.find(proj);
-    return it == bits.end() ? fallback : quant_config{it->second, fallback.group_size};
+    return it == bits.end() ? fallback : quant_config{it->second, fallback.group_size, fallback.rule};
   }
 };
 

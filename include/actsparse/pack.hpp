@@ -1,5 +1,6 @@
 // actsparse/pack.hpp: quantizing a row-major weight matrix into the packed format
-// (format.hpp), with MLX's affine rule (quantize.hpp), and dequantizing it back.
+// (format.hpp), with MLX's affine rule or the searched one (cfg.rule, quantize.hpp), and
+// dequantizing it back.
 #pragma once
 
 #include "config.hpp"
@@ -33,7 +34,7 @@ inline float load_element(const void* w, element_type t, std::size_t i) {
 inline void pack_group(packed_matrix& W, std::size_t k, std::size_t j, const float* wg) {
   const int bits = W.bits();
   const std::size_t g = static_cast<std::size_t>(W.group_size());
-  const group_params p = affine_group_params(wg, g, bits);
+  const group_params p = group_params_by(W.config().rule, wg, g, bits);
   std::uint8_t* codes = W.strip(k);
   for (std::size_t i = 0; i < g; ++i) put_code(codes, j * g + i, bits, affine_code(wg[i], p, bits));
   W.scales(k)[j] = float_to_half(p.scale);

@@ -243,6 +243,34 @@ static void check_ex(const actsparse_matrix* W, const float* x, size_t N, size_t
   for (size_t n = 0; n < N; ++n) CHECK(y[n] == 42.0f, "y[%zu] written by a failed _ex call", n);
 }
 
+/* actsparse_pack_ex: ACTSPARSE_QUANT_MLX packs what actsparse_pack packs (W, dequantized,
+ * bit for bit); ACTSPARSE_QUANT_MSE dequantizes closer to w (squared error summed in
+ * double over the matrix). */
+static void check_quantizers(const actsparse_matrix* W, const float* w, size_t N, size_t K, int bits) {
+  float* a = malloc(N * K * sizeof *a);
+  float* b = malloc(N * K * sizeof *b);
+  actsparse_matrix *M = NULL, *S = NULL;
+  CHECK(actsparse_pack_ex(w, ACTSPARSE_F32, N, K, bits, 64, ACTSPARSE_QUANT_MLX, &M) == ACTSPARSE_OK, "pack_ex mlx: %s",
+        actsparse_last_error());
+  CHECK(actsparse_pack_ex(w, ACTSPARSE_F32, N, K, bits, 64, ACTSPARSE_QUANT_MSE, &S) == ACTSPARSE_OK, "pack_ex mse: %s",
+        actsparse_last_error());
+  if (M && S) {
+    CHECK(actsparse_dequantize(W, a) == ACTSPARSE_OK && actsparse_dequantize(M, b) == ACTSPARSE_OK, "dequantize");
+    CHECK(memcmp(a, b, N * K * sizeof *a) == 0, "bits=%d: pack_ex ACTSPARSE_QUANT_MLX differs from pack", bits);
+    CHECK(actsparse_dequantize(S, b) == ACTSPARSE_OK, "dequantize mse");
+    double e_mlx = 0, e_mse = 0;
+    for (size_t i = 0; i < N * K; ++i) {
+      e_mlx += ((double)a[i] - w[i]) * ((double)a[i] - w[i]);
+      e_mse += ((double)b[i] - w[i]) * ((double)b[i] - w[i]);
+    }
+    CHECK(e_mse < e_mlx, "bits=%d: ACTSPARSE_QUANT_MSE error %g not below MLX's %g", bits, e_mse, e_mlx);
+  }
+  actsparse_free(M);
+  actsparse_free(S);
+  free(a);
+  free(b);
+}
+
 int main(int argc, char** argv) {
   if (argc > 1 && strcmp(argv[1], "--bad-env") == 0) return bad_env();
 
@@ -288,6 +316,7 @@ int main(int argc, char** argv) {
       CHECK(memcmp(y, Y + r * N, sizeof y) == 0, "bits=%d: gemm row %zu differs from gemv", bits, r);
     }
     check_ex(W, x, N, K, bits);
+    check_quantizers(W, w, N, K, bits);
 
     /* Thread count does not change y. */
     CHECK(actsparse_set_threads(1) == ACTSPARSE_OK, "set_threads");
@@ -360,6 +389,11 @@ int main(int argc, char** argv) {
   CHECK(contains(actsparse_last_error(), "group_size = 48"), "message: %s", actsparse_last_error());
   CHECK(actsparse_pack(w, (actsparse_dtype)9, N, K, 4, 64, &W) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "dtype 9");
   CHECK(contains(actsparse_last_error(), "type = 9"), "message: %s", actsparse_last_error());
+  CHECK(actsparse_pack_ex(w, ACTSPARSE_F32, N, K, 4, 64, (actsparse_quantizer)7, &W) == ACTSPARSE_ERROR_INVALID_ARGUMENT,
+        "quantizer 7 accepted");
+  CHECK(contains(actsparse_last_error(), "quantizer = 7") && contains(actsparse_last_error(), "ACTSPARSE_QUANT_MSE"),
+        "message: %s", actsparse_last_error());
+  CHECK(W == (actsparse_matrix*)0x1, "out written on failure");
   CHECK(actsparse_pack(w, ACTSPARSE_F32, N, K, 4, 64, NULL) == ACTSPARSE_ERROR_INVALID_ARGUMENT, "out NULL");
   CHECK(contains(actsparse_last_error(), "out is null"), "message: %s", actsparse_last_error());
   W = NULL;

@@ -52,11 +52,12 @@ def fail(msg):
 
 # ---- the study file
 
-WIDTHS = ["4-bit g64", "4-bit g32", "8-bit g32", "4-bit g64 int8"]
+WIDTHS = ["4-bit g64", "4-bit g32", "8-bit g32", "4-bit g64 int8", "4-bit g32 mse"]  # mse: the searched quantizer
 TARGETS = [0.25, 0.4, 0.5, 0.6, 0.7]
 # lm_head's packed bytes per width. The file records them only inside weight_bytes (every
 # packed weight), as study_cmd.cpp does, so the page must recover them.
-LM_HEAD = {"4-bit g64": 15925248, "4-bit g32": 17694720, "8-bit g32": 31850496, "4-bit g64 int8": 15925248}
+LM_HEAD = {"4-bit g64": 15925248, "4-bit g32": 17694720, "8-bit g32": 31850496, "4-bit g64 int8": 15925248,
+           "4-bit g32 mse": 17694720}
 HOT_ONLY = "8-bit g32"  # timed hot only: its Apple rows take the hot run's bytes
 PROJECTIONS = ["q", "k", "v", "o", "gate", "up", "down"]
 EDGES = [10 ** (e / 4) for e in range(-24, 9)]
