@@ -78,15 +78,24 @@ TEST(Quantize, CodesPickTheNearestGridPoint) {
 // ---- the searched rule (quant_rule::mse)
 
 namespace {
-// The group's squared error as the strip stores it: fp16 scale and bias, codes from p.
-double stored_sq_error(const float* w, std::size_t n, group_params p, int bits) {
+// The group's squared error as the strip stores it: fp16 scale and bias, and the given codes
+// (MLX's rule: affine_code's).
+double stored_sq_error(const float* w, std::size_t n, group_params p, const std::vector<std::uint32_t>& codes) {
   const double s = half_to_float(float_to_half(p.scale)), b = half_to_float(float_to_half(p.bias));
   double e = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const double d = s * affine_code(w[i], p, bits) + b - w[i];
+    const double d = s * codes[i] + b - w[i];
     e += d * d;
   }
   return e;
+}
+
+// mse_group_params' pair and codes.
+group_params searched(const std::vector<float>& w, int bits, std::vector<std::uint32_t>& codes) {
+  std::uint8_t q[kMseMaxGroup];
+  const group_params p = mse_group_params(w.data(), w.size(), bits, q);
+  codes.assign(q, q + w.size());
+  return p;
 }
 
 // An independent near-optimum: every pair of a 48 x 48 grid of fp16 (scale, bias) around the
@@ -140,13 +149,22 @@ TEST(QuantizeMse, BeatsMlxAndComesNearAGridSearch) {
       double mlx_sum = 0, mse_sum = 0, grid_sum = 0;
       for (const auto& w : test_groups(static_cast<std::size_t>(g), static_cast<std::uint32_t>(bits * 131 + g))) {
         const group_params pm = affine_group_params(w.data(), w.size(), bits);
-        const group_params ps = mse_group_params(w.data(), w.size(), bits);
-        const double em = stored_sq_error(w.data(), w.size(), pm, bits);
-        const double es = stored_sq_error(w.data(), w.size(), ps, bits);
+        std::vector<std::uint32_t> cs;
+        const group_params ps = searched(w, bits, cs);
+        const double em = stored_sq_error(w.data(), w.size(), pm, codes_of(w, bits, pm));
+        const double es = stored_sq_error(w.data(), w.size(), ps, cs);
         ASSERT_LE(es, em) << "bits=" << bits << " g=" << g;
-        if (ps.scale != pm.scale || ps.bias != pm.bias) {  // a searched pair is stored exactly
+        if (ps.scale != pm.scale || ps.bias != pm.bias) {  // a searched pair: fp16 values, nearest codes
           EXPECT_EQ(half_to_float(float_to_half(ps.scale)), ps.scale);
           EXPECT_EQ(half_to_float(float_to_half(ps.bias)), ps.bias);
+          for (std::size_t i = 0; i < w.size(); ++i) {
+            const double err = std::abs(double(ps.scale) * cs[i] + ps.bias - w[i]);
+            for (std::uint32_t q = 0; q < (1u << bits); ++q)
+              ASSERT_LE(err, std::abs(double(ps.scale) * q + ps.bias - w[i]) + 1e-6 * std::abs(ps.scale))
+                  << "bits=" << bits << " w=" << w[i] << " code " << cs[i];
+          }
+        } else {
+          EXPECT_EQ(cs, codes_of(w, bits, pm));  // MLX's pair comes with MLX's codes
         }
         mlx_sum += em, mse_sum += es, grid_sum += grid_search_sq_error(w.data(), w.size(), bits);
       }
@@ -163,7 +181,8 @@ TEST(QuantizeMse, BeatsMlxAndComesNearAGridSearch) {
 // and weights so small their step is an fp16 subnormal give finite pairs no worse than MLX's.
 TEST(QuantizeMse, EdgesOfFp16) {
   const std::vector<float> constant(32, -0.375f);
-  const group_params pc = mse_group_params(constant.data(), constant.size(), 4);
+  std::vector<std::uint32_t> cc;
+  const group_params pc = searched(constant, 4, cc);
   const group_params mc = affine_group_params(constant.data(), constant.size(), 4);
   EXPECT_EQ(pc.scale, mc.scale);
   EXPECT_EQ(pc.bias, mc.bias);
@@ -172,16 +191,17 @@ TEST(QuantizeMse, EdgesOfFp16) {
     const float top = *std::max_element(w.begin(), w.end(), [](float a, float b) { return std::abs(a) < std::abs(b); });
     for (auto& v : w) v = v / std::abs(top) * scale;  // |w| <= scale
     for (int bits : actsparse_test::kBits) {
-      const group_params p = mse_group_params(w.data(), w.size(), bits);
+      std::vector<std::uint32_t> cs;
+      const group_params p = searched(w, bits, cs);
+      const group_params pm = affine_group_params(w.data(), w.size(), bits);
       ASSERT_TRUE(std::isfinite(p.scale) && std::isfinite(p.bias)) << scale << " " << bits;
-      EXPECT_LE(stored_sq_error(w.data(), w.size(), p, bits),
-                stored_sq_error(w.data(), w.size(), affine_group_params(w.data(), w.size(), bits), bits))
+      EXPECT_LE(stored_sq_error(w.data(), w.size(), p, cs), stored_sq_error(w.data(), w.size(), pm, codes_of(w, bits, pm)))
           << "scale " << scale << " bits " << bits;
     }
   }
 }
 
-// pack() with rule mse stores exactly the searched pairs and their codes; a rule that is not
+// pack() with rule mse stores exactly the searched pairs and codes; a rule that is not
 // a quant_rule is refused by name, and the spelling of the tools parses both ways.
 TEST(QuantizeMse, PackStoresTheSearchedGroups) {
   const std::size_t N = 128, K = 5;
@@ -193,10 +213,11 @@ TEST(QuantizeMse, PackStoresTheSearchedGroups) {
     for (std::size_t k = 0; k < K; ++k)
       for (std::size_t j = 0; j < N / 64; ++j) {
         for (std::size_t i = 0; i < 64; ++i) col[i] = w[(j * 64 + i) * K + k];
-        const group_params p = mse_group_params(col.data(), col.size(), bits);
+        std::vector<std::uint32_t> cs;
+        const group_params p = searched(col, bits, cs);
         ASSERT_EQ(W.scales(k)[j], float_to_half(p.scale));
         ASSERT_EQ(W.biases(k)[j], float_to_half(p.bias));
-        for (std::size_t i = 0; i < 64; ++i) ASSERT_EQ(W.code(k, j * 64 + i), affine_code(col[i], p, bits));
+        for (std::size_t i = 0; i < 64; ++i) ASSERT_EQ(W.code(k, j * 64 + i), cs[i]);
       }
   }
   try {

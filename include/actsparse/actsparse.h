@@ -70,7 +70,7 @@ ACTSPARSE_API actsparse_status actsparse_pack(const void* w, actsparse_dtype typ
                                               int group_size, actsparse_matrix** out);
 /* How a group's scale and bias are chosen (quantize.hpp): MLX's rule, what actsparse_pack
  * does and mx.quantize gives, or a search for the fp16 pair of least squared error (8-24%
- * less RMS weight error at 2-4 bits, never more on a group; 5-15x slower to pack). The
+ * less RMS weight error at 2-4 bits, never more on a group; about 10x slower to pack). The
  * packed format is the same. */
 typedef enum actsparse_quantizer {
   ACTSPARSE_QUANT_MLX = 0,

@@ -34,9 +34,16 @@ inline float load_element(const void* w, element_type t, std::size_t i) {
 inline void pack_group(packed_matrix& W, std::size_t k, std::size_t j, const float* wg) {
   const int bits = W.bits();
   const std::size_t g = static_cast<std::size_t>(W.group_size());
-  const group_params p = group_params_by(W.config().rule, wg, g, bits);
   std::uint8_t* codes = W.strip(k);
-  for (std::size_t i = 0; i < g; ++i) put_code(codes, j * g + i, bits, affine_code(wg[i], p, bits));
+  group_params p;
+  if (W.config().rule == quant_rule::mse) {
+    std::uint8_t q[kMseMaxGroup];
+    p = mse_group_params(wg, g, bits, q);
+    for (std::size_t i = 0; i < g; ++i) put_code(codes, j * g + i, bits, q[i]);
+  } else {
+    p = affine_group_params(wg, g, bits);
+    for (std::size_t i = 0; i < g; ++i) put_code(codes, j * g + i, bits, affine_code(wg[i], p, bits));
+  }
   W.scales(k)[j] = float_to_half(p.scale);
   W.biases(k)[j] = float_to_half(p.bias);
 }

@@ -11,18 +11,18 @@
 // (round to nearest even), as MLX does for fp16 weights. Dequantized w = scale * q + bias.
 //
 // The searched rule (quant_rule::mse, mse_group_params) changes only the choice of scale
-// and bias: of MLX's pair and kMseSteps candidates it keeps the one whose stored fp16 values
-// give the least sum of (scale q + bias - w)^2 over the group, in double. Candidate i spans
-// a fraction f = 0.8 + 0.2 i / (kMseSteps - 1) of [w_min, w_max] around its centre (clipping
-// the tails); its codes follow from its fp16 values, and then, twice, scale and bias are
-// refitted by least squares to those codes, rounded to fp16, and the codes recomputed. The
-// first strictly smaller error wins, so the result is never worse than MLX's on a group
-// (tests/test_quantize.cpp: 8-24% less RMS error at 2-4 bits, within 3% of a fine grid
-// search). Packing takes 5-15x as long (SmolLM2-135M from its GGUF file: the decoder
-// loads in 4.9 s against 0.3 s, 2 threads). It does not depend on threads; a
-// compiler that fuses the double sums into fma (aarch64 g++ by default) may pick another
-// candidate where two errors tie within rounding, so unlike MLX's rule it is not bit for
-// bit the same across builds.
+// and bias (and so of the codes): of MLX's pair and kMseSteps candidates it keeps the one
+// whose stored fp16 values give the least sum of (scale q + bias - w)^2 over the group.
+// Candidate i spans a fraction f = 0.8 + 0.2 i / (kMseSteps - 1) of [w_min, w_max] around
+// its centre (clipping the tails); each weight takes its nearest code for the candidate's
+// fp16 values, and then, twice, scale and bias are refitted by least squares to those codes,
+// rounded to fp16, and the codes recomputed. The search compares candidates in fp32; the
+// winner then replaces MLX's pair only if its error, in double, is strictly smaller, so the
+// result is never worse than MLX's on a group (tests/test_quantize.cpp: 8-24% less RMS
+// error at 2-4 bits, within 3% of a fine grid search). Packing takes about 10x as long as
+// with MLX's rule. It does not depend on threads; a compiler that fuses the sums into fma
+// (aarch64 g++ by default) may pick another candidate where two errors tie within
+// rounding, so unlike MLX's rule it is not bit for bit the same across builds.
 #pragma once
 
 #include "config.hpp"
@@ -73,15 +73,46 @@ inline std::uint32_t affine_code(float w, group_params p, int bits) {
 
 namespace detail {
 
-// codes[i] = affine_code(w[i], p, bits) as floats, and the sum over the group of
-// (scale * code + bias - w)^2 in double: p's own error when scale and bias are fp16 values
-// (the kernels' fp32 fma of the same values differs by at most half an fp32 ulp).
-inline double group_codes(const float* w, std::size_t n, group_params p, int bits, float* codes) {
-  const float n_bins = static_cast<float>((1 << bits) - 1);
+inline constexpr std::size_t kMseLanes = 8;  // partial sums the compiler can keep in vectors
+
+// codes[i]: w[i]'s nearest code for p (ties up; the reciprocal's rounding may move a code
+// whose w sits within an fp32 ulp of a midpoint), and the sum over the group of
+// (scale * code + bias - w)^2 in fp32, in kMseLanes partial sums: the search's objective.
+inline float search_codes(const float* w, std::size_t n, group_params p, float n_bins, float* codes) {
+  const float inv = 1.0f / p.scale;
+  float part[kMseLanes] = {};
+  auto one = [&](std::size_t i, std::size_t l) {
+    const float t = std::min(std::max((w[i] - p.bias) * inv, 0.0f), n_bins);
+    const float q = static_cast<float>(static_cast<int>(t + 0.5f));
+    const float d = p.scale * q + p.bias - w[i];
+    codes[i] = q;
+    part[l] += d * d;
+  };
+  std::size_t i = 0;
+  for (; i + kMseLanes <= n; i += kMseLanes)
+    for (std::size_t l = 0; l < kMseLanes; ++l) one(i + l, l);
+  for (; i < n; ++i) one(i, 0);
+  float e = 0;
+  for (float v : part) e += v;
+  return e;
+}
+
+// Sums of q, q^2 and q w over the group, in kMseLanes partial sums (q and q^2 are exact).
+inline void code_sums(const float* w, const float* q, std::size_t n, float& sq, float& sqq, float& sqw) {
+  float a[kMseLanes] = {}, b[kMseLanes] = {}, c[kMseLanes] = {};
+  std::size_t i = 0;
+  for (; i + kMseLanes <= n; i += kMseLanes)
+    for (std::size_t l = 0; l < kMseLanes; ++l) a[l] += q[i + l], b[l] += q[i + l] * q[i + l], c[l] += q[i + l] * w[i + l];
+  for (; i < n; ++i) a[0] += q[i], b[0] += q[i] * q[i], c[0] += q[i] * w[i];
+  sq = sqq = sqw = 0;
+  for (std::size_t l = 0; l < kMseLanes; ++l) sq += a[l], sqq += b[l], sqw += c[l];
+}
+
+// The group's squared error in double for codes q (fp32 values) and the fp16 pair p.
+inline double group_sq_error(const float* w, std::size_t n, group_params p, const float* q) {
   double e = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    codes[i] = std::min(std::max(std::rint((w[i] - p.bias) / p.scale), 0.0f), n_bins);
-    const double d = double(p.scale) * codes[i] + double(p.bias) - double(w[i]);
+    const double d = double(p.scale) * q[i] + double(p.bias) - double(w[i]);
     e += d * d;
   }
   return e;
@@ -99,51 +130,56 @@ inline group_params fp16_params(double scale, double bias, bool& ok) {
 }  // namespace detail
 
 inline constexpr int kMseSteps = 8;
+inline constexpr std::size_t kMseMaxGroup = 128;
 
-// The searched rule (header comment): MLX's fp32 pair where it wins, else fp16 values.
-inline group_params mse_group_params(const float* w, std::size_t n, int bits) {
-  constexpr std::size_t kMaxGroup = 128;
-  if (n == 0 || n > kMaxGroup) detail::fail("mse_group_params", "n = ", n, " must be 1 to ", kMaxGroup);
+// The searched rule (header comment): the pair, and each weight's code in codes[0..n).
+// MLX's fp32 pair and codes where they win, else fp16 values and the nearest codes.
+inline group_params mse_group_params(const float* w, std::size_t n, int bits, std::uint8_t* codes) {
+  if (n == 0 || n > kMseMaxGroup) detail::fail("mse_group_params", "n = ", n, " must be 1 to ", kMseMaxGroup);
   const group_params mlx = affine_group_params(w, n, bits);
-  float codes[kMaxGroup];
+  float q[kMseMaxGroup], best_q[kMseMaxGroup];
   // MLX's codes come from its fp32 scale; what the strip stores is the fp16 pair.
   bool ok = false;
-  const group_params stored = detail::fp16_params(mlx.scale, mlx.bias, ok);
-  group_params best = mlx;
-  double best_err = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double d = double(stored.scale) * affine_code(w[i], mlx, bits) + double(stored.bias) - double(w[i]);
-    best_err += d * d;
-  }
-  double w_min = w[0], w_max = w[0], sw = 0;
-  for (std::size_t i = 0; i < n; ++i)
-    w_min = std::min(w_min, double(w[i])), w_max = std::max(w_max, double(w[i])), sw += w[i];
-  if (!(w_max > w_min)) return mlx;  // a constant group: MLX's pair is exact
-  const double n_bins = (1 << bits) - 1, centre = 0.5 * (w_min + w_max);
+  const group_params mlx_stored = detail::fp16_params(mlx.scale, mlx.bias, ok);
+  for (std::size_t i = 0; i < n; ++i) q[i] = static_cast<float>(affine_code(w[i], mlx, bits));
+  const double mlx_err = detail::group_sq_error(w, n, mlx_stored, q);
+  auto mlx_codes = [&] {
+    for (std::size_t i = 0; i < n; ++i) codes[i] = static_cast<std::uint8_t>(affine_code(w[i], mlx, bits));
+    return mlx;
+  };
+  float w_min = w[0], w_max = w[0];
+  for (std::size_t i = 0; i < n; ++i) w_min = std::min(w_min, w[i]), w_max = std::max(w_max, w[i]);
+  if (!(w_max > w_min)) return mlx_codes();  // a constant group: MLX's pair is exact
+  double sw = 0;
+  for (std::size_t i = 0; i < n; ++i) sw += w[i];
+  const float n_bins = static_cast<float>((1 << bits) - 1);
+  const double centre = 0.5 * (double(w_min) + w_max);
+  group_params best{};
+  float best_err = std::numeric_limits<float>::infinity();
   for (int step = 0; step < kMseSteps; ++step) {
-    const double half = 0.5 * (w_max - w_min) * (0.8 + 0.2 * step / (kMseSteps - 1));
+    const double half = 0.5 * (double(w_max) - w_min) * (0.8 + 0.2 * step / (kMseSteps - 1));
     group_params p = detail::fp16_params(2 * half / n_bins, centre - half, ok);
     if (!ok) continue;
-    double err = detail::group_codes(w, n, p, bits, codes);
+    float err = detail::search_codes(w, n, p, n_bins, q);
     for (int fit = 0; fit < 2; ++fit) {
-      double sq = 0, sqq = 0, sqw = 0;
-      for (std::size_t i = 0; i < n; ++i) sq += codes[i], sqq += double(codes[i]) * codes[i], sqw += double(codes[i]) * w[i];
-      const double det = double(n) * sqq - sq * sq;
+      float sq, sqq, sqw;
+      detail::code_sums(w, q, n, sq, sqq, sqw);
+      const double det = double(n) * sqq - double(sq) * sq;
       if (!(det > 0)) break;  // one code for the whole group: nothing to fit
-      const double scale = (double(n) * sqw - sq * sw) / det;
+      const double scale = (double(n) * sqw - double(sq) * sw) / det;
       const group_params fitted = detail::fp16_params(scale, (sw - scale * sq) / double(n), ok);
       if (!ok) break;
       p = fitted;
-      err = detail::group_codes(w, n, p, bits, codes);
+      err = detail::search_codes(w, n, p, n_bins, q);
     }
-    if (err < best_err) best = p, best_err = err;
+    if (err < best_err) best = p, best_err = err, std::copy(q, q + n, best_q);
   }
+  // The winner against MLX's pair in double, so the result is never worse than MLX's.
+  if (!(best_err < std::numeric_limits<float>::infinity()) || !(detail::group_sq_error(w, n, best, best_q) < mlx_err))
+    return mlx_codes();
+  for (std::size_t i = 0; i < n; ++i) codes[i] = static_cast<std::uint8_t>(best_q[i]);
   return best;
 }
 
-// The group's parameters by cfg's rule: what pack() stores.
-inline group_params group_params_by(quant_rule rule, const float* w, std::size_t n, int bits) {
-  return rule == quant_rule::mse ? mse_group_params(w, n, bits) : affine_group_params(w, n, bits);
-}
 
 ACTSPARSE_NAMESPACE_END  // namespace actsparse
