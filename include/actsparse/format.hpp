@@ -11,7 +11,8 @@
 //             [ scales: N/g fp16 ] [ biases: N/g fp16 ] [ zero padding to kStripAlign ]
 //
 // The codes of one strip are byte for byte row k of MLX's packed W^T (mx.quantize(W.T)),
-// so from_mlx/to_mlx are copies, and the quantizer is MLX's (quantize.hpp).
+// so from_mlx/to_mlx are copies, and the default quantizer is MLX's (quantize.hpp; the
+// opt-in quant_rule::mse searches each group's scale and bias for less error).
 // docs/format.md describes it byte by byte and says why it looks this way.
 //
 // Bits per weight = bits + 32 / group_size, plus the strip padding (0 for N = 4096).
