@@ -423,8 +423,8 @@ std::optional<model_shape> study_model(const study_result& r) {
 }
 
 // A packed width's bits, group and precision from its name ("4-bit g64", "4-bit g64 int8",
-// "4-bit g32 mse", "4-bit g32 mse int8", exactly as study_cmd.cpp writes it); false for the file's own weights and any width the
-// NEON loop table lacks a dense or a sparse loop for.
+// "4-bit g32 mse", "4-bit g32 mse int8", exactly as study_cmd.cpp writes it); false for the
+// file's own weights and any width the NEON loop table lacks a dense or a sparse loop for.
 bool packed_width(const std::string& w, int& bits, int& group, std::string& precision) {
   const char* p = w.data();
   const char* const end = w.data() + w.size();

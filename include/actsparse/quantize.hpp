@@ -136,22 +136,20 @@ inline constexpr std::size_t kMseMaxGroup = 128;
 // MLX's fp32 pair and codes where they win, else fp16 values and the nearest codes.
 inline group_params mse_group_params(const float* w, std::size_t n, int bits, std::uint8_t* codes) {
   if (n == 0 || n > kMseMaxGroup) detail::fail("mse_group_params", "n = ", n, " must be 1 to ", kMseMaxGroup);
+  // MLX's pair and codes go to the output first; a searched pair that wins overwrites them.
+  // MLX's codes come from its fp32 scale; what the strip stores is the fp16 pair.
   const group_params mlx = affine_group_params(w, n, bits);
   float q[kMseMaxGroup], best_q[kMseMaxGroup];
-  // MLX's codes come from its fp32 scale; what the strip stores is the fp16 pair.
-  bool ok = false;
-  const group_params mlx_stored = detail::fp16_params(mlx.scale, mlx.bias, ok);
-  for (std::size_t i = 0; i < n; ++i) q[i] = static_cast<float>(affine_code(w[i], mlx, bits));
-  const double mlx_err = detail::group_sq_error(w, n, mlx_stored, q);
-  auto mlx_codes = [&] {
-    for (std::size_t i = 0; i < n; ++i) codes[i] = static_cast<std::uint8_t>(affine_code(w[i], mlx, bits));
-    return mlx;
-  };
   float w_min = w[0], w_max = w[0];
-  for (std::size_t i = 0; i < n; ++i) w_min = std::min(w_min, w[i]), w_max = std::max(w_max, w[i]);
-  if (!(w_max > w_min)) return mlx_codes();  // a constant group: MLX's pair is exact
   double sw = 0;
-  for (std::size_t i = 0; i < n; ++i) sw += w[i];
+  for (std::size_t i = 0; i < n; ++i) {
+    codes[i] = static_cast<std::uint8_t>(affine_code(w[i], mlx, bits));
+    q[i] = codes[i];
+    w_min = std::min(w_min, w[i]), w_max = std::max(w_max, w[i]), sw += w[i];
+  }
+  if (!(w_max > w_min)) return mlx;  // a constant group: MLX's pair is exact
+  bool ok = false;
+  const double mlx_err = detail::group_sq_error(w, n, detail::fp16_params(mlx.scale, mlx.bias, ok), q);
   const float n_bins = static_cast<float>((1 << bits) - 1);
   const double centre = 0.5 * (double(w_min) + w_max);
   group_params best{};
@@ -176,7 +174,7 @@ inline group_params mse_group_params(const float* w, std::size_t n, int bits, st
   }
   // The winner against MLX's pair in double, so the result is never worse than MLX's.
   if (!(best_err < std::numeric_limits<float>::infinity()) || !(detail::group_sq_error(w, n, best, best_q) < mlx_err))
-    return mlx_codes();
+    return mlx;
   for (std::size_t i = 0; i < n; ++i) codes[i] = static_cast<std::uint8_t>(best_q[i]);
   return best;
 }
