@@ -20,9 +20,10 @@ bench=$1
 peer=$2
 out=${3:-peer-compare}
 shift $(($# < 3 ? $# : 3))
-case ${ORDER:-actsparse-first} in
+order=${ORDER:-actsparse-first}
+case $order in
   actsparse-first | ggml-first) ;;
-  *) echo "$0: ORDER=$ORDER: legal values are actsparse-first and ggml-first" >&2; exit 2 ;;
+  *) echo "$0: ORDER=$order: legal values are actsparse-first and ggml-first" >&2; exit 2 ;;
 esac
 mkdir -p "$out"
 ours() {
@@ -35,7 +36,7 @@ ggml() {
   "$peer" --shapes 4096x14336,14336x4096 --types q4_0,q4_K,q8_0,q2_K,q3_K --threads 1,2 --mode stream \
     --layout plain,repack --reps 15 > "$out/ggml.csv"
 }
-if [ "${ORDER:-actsparse-first}" = ggml-first ]; then
+if [ "$order" = ggml-first ]; then
   ggml
   ours "$@"
 else

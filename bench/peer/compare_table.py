@@ -18,7 +18,6 @@ import os
 import sys
 
 PAIRS = [(4, 0, "q4_0"), (4, 0, "q4_K"), (8, 0, "q8_0"), (3, 0, "q3_K"), (2, 0, "q2_K"), (4, 50, "q4_0")]
-TYPE_NAMES = {"q4_0": "Q4_0", "q4_K": "Q4_K", "q8_0": "Q8_0", "q3_K": "Q3_K", "q2_K": "Q2_K"}
 
 
 def load_ours(path):
@@ -86,7 +85,7 @@ def main(argv):
                     cells[4].append(ratio(g, e))
                 if all(c == "-" for c in cells[2]) or all(c == "-" for c in cells[0] + cells[1]):
                     continue
-                label = f"{bits}-bit{' %d%%' % s if s else ''} vs {TYPE_NAMES[typ]}"
+                label = f"{bits}-bit{' %d%%' % s if s else ''} vs {typ.upper()}"
                 print(f"| {shape.replace('x', ' x ')} | {label} | {t} | " + " | ".join("; ".join(c) for c in cells) + " |")
 
 
